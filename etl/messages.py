@@ -1,0 +1,232 @@
+"""User-facing messages of the ETL and CLI, Chinese first, English second.
+
+Every message says what was found, what was expected and how to fix it. Templates use
+``str.format`` fields taken from a ``Problem``'s params. The language is an explicit
+argument, else ``ONEMAP_LANG``, else Chinese.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+LANGS = ("zh", "en")
+
+#: code -> (Chinese, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "problems_header": ("发现 {n} 个数据问题：", "Found {n} data problem(s):"),
+    # --- files and formats -------------------------------------------------------------
+    "file_not_found": (
+        "找不到文件。请检查区域配置中 path 的写法（相对于区域配置文件所在目录）。",
+        "file not found. Check its `path` in the region file (relative to the region file).",
+    ),
+    "unsupported_format": (
+        "不支持的文件类型「{found}」，应为 {expected} 之一。请转换格式或在配置中设置 format。",
+        "unsupported file type {found!r}; expected one of {expected}. Convert it or set "
+        "`format` in the region file.",
+    ),
+    "unreadable_file": (
+        "无法读取文件：{found}。请确认文件未损坏且格式正确。",
+        "cannot read the file: {found}. Check that it is not damaged and is of the stated format.",
+    ),
+    "encoding_undetected": (
+        "无法识别文本编码（已尝试 {expected}）。请另存为 UTF-8，或在配置中设置 encoding = \"gbk\"。",
+        "cannot detect the text encoding (tried {expected}). Save it as UTF-8 or set "
+        "encoding = \"gbk\" in the region file.",
+    ),
+    "sheet_not_found": (
+        "工作表「{found}」不存在，现有工作表：{expected}。请修改配置中的 sheet。",
+        "sheet {found!r} does not exist; sheets are {expected}. Fix `sheet` in the region file.",
+    ),
+    "empty_file": (
+        "文件中没有数据行。请确认选择了正确的文件或工作表。",
+        "the file has no data rows. Check that the right file or sheet is named.",
+    ),
+    "missing_column": (
+        "缺少必需字段「{field}」（可用别名：{aliases}）；文件中的列为：{found}。"
+        "请在区域配置的 columns 中加上 {field} = \"<列名>\"。",
+        "required field {field!r} is missing (aliases: {aliases}); the file's columns are "
+        "{found}. Add columns.{field} = \"<column name>\" to the region file.",
+    ),
+    "mapped_column_missing": (
+        "配置把字段「{field}」映射到列「{found}」，但文件中没有这一列；现有列：{expected}。",
+        "the region file maps {field!r} to column {found!r}, which the file does not have; "
+        "its columns are {expected}.",
+    ),
+    "column_order_mismatch": (
+        "无表头文件有 {found} 列，但 column_order 声明了 {expected} 列。请修改 column_order。",
+        "the headerless file has {found} columns but column_order names {expected}. "
+        "Fix column_order.",
+    ),
+    # --- rows ----------------------------------------------------------------------------
+    "empty_name": ("名称为空。请填写名称。", "the name is empty. Fill in a name."),
+    "duplicate_id": (
+        "编号「{found}」重复（第一次出现在第 {expected} 行）。请让每行编号唯一，或删除编号列以自动生成。",
+        "id {found!r} is a duplicate (first seen on row {expected}). Make ids unique or drop "
+        "the id column to have them generated.",
+    ),
+    "bad_number": (
+        "字段「{field}」的值「{found}」不是数字，应为 {expected}。",
+        "field {field!r} has {found!r}, which is not a number; expected {expected}.",
+    ),
+    "bad_bool": (
+        "字段「{field}」的值「{found}」无法识别为是/否，应为 是/否、1/0 或 true/false。",
+        "field {field!r} has {found!r}; expected yes/no, 1/0 or true/false (是/否).",
+    ),
+    "lon_out_of_range": (
+        "经度 {found} 超出 [-180, 180]。请检查经度列。",
+        "longitude {found} is outside [-180, 180]. Check the longitude column.",
+    ),
+    "lat_out_of_range": (
+        "纬度 {found} 超出 [-90, 90]。请检查纬度列，或经纬度是否颠倒。",
+        "latitude {found} is outside [-90, 90]. Check the latitude column or whether lon/lat "
+        "are swapped.",
+    ),
+    "swapped_lonlat": (
+        "经度 {lon}、纬度 {lat} 在区域范围 {bbox} 之外，但互换后落在范围内：经纬度列可能颠倒。"
+        "请交换这两列，或在配置中设置 swap_lonlat = true。",
+        "lon {lon}, lat {lat} lie outside the region bbox {bbox} but inside it when swapped: "
+        "the columns look swapped. Swap them or set swap_lonlat = true in the region file.",
+    ),
+    "outside_bbox": (
+        "位置（经度 {lon}，纬度 {lat}）在区域范围 {bbox} 之外。请检查坐标及其坐标系（crs = {crs}）。",
+        "position (lon {lon}, lat {lat}) is outside the region bbox {bbox}. Check the "
+        "coordinates and their CRS (crs = {crs}).",
+    ),
+    "no_location": (
+        "既没有经纬度也没有地址，无法定位。请补充坐标或地址（精确到区县）。",
+        "no coordinates and no address, so it cannot be placed. Add coordinates or an address "
+        "(at least the district).",
+    ),
+    "address_unmatched": (
+        "地址「{found}」无法匹配到区县。请补充省市区名称，或直接填写经纬度。",
+        "address {found!r} matches no district. Add the province/city/district names or give "
+        "coordinates.",
+    ),
+    "adcode_unknown": (
+        "行政区划代码「{found}」不在区县表中，应为 6 位 GB/T 2260 代码。",
+        "adcode {found!r} is not in the district table; expected a 6-digit GB/T 2260 code.",
+    ),
+    "unknown_value": (
+        "字段「{field}」的值「{found}」无法识别，应为：{expected}。",
+        "field {field!r} has an unknown value {found!r}; expected one of: {expected}.",
+    ),
+    "unknown_chain": (
+        "产业链「{found}」无法识别，应为十大产业链之一：{expected}。",
+        "chain {found!r} is unknown; expected one of the ten chains: {expected}.",
+    ),
+    "crs_transform_failed": (
+        "坐标转换失败（{found}）。请检查坐标系声明 crs = {crs}。",
+        "the coordinate transformation failed ({found}). Check crs = {crs}.",
+    ),
+    # --- CRS ------------------------------------------------------------------------------
+    "crs_unknown": (
+        "无法识别坐标系「{found}」，应为 WGS84、CGCS2000、GCJ02、BD09、EPSG:<编号> 或 WKT。",
+        "unknown CRS {found!r}; expected WGS84, CGCS2000, GCJ02, BD09, EPSG:<code> or WKT.",
+    ),
+    "crs_missing": (
+        "没有声明坐标系。请在区域配置中加上 crs = \"WGS84\"（或 GCJ02、BD09、EPSG:<编号>）。",
+        "no CRS declared. Add crs = \"WGS84\" (or GCJ02, BD09, EPSG:<code>) to the region file.",
+    ),
+    # --- rasters --------------------------------------------------------------------------
+    "raster_no_crs": (
+        "栅格没有坐标系。请在区域配置的 [hazards.{hazard}] 中加上 crs = \"EPSG:4326\"（按数据实际坐标系填写）。",
+        "the raster has no CRS. Add crs = \"EPSG:4326\" (the data's real CRS) under "
+        "[hazards.{hazard}] in the region file.",
+    ),
+    "raster_rotated": (
+        "栅格带旋转/错切的仿射变换 {found}，不支持。请先用 gdalwarp 重采样为正北朝向的栅格。",
+        "the raster has a rotated/sheared transform {found}, which is not supported. Warp it to "
+        "a north-up grid first (gdalwarp).",
+    ),
+    "raster_band_missing": (
+        "栅格只有 {expected} 个波段，找不到波段 {found}。请修改 band。",
+        "the raster has {expected} band(s); band {found} does not exist. Fix `band`.",
+    ),
+    "raster_no_overlap": (
+        "栅格范围 {found} 与区域范围 {expected} 不相交。请检查文件和坐标系。",
+        "the raster extent {found} does not overlap the region bbox {expected}. Check the file "
+        "and its CRS.",
+    ),
+    "raster_all_nodata": (
+        "栅格在区域内全部为无效值（nodata = {found}）。请检查 nodata 设置。",
+        "every pixel in the region is nodata (nodata = {found}). Check the nodata setting.",
+    ),
+    # --- region file ------------------------------------------------------------------------
+    "region_syntax": (
+        "区域配置不是合法的 TOML：{found}。",
+        "the region file is not valid TOML: {found}.",
+    ),
+    "region_missing_key": (
+        "缺少配置项「{key}」，应为 {expected}。",
+        "missing key {key!r}; expected {expected}.",
+    ),
+    "region_bad_value": (
+        "配置项「{key}」的值 {found} 不合法，应为 {expected}。",
+        "key {key!r} has the invalid value {found}; expected {expected}.",
+    ),
+    "region_unknown_key": (
+        "未知配置项「{key}」（拼写错误？），可用的配置项：{expected}。",
+        "unknown key {key!r} (a typo?); known keys: {expected}.",
+    ),
+    # --- store / CLI ------------------------------------------------------------------------
+    "store_missing": (
+        "数据库 {path} 不存在。请先运行：onemap build {region}",
+        "store {path} does not exist. Build it first: onemap build {region}",
+    ),
+    "store_unreadable": (
+        "无法打开数据库 {path}：{found}。请重新构建：onemap build",
+        "cannot open the store {path}: {found}. Rebuild it: onemap build",
+    ),
+    "store_schema": (
+        "数据库 {path} 的结构版本为 {found}，本程序需要 {expected}。请重新构建：onemap build",
+        "store {path} has schema version {found}; this program needs {expected}. Rebuild it: "
+        "onemap build",
+    ),
+    "bad_res": (
+        "H3 分辨率 {found} 不合法，应为 0 到 15 的整数。",
+        "H3 resolution {found} is invalid; expected an integer from 0 to 15.",
+    ),
+    "bad_classes": (
+        "分级断点「{found}」不合法，应为递增的数字，用逗号分隔，例如 0.15,0.5,1.5。",
+        "class breaks {found!r} are invalid; expected increasing numbers separated by commas, "
+        "e.g. 0.15,0.5,1.5.",
+    ),
+    "bad_out": (
+        "输出文件「{found}」的扩展名应为 .parquet 或 .csv。",
+        "output file {found!r} must end in .parquet or .csv.",
+    ),
+}
+
+_LOCATIONS: dict[str, tuple[str, str]] = {
+    "row": ("第 {} 行", "row {}"),
+    "band": ("波段 {}", "band {}"),
+    "column": ("列「{}」", "column {!r}"),
+    "key": ("配置项「{}」", "key {!r}"),
+}
+
+
+def lang_or_default(lang: str | None = None) -> str:
+    """``lang`` if given, else ``ONEMAP_LANG``, else ``"zh"``."""
+    chosen = (lang or os.environ.get("ONEMAP_LANG") or "zh").lower()
+    return chosen if chosen in LANGS else "zh"
+
+
+def render(code: str, file: str | None, params: dict[str, Any], lang: str | None = None) -> str:
+    """Render message ``code`` with ``params``, prefixed by the file and the location."""
+    i = LANGS.index(lang_or_default(lang))
+    template = MESSAGES[code][i]
+    body = template.format_map(_Default(params))
+    where = [
+        _LOCATIONS[k][i].format(params[k]) for k in ("row", "band", "column") if k in params
+    ]
+    prefix = ", ".join(([file] if file else []) + where)
+    sep = "：" if i == 0 else ": "
+    return f"{prefix}{sep}{body}" if prefix else body
+
+
+class _Default(dict):
+    """format_map helper: a missing field renders as '?', never raises."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"

@@ -1,0 +1,195 @@
+"""The DuckDB contract: table definitions, vocabularies and allowed identifiers.
+
+Everything that reads or writes the store agrees on this module. ``layers`` imports it
+(never the rest of ``etl``), so it holds no I/O and imports nothing heavy.
+
+H3 cell ids are UBIGINT inside the store; strings appear only at the GeoJSON boundary.
+Coordinates are WGS-84 longitude/latitude.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+#: The ten key industry chains (seed 000 section 3): code -> (Chinese, English).
+CHAINS: dict[str, tuple[str, str]] = {
+    "waterlogging": ("城市内涝应急救援装备", "Urban waterlogging rescue"),
+    "medical": ("医学救援装备", "Medical rescue"),
+    "warning": ("预测预警装备", "Monitoring & early warning"),
+    "protection": ("防控防护装备", "Protective equipment"),
+    "rescue": ("抢险救援装备", "Search, rescue & engineering rescue"),
+    "unmanned": ("无人救援装备", "Drones & rescue robots"),
+    "comms": ("应急通信装备", "Emergency communications"),
+    "firefighting": ("消防救援装备", "Firefighting"),
+    "transport": ("特种交通装备", "Special transport"),
+    "industrial": ("安全生产事故应急救援装备", "Industrial-accident rescue"),
+}
+
+#: Park / base levels.
+PARK_LEVELS: dict[str, tuple[str, str]] = {
+    "national_demo": ("国家安全应急产业示范基地", "National demonstration base"),
+    "national_candidate": ("国家示范基地创建单位", "National candidate base"),
+    "provincial": ("省级安全应急产业基地", "Provincial base"),
+    "cluster": ("特色产业集群", "Specialty cluster"),
+}
+
+#: Layout roles in the regional plan.
+PARK_ROLES: dict[str, tuple[str, str]] = {
+    "core": ("核心区", "Core area"),
+    "key": ("重点区", "Key area"),
+    "support": ("支撑区", "Support area"),
+}
+
+#: Reserve tiers, from national down to enterprise production capacity.
+RESERVE_TIERS: dict[str, tuple[str, str]] = {
+    "national": ("国家级储备", "National reserve"),
+    "provincial": ("省级储备", "Provincial reserve"),
+    "municipal": ("市级储备", "Municipal reserve"),
+    "county": ("县级储备", "County reserve"),
+    "rescue": ("救援队伍/机构储备", "Rescue agency stock"),
+    "enterprise": ("企业生产能力储备", "Enterprise production capacity"),
+}
+
+RESERVE_KINDS: dict[str, tuple[str, str]] = {
+    "physical": ("实物储备", "Physical stock"),
+    "capacity": ("生产能力储备", "Production-capacity reserve"),
+}
+
+#: How well a facility's position is known.
+PRECISIONS: dict[str, tuple[str, str]] = {
+    "exact": ("精确坐标", "Exact coordinates"),
+    "address": ("地址匹配", "Geocoded address"),
+    "district": ("区县中心点", "District centroid"),
+    "city": ("城市中心点", "City centroid"),
+}
+
+ADMIN_LEVELS: dict[str, tuple[str, str]] = {
+    "province": ("省级", "Province"),
+    "city": ("市级", "City"),
+    "county": ("县级", "County"),
+}
+
+HAZARDS_REQUIRED = ("flood", "earthquake", "wildfire")
+
+#: Entity tables and the columns a source may map (``required`` must be present after
+#: mapping, or be derivable: lon/lat may come from an address, id may be generated).
+ENTITY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "parks": {
+        "required": ("name",),
+        "optional": (
+            "id", "lon", "lat", "address", "adcode", "city", "level", "role", "chains",
+            "precision",
+        ),
+    },
+    "enterprises": {
+        "required": ("name",),
+        "optional": (
+            "id", "lon", "lat", "address", "adcode", "city", "chains", "above_size",
+            "leading", "listed", "output_yi", "products", "precision",
+        ),
+    },
+    "reserves": {
+        "required": ("name", "tier"),
+        "optional": (
+            "id", "lon", "lat", "address", "adcode", "city", "kind", "categories",
+            "capacity", "capacity_unit", "precision",
+        ),
+    },
+}
+
+ENTITIES = tuple(ENTITY_FIELDS)
+
+_COMMON = """
+    id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    lon DOUBLE NOT NULL,
+    lat DOUBLE NOT NULL,
+    precision VARCHAR NOT NULL,
+    adcode VARCHAR,
+    address VARCHAR,
+    synthetic BOOLEAN NOT NULL,
+    source VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+"""
+
+#: DDL of every table, in creation order.
+TABLES: dict[str, str] = {
+    "meta": "key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL",
+    "sources": """
+        source VARCHAR PRIMARY KEY, entity VARCHAR NOT NULL, path VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL, rows_in BIGINT NOT NULL, rows_loaded BIGINT NOT NULL,
+        rows_rejected BIGINT NOT NULL, synthetic BOOLEAN NOT NULL, crs VARCHAR
+    """,
+    "rejects": """
+        source VARCHAR NOT NULL, row_number INTEGER, reason_code VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL, reason_en VARCHAR NOT NULL, raw VARCHAR NOT NULL
+    """,
+    "parks": _COMMON + """
+        level VARCHAR, role VARCHAR, chains VARCHAR[] NOT NULL, city VARCHAR
+    """,
+    "enterprises": _COMMON + """
+        chains VARCHAR[] NOT NULL, above_size BOOLEAN NOT NULL, leading BOOLEAN NOT NULL,
+        listed BOOLEAN NOT NULL, output_yi DOUBLE, products VARCHAR, city VARCHAR
+    """,
+    "reserves": _COMMON + """
+        tier VARCHAR NOT NULL, kind VARCHAR NOT NULL, categories VARCHAR[] NOT NULL,
+        capacity DOUBLE, capacity_unit VARCHAR, city VARCHAR
+    """,
+    # H3 cell of every facility at every configured resolution.
+    "entity_cells": "entity VARCHAR NOT NULL, id VARCHAR NOT NULL, res TINYINT NOT NULL, cell UBIGINT NOT NULL",
+    "hazard_layers": """
+        hazard VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, band INTEGER NOT NULL,
+        units VARCHAR NOT NULL, breaks DOUBLE[] NOT NULL, labels VARCHAR[] NOT NULL,
+        synthetic BOOLEAN NOT NULL, crs VARCHAR NOT NULL, width INTEGER NOT NULL,
+        height INTEGER NOT NULL, pixel_size VARCHAR NOT NULL, description VARCHAR
+    """,
+    # count: valid pixels whose centre lies in the cell (0 for sampled cells);
+    # shares[i]: share of those pixels with value >= breaks[i]; class: number of breaks <= max.
+    "hazard_cells": """
+        hazard VARCHAR NOT NULL, res TINYINT NOT NULL, cell UBIGINT NOT NULL,
+        count BIGINT NOT NULL, min DOUBLE NOT NULL, max DOUBLE NOT NULL, mean DOUBLE NOT NULL,
+        p90 DOUBLE NOT NULL, class TINYINT NOT NULL, shares DOUBLE[] NOT NULL,
+        sampled BOOLEAN NOT NULL
+    """,
+    "admin_units": """
+        adcode VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level VARCHAR NOT NULL,
+        parent VARCHAR, lon DOUBLE NOT NULL, lat DOUBLE NOT NULL, area_km2 DOUBLE NOT NULL,
+        bbox DOUBLE[] NOT NULL, geometry BLOB NOT NULL
+    """,
+    "admin_cells": """
+        res TINYINT NOT NULL, cell UBIGINT NOT NULL, county VARCHAR, city VARCHAR,
+        province VARCHAR NOT NULL
+    """,
+    "exposure_cells": "res TINYINT NOT NULL, cell UBIGINT NOT NULL, population DOUBLE NOT NULL",
+}
+
+REQUIRED_TABLES = tuple(t for t in TABLES if t != "exposure_cells")
+
+#: Identifiers that may appear in SQL built from user choices (allowlist).
+ALLOWED_COLUMNS: dict[str, frozenset[str]] = {
+    name: frozenset(
+        part.split()[0]
+        for part in (p.strip() for p in ddl.replace("\n", " ").split(","))
+        if part and part.split()[0].isidentifier()
+    )
+    for name, ddl in TABLES.items()
+}
+
+
+def check_identifier(table: str, column: str | None = None) -> str:
+    """Return ``table`` (or ``column``) if it is in the allowlist, else raise ValueError."""
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
+    if column is None:
+        return table
+    if column not in ALLOWED_COLUMNS[table]:
+        raise ValueError(
+            f"unknown column {column!r} of {table!r}; expected one of "
+            f"{sorted(ALLOWED_COLUMNS[table])}"
+        )
+    return column
+
+
+def default_store_path(region_id: str) -> str:
+    """The default store path for a region id, relative to the project root."""
+    return f"data/{region_id}.duckdb"
