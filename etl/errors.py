@@ -83,3 +83,11 @@ class StoreError(OneMapError, OSError):
 
 class SchemaMismatchError(StoreError):
     """The store was built by another schema version; rebuild it."""
+
+
+class CrsError(OneMapError, ValueError):
+    """A CRS declaration OneMap cannot understand."""
+
+    def __init__(self, found: str):
+        self.code, self.found = "crs_unknown", found
+        super().__init__(messages.render("crs_unknown", None, {"found": found}, "en"))
