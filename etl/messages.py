@@ -196,6 +196,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "输出文件「{found}」的扩展名应为 .parquet 或 .csv。",
         "output file {found!r} must end in .parquet or .csv.",
     ),
+    # --- readers ----------------------------------------------------------------------------
+    "layer_not_found": (
+        "图层「{found}」不存在，现有图层：{expected}。请修改配置中的 layer。",
+        "layer {found!r} does not exist; layers are {expected}. Fix `layer` in the region file.",
+    ),
+    "encoding_wrong": (
+        "按配置的编码「{expected}」无法解码文件（第 {found} 字节处出错）。请改为文件的实际编码"
+        "（如 utf-8、gbk），或删除 encoding 以自动识别。",
+        "the file cannot be decoded as the configured encoding {expected!r} (error at byte "
+        "{found}). Set its real encoding (e.g. utf-8, gbk) or remove `encoding` to detect it.",
+    ),
+    "encoding_unknown_name": (
+        "配置的编码名称「{found}」无法识别，应为 utf-8、gbk、gb18030 等。请修改配置中的 encoding。",
+        "the configured encoding {found!r} is not a known encoding name; expected e.g. utf-8, "
+        "gbk or gb18030. Fix `encoding` in the region file.",
+    ),
+    "row_extra_cells": (
+        "这一行有 {found} 个单元格，但表头（或 column_order）只有 {expected} 列，"
+        "多出的单元格不为空（常见原因：地址等文字中含未加引号的分隔符）。"
+        "请给该单元格加上英文双引号，或删除多余的分隔符。",
+        "this row has {found} cells but the header (or column_order) has {expected} columns, and "
+        "the extra cells are not empty (often an unquoted delimiter inside an address). Quote "
+        "that cell with double quotes or remove the extra delimiter.",
+    ),
+    "more_rows": (
+        "另有 {n} 行存在同样的问题（{code}），未逐一列出。请修正上述各行后重新检查。",
+        "{n} more row(s) have the same problem ({code}) and are not listed. Fix the rows above "
+        "and check again.",
+    ),
+    "shapefile_part_missing": (
+        "Shapefile 缺少配套文件 {found}（应与 .shp 同名、放在同一目录：{expected}）。"
+        "请把这些文件一起复制过来。",
+        "the shapefile lacks its companion file(s) {found} (expected next to the .shp with the "
+        "same name: {expected}). Copy them along with the .shp.",
+    ),
 }
 
 _LOCATIONS: dict[str, tuple[str, str]] = {

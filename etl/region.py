@@ -8,6 +8,7 @@ to the file itself. See ``geodata/regions/jjj.toml`` for a complete, commented e
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ class TableSource:
     entity: str
     name: str
     path: Path
-    crs: str = "WGS84"
+    crs: str | None = None  # None: the file's own CRS (GeoPackage, Shapefile .prj), else required
     columns: dict[str, str] = field(default_factory=dict)
     header: bool = True
     column_order: tuple[str, ...] = ()
@@ -174,7 +175,7 @@ def load_region(path: str | Path) -> Region:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError([Problem("region_syntax", str(path), {"found": str(exc)})]) from None
-    base = path.parent
+    base = Path(os.path.normpath(path.parent))
     ck.unknown(doc, _TOP_KEYS, "")
 
     reg = ck.get(doc, "region", dict, "", "a [region] table") or {}
@@ -247,7 +248,7 @@ def _admin(doc: dict, ck: _Checker, base: Path) -> AdminSource | None:
     ck.unknown(adm, _ADMIN_KEYS, "admin.")
     p = ck.get(adm, "path", str, "admin.", "the boundary file path")
     cols = _columns(adm, ck, "admin.", ("adcode", "name", "level", "parent"))
-    return AdminSource(path=base / (p or ""), crs=adm.get("crs", "WGS84"), columns=cols)
+    return AdminSource(path=Path(os.path.normpath(base / (p or ""))), crs=adm.get("crs", "WGS84"), columns=cols)
 
 
 def _tables(doc: dict, entity: str, ck: _Checker, base: Path) -> list[TableSource]:
@@ -269,7 +270,7 @@ def _tables(doc: dict, entity: str, ck: _Checker, base: Path) -> list[TableSourc
         p = ck.get(item, "path", str, prefix, "the file path")
         if p is None:
             continue
-        path = base / p
+        path = Path(os.path.normpath(base / p))
         if path.suffix.lower() not in TABLE_FORMATS:
             ck.add("unsupported_format", found=path.suffix or path.name, expected=list(TABLE_FORMATS))
         order = tuple(ck.get(item, "column_order", list, prefix, "a list of field names", []))
@@ -289,7 +290,7 @@ def _tables(doc: dict, entity: str, ck: _Checker, base: Path) -> list[TableSourc
             entity=entity,
             name=item.get("name", f"{entity}:{Path(p).name}"),
             path=path,
-            crs=ck.get(item, "crs", str, prefix, "WGS84, CGCS2000, GCJ02, BD09, EPSG:n or WKT", "WGS84"),
+            crs=ck.get(item, "crs", str, prefix, "WGS84, CGCS2000, GCJ02, BD09, EPSG:n or WKT", None),
             columns=_columns(item, ck, prefix, all_fields),
             header=header,
             column_order=order,
@@ -336,7 +337,7 @@ def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource]:
         if p is None or not ok_breaks or units is None:
             continue
         out[name] = RasterSource(
-            hazard=name, path=base / p, units=units, breaks=tuple(float(b) for b in breaks),
+            hazard=name, path=Path(os.path.normpath(base / p)), units=units, breaks=tuple(float(b) for b in breaks),
             labels=tuple(str(x) for x in labels), band=band or 1,
             crs=ck.get(item, "crs", str, prefix, "EPSG:n, WKT or WGS84", None),
             nodata=None if nums["nodata"] is None else float(nums["nodata"]),

@@ -128,7 +128,7 @@ TABLES: dict[str, str] = {
         level VARCHAR, role VARCHAR, chains VARCHAR[] NOT NULL, city VARCHAR
     """,
     "enterprises": _COMMON + """
-        chains VARCHAR[] NOT NULL, above_size BOOLEAN NOT NULL, leading BOOLEAN NOT NULL,
+        chains VARCHAR[] NOT NULL, above_size BOOLEAN NOT NULL, "leading" BOOLEAN NOT NULL,
         listed BOOLEAN NOT NULL, output_yi DOUBLE, products VARCHAR, city VARCHAR
     """,
     "reserves": _COMMON + """
@@ -168,12 +168,17 @@ REQUIRED_TABLES = tuple(t for t in TABLES if t != "exposure_cells")
 #: Identifiers that may appear in SQL built from user choices (allowlist).
 ALLOWED_COLUMNS: dict[str, frozenset[str]] = {
     name: frozenset(
-        part.split()[0]
+        part.split()[0].strip('"')
         for part in (p.strip() for p in ddl.replace("\n", " ").split(","))
-        if part and part.split()[0].isidentifier()
+        if part and part.split()[0].strip('"').isidentifier()
     )
     for name, ddl in TABLES.items()
 }
+
+
+def quote(column: str) -> str:
+    """A column name as a quoted SQL identifier (some, like ``leading``, are keywords)."""
+    return '"' + column.replace('"', '""') + '"'
 
 
 def check_identifier(table: str, column: str | None = None) -> str:

@@ -1,0 +1,144 @@
+"""Admin boundaries -> ``admin_units`` and ``admin_cells``; points -> county adcode.
+
+Boundaries may come in GCJ-02 (e.g. AMap-derived outlines) or any CRS the region file names;
+every vertex is converted to WGS-84. ``admin_cells`` assigns every H3 cell whose centre lies
+in a county (at every configured resolution) to that county, its city and its province.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import Geod
+
+from etl.crs import parse_crs, to_wgs84
+from etl.errors import CrsError, DataError, Problem
+from etl.region import AdminSource
+
+logger = logging.getLogger(__name__)
+_GEOD = Geod(ellps="WGS84")
+LEVELS = ("province", "city", "county")
+
+
+@dataclass
+class Admin:
+    """Admin units (WGS-84 shapely geometries) with their hierarchy."""
+
+    units: pd.DataFrame  # adcode, name, level, parent, geometry (shapely), province, city
+
+    def counties(self) -> pd.DataFrame:
+        return self.units[self.units["level"] == "county"]
+
+
+def load_admin(src: AdminSource, region_adcodes: tuple[str, ...]) -> Admin:
+    """Read, convert and check the boundary file.
+
+    Raises
+    ------
+    DataError
+        Missing file or columns, unknown CRS, bad adcodes, levels or parents (all listed).
+    """
+    file = str(src.path)
+    if not src.path.is_file():
+        raise DataError([Problem("file_not_found", file)])
+    try:
+        df = pyogrio.read_dataframe(src.path)
+    except Exception as exc:  # pyogrio/GDAL raise many types for broken files
+        raise DataError([Problem("unreadable_file", file, {"found": str(exc)})]) from None
+    cols = {f: src.columns.get(f, f) for f in ("adcode", "name", "level", "parent")}
+    problems = [Problem("missing_column", file, {"field": f, "aliases": [c], "found": list(df.columns)})
+                for f, c in cols.items() if c not in df.columns]
+    try:
+        spec = parse_crs(src.crs)
+    except CrsError:
+        problems.append(Problem("crs_unknown", file, {"found": src.crs}))
+    if problems:
+        raise DataError(problems)
+    units = pd.DataFrame({
+        f: [None if pd.isna(v) or str(v).strip() == "" else str(v).strip() for v in df[c]]
+        for f, c in cols.items()
+    }, dtype=object)
+    units["adcode"] = [a[:6] if a else a for a in units["adcode"]]
+    for i, row in units.iterrows():
+        r = i + 1
+        if not (row.adcode and len(row.adcode) == 6 and row.adcode.isdigit()):
+            problems.append(Problem("adcode_unknown", file, {"row": r, "found": row.adcode}))
+        if row.level not in LEVELS:
+            problems.append(Problem("unknown_value", file, {"row": r, "field": "level", "found": row.level,
+                                                            "expected": ", ".join(LEVELS)}))
+    codes = set(units["adcode"])
+    for i, p in enumerate(units["parent"]):
+        if p and p not in codes:
+            problems.append(Problem("unknown_value", file, {"row": i + 1, "field": "parent", "found": p,
+                                                            "expected": "an adcode of this file"}))
+    if problems:
+        raise DataError(problems)
+
+    def convert(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return to_wgs84(x, y, spec)
+
+    geoms = shapely.make_valid(shapely.transform(df.geometry.values, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1]))))
+    units["geometry"] = list(geoms)
+    by_code = units.set_index("adcode")
+
+    def ancestor(code: str, level: str) -> str | None:
+        seen = 0
+        while code is not None and seen < 5:
+            row = by_code.loc[code]
+            if row.level == level:
+                return code
+            code, seen = row.parent, seen + 1
+        return None
+
+    units["province"] = [ancestor(c, "province") for c in units["adcode"]]
+    units["city"] = [ancestor(c, "city") for c in units["adcode"]]
+    return Admin(units)
+
+
+def admin_units_table(admin: Admin) -> pd.DataFrame:
+    """The ``admin_units`` store table (WKB geometry, centroid, geodesic area, bbox)."""
+    u = admin.units
+    geoms = u["geometry"].to_numpy()
+    rep = shapely.point_on_surface(geoms)
+    area = [abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms]
+    return pd.DataFrame({
+        "adcode": u["adcode"], "name": u["name"], "level": u["level"], "parent": u["parent"],
+        "lon": shapely.get_x(rep), "lat": shapely.get_y(rep), "area_km2": area,
+        "bbox": [list(b) for b in shapely.bounds(geoms)],
+        "geometry": shapely.to_wkb(geoms),
+    })
+
+
+def admin_cells_table(admin: Admin, resolutions: tuple[int, ...]) -> pd.DataFrame:
+    """Every cell whose centre lies in a county, per resolution, with county/city/province."""
+    parts = []
+    counties = admin.counties()
+    for res in resolutions:
+        for code, city, prov, geom in zip(counties["adcode"], counties["city"], counties["province"], counties["geometry"]):
+            cells = [h3.str_to_int(c) for c in h3.geo_to_cells(shapely.geometry.mapping(geom), res)]
+            if cells:
+                parts.append(pd.DataFrame({"res": np.int8(res), "cell": np.asarray(cells, dtype=np.uint64),
+                                           "county": code, "city": city, "province": prov}))
+    df = pd.concat(parts, ignore_index=True)
+    # a centre on a shared border can fall in two counties: keep the first, deterministically
+    return df.drop_duplicates(["res", "cell"], keep="first").reset_index(drop=True)
+
+
+def point_adcodes(admin: Admin, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
+    """The county adcode containing each point (None outside every county)."""
+    counties = admin.counties()
+    tree = shapely.STRtree(counties["geometry"].to_numpy())
+    pts = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
+    idx_pt, idx_poly = tree.query(pts, predicate="intersects")
+    out: list[str | None] = [None] * len(pts)
+    codes = counties["adcode"].to_numpy()
+    for p, g in zip(idx_pt.tolist(), idx_poly.tolist()):
+        if out[p] is None:
+            out[p] = codes[g]
+    return out

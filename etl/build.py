@@ -1,0 +1,244 @@
+"""Build a region's store: read and check every source, index on H3, write atomically.
+
+``check_sources`` is the read-everything-report-everything pass shared by ``onemap validate``
+(which writes nothing) and ``build_store`` (which then computes and writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from etl import admin as admin_mod
+from etl import schema
+from etl.errors import DataError, Problem
+from etl.h3stats import METHOD, raster_to_h3
+from etl.normalize import Normalized, normalize
+from etl.rasters import open_raster
+from etl.readers import read_table
+from etl.region import Region, load_region
+from etl.store import write_store
+from etl.zonemap import latlng_to_cells
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int], Callable[[int], None]]  # (label, total) -> advance(n)
+
+
+@dataclass
+class Checked:
+    """Everything read from the sources, before any heavy computation."""
+
+    region: Region
+    admin: admin_mod.Admin | None
+    entities: dict[str, list[tuple[Any, Normalized, str]]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rasters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def rejects(self) -> list[dict[str, Any]]:
+        return [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_sources(region_path: str | Path, progress: Progress | None = None) -> Checked:
+    """Read every source of a region and collect every problem (nothing is written).
+
+    Raises
+    ------
+    DataError
+        When the region file itself is invalid.
+    """
+    region = load_region(region_path)
+    checked = Checked(region=region, admin=None)
+    try:
+        checked.admin = admin_mod.load_admin(region.admin, region.adcodes)
+    except DataError as exc:
+        checked.problems += exc.problems
+    step = progress("sources", len(region.tables)) if progress else None
+    for src in region.tables:
+        try:
+            raw = read_table(src)
+            norm = normalize(raw, src, region.bbox)
+        except DataError as exc:
+            checked.problems += exc.problems
+        else:
+            checked.entities.setdefault(src.entity, []).append((src, norm, raw.sha256))
+        if step:
+            step(1)
+    b = region.bbox
+    for name, rs in region.hazards.items():
+        try:
+            with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
+                             offset=rs.offset, label=name) as rd:
+                fp = rd.grid.footprint_lonlat(8)
+                lo0, la0 = fp.min(axis=0)
+                lo1, la1 = fp.max(axis=0)
+                if lo1 < b[0] or lo0 > b[2] or la1 < b[1] or la0 > b[3]:
+                    checked.problems.append(Problem("raster_no_overlap", str(rs.path), {
+                        "found": [round(float(v), 4) for v in (lo0, la0, lo1, la1)], "expected": list(b)}))
+                checked.rasters[name] = {
+                    "crs": rd.crs_label, "width": rd.grid.width, "height": rd.grid.height,
+                    "pixel_size": f"{rd.grid.transform.a:g} x {rd.grid.transform.e:g}",
+                }
+        except DataError as exc:
+            checked.problems += exc.problems
+    return checked
+
+
+def build_store(
+    region_path: str | Path,
+    db: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Build (or rebuild) a region's store.
+
+    Parameters
+    ----------
+    region_path
+        The region TOML file.
+    db
+        Target DuckDB file (default ``data/<region id>.duckdb``).
+    cache_dir
+        Zone-map cache (default ``<db dir>/.zonecache``).
+    progress
+        Progress-bar factory: ``progress(label, total)`` returns ``advance(n)``.
+
+    Returns
+    -------
+    dict
+        A summary: rows per table, rejects per source, timings.
+
+    Raises
+    ------
+    DataError
+        Every file-level problem found; the previous store is left untouched.
+    """
+    checked = check_sources(region_path, progress)
+    if checked.problems:
+        raise DataError(checked.problems)
+    region = checked.region
+    db = Path(db or schema.default_store_path(region.id))
+    cache_dir = Path(cache_dir) if cache_dir else db.parent / ".zonecache"
+    admin = checked.admin
+    assert admin is not None
+
+    tables: dict[str, pd.DataFrame] = {}
+    sources, rejects = [], checked.rejects
+    for entity in schema.ENTITIES:
+        frames = []
+        for src, norm, sha in checked.entities.get(entity, []):
+            frames.append(norm.rows)
+            sources.append({
+                "source": src.name, "entity": entity, "path": str(src.path), "sha256": sha,
+                "rows_in": norm.rows_in, "rows_loaded": len(norm.rows),
+                "rows_rejected": len(norm.rejects), "synthetic": src.synthetic, "crs": norm.crs,
+            })
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        tables[entity] = _finish_entity(entity, df, admin, rejects)
+    tables["entity_cells"] = _entity_cells(tables, region.resolutions)
+
+    hazard_parts, layers = [], []
+    for name, rs in region.hazards.items():
+        with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
+                         offset=rs.offset, label=name) as rd:
+            step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
+            stats = raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir, progress=step)
+            for res, df in stats.items():
+                df.insert(0, "res", np.int8(res))
+                df.insert(0, "hazard", name)
+                hazard_parts.append(df)
+            layers.append({
+                "hazard": name, "source": str(rs.path), "band": rs.band, "units": rs.units,
+                "breaks": list(rs.breaks), "labels": list(rs.labels), "synthetic": rs.synthetic,
+                "crs": rd.crs_label, "width": rd.grid.width, "height": rd.grid.height,
+                "pixel_size": checked.rasters[name]["pixel_size"], "description": rs.description,
+            })
+            sources.append({
+                "source": f"hazard:{name}", "entity": "hazard", "path": str(rs.path),
+                "sha256": _sha256(rs.path), "rows_in": rd.grid.width * rd.grid.height,
+                "rows_loaded": int(stats[max(stats)]["count"].sum()), "rows_rejected": 0,
+                "synthetic": rs.synthetic, "crs": rd.crs_label,
+            })
+    tables["hazard_cells"] = pd.concat(hazard_parts, ignore_index=True)
+    tables["hazard_layers"] = pd.DataFrame(layers)
+    tables["admin_units"] = admin_mod.admin_units_table(admin)
+    tables["admin_cells"] = admin_mod.admin_cells_table(admin, region.resolutions)
+    sources.append({"source": "admin", "entity": "admin", "path": str(region.admin.path),
+                    "sha256": _sha256(region.admin.path), "rows_in": len(admin.units),
+                    "rows_loaded": len(admin.units), "rows_rejected": 0, "synthetic": False,
+                    "crs": region.admin.crs})
+    tables["sources"] = pd.DataFrame(sources)
+    tables["rejects"] = pd.DataFrame(rejects) if rejects else None
+
+    meta = {
+        "build_id": uuid.uuid4().hex[:12],
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "region": region.id, "region_name": region.name, "region_name_en": region.name_en,
+        "region_file": str(region.path), "bbox": list(region.bbox),
+        "resolutions": list(region.resolutions), "hazard_method": METHOD,
+        "synthetic_note": region.note,
+        "chains_by_hazard": {k: list(v) for k, v in region.chains_by_hazard.items()},
+        "standards": {
+            "hours_by_tier": region.standards.hours_by_tier, "speed_kmh": region.standards.speed_kmh,
+            "detour": region.standards.detour, "dispatch_delay_h": region.standards.dispatch_delay_h,
+        },
+    }
+    write_store(db, tables, meta)
+    return {"db": str(db), "build_id": meta["build_id"],
+            "tables": {k: (0 if v is None else len(v)) for k, v in tables.items()},
+            "rejects": len(rejects)}
+
+
+def _finish_entity(entity: str, df: pd.DataFrame, admin, rejects: list) -> pd.DataFrame:
+    """Fill county adcodes from the boundaries; reject ids repeated across files."""
+    if df.empty:
+        return df
+    found = admin_mod.point_adcodes(admin, df["lon"].to_numpy(), df["lat"].to_numpy())
+    df["adcode"] = [f if f else a for f, a in zip(found, df["adcode"])]
+    dup = df["id"].duplicated(keep="first")
+    for _, row in df[dup].iterrows():
+        p = Problem("duplicate_id", row["source"], {"row": int(row["source_row"]), "found": row["id"],
+                                                    "expected": "-"})
+        rejects.append({"source": row["source"], "row_number": int(row["source_row"]),
+                        "reason_code": p.code, "reason": p.reason("zh"), "reason_en": p.reason("en"),
+                        "raw": row.to_json(force_ascii=False)})
+    return df[~dup].reset_index(drop=True)
+
+
+def _entity_cells(tables: dict[str, pd.DataFrame], resolutions: tuple[int, ...]) -> pd.DataFrame:
+    parts = []
+    for entity in schema.ENTITIES:
+        df = tables[entity]
+        if df.empty:
+            continue
+        for res in resolutions:
+            cells = latlng_to_cells(df["lat"].to_numpy(), df["lon"].to_numpy(), res)
+            parts.append(pd.DataFrame({"entity": entity, "id": df["id"], "res": np.int8(res), "cell": cells}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def default_region() -> Path:
+    """``geodata/regions/jjj.toml`` relative to the working directory."""
+    return Path("geodata/regions/jjj.toml")
+
+
+__all__ = ["build_store", "check_sources", "load_region", "default_region"]

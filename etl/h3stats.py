@@ -1,0 +1,336 @@
+"""Raster -> H3 cell statistics, streamed over row windows with bounded memory.
+
+Method (also written into the store's ``meta``):
+
+- Each valid pixel goes to the H3 cell at the finest resolution that contains its centre
+  (``etl.zonemap``; identical to calling ``h3.latlng_to_cell`` per pixel).
+- Coarser resolutions group the same pixels by the H3 parent of their finest cell, so a
+  parent's count is exactly the sum of its children's counts, its mean the count-weighted
+  mean of theirs, its shares the count-weighted shares: totals agree across zoom levels.
+- Per cell: count, min, max, mean, p90 (linear interpolation, as ``numpy.percentile``),
+  share of valid pixels with value >= each class break, and ``class`` = the number of
+  breaks <= max.
+- Where cells are small against pixels (cell area < 4 pixel areas), cells whose centre lies
+  on a valid pixel but that received no pixel centre take that pixel's value, with
+  ``count = 0`` and ``sampled = true``; they add nothing to coarser cells.
+
+p90 is exact at every resolution: a cell's values are kept until no later row can add to it
+(known from the cell's boundary), then summarised and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import h3
+import numpy as np
+import pandas as pd
+from h3._cy import cell_to_boundary as _c_boundary
+from h3._cy import cell_to_latlng as _c_cell_to_latlng
+
+from etl.rasters import RasterReader
+from etl.zonemap import ZoneMap
+
+logger = logging.getLogger(__name__)
+
+METHOD = (
+    "pixel centre -> finest H3 cell (exact, as h3.latlng_to_cell); coarser resolutions are "
+    "exact aggregates of their H3 children (counts summed; mean and shares weighted by count; "
+    "min/max/p90 over the same pixels); p90 = linear interpolation; class = number of breaks "
+    "<= max; cells smaller than pixels without a pixel centre take the pixel under their "
+    "centre (sampled = true, count = 0)"
+)
+STAT_COLUMNS = ("cell", "count", "min", "max", "mean", "p90", "shares", "sampled")
+
+
+def cell_to_parent_array(cells: np.ndarray, res: int) -> np.ndarray:
+    """Vectorised ``h3.cell_to_parent`` for uint64 cells of any finer resolution."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    res_mask = np.uint64(0xF << 52)
+    digits = np.uint64((1 << ((15 - res) * 3)) - 1)  # digits res+1..15 set to 7
+    return (cells & ~res_mask) | np.uint64(res << 52) | digits
+
+
+class _Codec:
+    """Order-preserving 32-bit codes of raw values, so (cell, value) sorts as one uint64.
+
+    Sorting ``(key << 32) | code`` groups pixels by cell with values ascending, and the value
+    is recovered exactly from the code. Rasters of 64-bit types use a slower lexsort path.
+    """
+
+    def __init__(self, reader: RasterReader):
+        self.reader = reader
+        self.dtype = np.dtype(reader.dtype)
+        self.flip = reader.scale < 0
+        self.fast = self.dtype.itemsize <= 4 and self.dtype.kind in "fiu"
+
+    def encode(self, raw: np.ndarray) -> np.ndarray:
+        k = self.dtype.kind
+        if k == "f":
+            bits = raw.astype(np.float32, copy=False).view(np.uint32)
+            code = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
+        elif k == "i":
+            code = (raw.astype(np.int64) + 2**31).astype(np.uint32)
+        else:
+            code = raw.astype(np.uint32)
+        return ~code if self.flip else code
+
+    def decode(self, code: np.ndarray) -> np.ndarray:
+        code = code.astype(np.uint32)
+        if self.flip:
+            code = ~code
+        k = self.dtype.kind
+        if k == "f":
+            bits = np.where(code >> 31 == 1, code & np.uint32(0x7FFFFFFF), ~code)
+            raw = bits.view(np.float32).astype(self.dtype)
+        elif k == "i":
+            raw = (code.astype(np.int64) - 2**31).astype(self.dtype)
+        else:
+            raw = code.astype(self.dtype)
+        return self.reader.decode(raw)
+
+
+class _Keys:
+    """Cells of one resolution as dense int indices, with the last row each can occur on."""
+
+    def __init__(self) -> None:
+        self.cells = np.zeros(0, dtype=np.uint64)
+        self.last = np.zeros(0, dtype=np.int64)
+        self.index: dict[int, int] = {}
+
+    def add(self, cells: np.ndarray, last: np.ndarray) -> None:
+        for c in cells.tolist():
+            self.index[c] = len(self.index)
+        self.cells = np.concatenate([self.cells, cells.astype(np.uint64)])
+        self.last = np.concatenate([self.last, last.astype(np.int64)])
+
+
+class _Accumulator:
+    """Per-resolution streaming summaries with exact p90; each value is sorted once."""
+
+    def __init__(self, keys: _Keys, breaks: np.ndarray, codec: _Codec):
+        self.keys, self.breaks, self.codec = keys, breaks, codec
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, code or value)
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.done_upto = -1
+
+    def push(self, kidx: np.ndarray, payload: np.ndarray, last_row: int) -> None:
+        if kidx.size:
+            self.chunks.append((kidx, payload))
+        done = self.keys.last <= last_row
+        if not done.any() or not self.chunks:
+            return
+        fin_k, fin_p, keep = [], [], []
+        for k, p in self.chunks:
+            m = done[k]
+            if m.all():
+                fin_k.append(k), fin_p.append(p)
+            elif m.any():
+                fin_k.append(k[m]), fin_p.append(p[m])
+                keep.append((k[~m], p[~m]))
+            else:
+                keep.append((k, p))
+        self.chunks = keep
+        if fin_k:
+            self._summarise(np.concatenate(fin_k), np.concatenate(fin_p))
+
+    def _summarise(self, kidx: np.ndarray, payload: np.ndarray) -> None:
+        if kidx.size == 0:
+            return
+        if self.codec.fast:
+            comp = np.sort((kidx.astype(np.uint64) << np.uint64(32)) | payload.astype(np.uint64))
+            keys = comp >> np.uint64(32)
+            vals = self.codec.decode(comp & np.uint64(0xFFFFFFFF))
+        else:
+            order = np.lexsort((payload, kidx))
+            keys, vals = kidx[order], payload[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        n = np.diff(np.r_[starts, keys.size])
+        pos = (n - 1) * 0.9
+        lo = np.floor(pos).astype(np.int64)
+        frac = pos - lo
+        a = vals[starts + lo]
+        b = vals[starts + np.minimum(lo + 1, n - 1)]
+        p90 = np.where(frac >= 0.5, b - (b - a) * (1 - frac), a + (b - a) * frac)  # numpy's _lerp
+        if self.breaks.size:
+            shares = np.column_stack(
+                [np.add.reduceat((vals >= br).astype(np.int64), starts) for br in self.breaks]
+            ) / n[:, None]
+        else:
+            shares = np.zeros((n.size, 0))
+        self.parts.append({
+            "cell": self.keys.cells[keys[starts].astype(np.int64)], "count": n,
+            "min": vals[starts], "max": vals[starts + n - 1],
+            "mean": np.add.reduceat(vals, starts) / n, "p90": p90, "shares": shares,
+        })
+
+    def frame(self) -> pd.DataFrame:
+        if self.chunks:
+            self._summarise(np.concatenate([k for k, _ in self.chunks]),
+                            np.concatenate([p for _, p in self.chunks]))
+            self.chunks = []
+        if not self.parts:
+            return _empty()
+        cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+        shares = cols.pop("shares")
+        df = pd.DataFrame(cols)
+        df["shares"] = list(shares)
+        df["sampled"] = False
+        return df
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({
+        "cell": np.zeros(0, np.uint64), "count": np.zeros(0, np.int64),
+        **{k: np.zeros(0) for k in ("min", "max", "mean", "p90")},
+        "shares": [], "sampled": np.zeros(0, bool),
+    })
+
+
+def raster_to_h3(
+    reader: RasterReader,
+    resolutions: Sequence[int],
+    breaks: Sequence[float] = (),
+    *,
+    cache_dir: str | Path | None = None,
+    window_rows: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> dict[int, pd.DataFrame]:
+    """H3 statistics of one raster band at several resolutions.
+
+    Parameters
+    ----------
+    reader
+        An open raster (``etl.rasters.open_raster``).
+    resolutions
+        H3 resolutions; the finest is computed from pixels, coarser ones from its parents.
+    breaks
+        Class breaks (increasing); ``shares`` has one entry per break.
+    cache_dir
+        Where zone maps are cached (reused by rasters on the same grid and by rebuilds).
+    window_rows
+        Rows read at a time (memory bound).
+    progress
+        Called with the number of rows done after each window.
+
+    Returns
+    -------
+    dict of int to DataFrame
+        Per resolution, columns ``STAT_COLUMNS`` plus ``class``; ``cell`` is uint64.
+    """
+    res_list = sorted({int(r) for r in resolutions}, reverse=True)
+    finest = res_list[0]
+    brk = np.asarray(sorted(breaks), dtype=np.float64)
+    grid = reader.grid
+    codec = _Codec(reader)
+    zm = ZoneMap(grid, finest, cache_dir)
+    keys = {r: _Keys() for r in res_list}
+    accs = {r: _Accumulator(keys[r], brk, codec) for r in res_list}
+    parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
+    margins = {r: _half_cell_rows(grid, r) for r in res_list[1:]}
+    px_area = grid.pixel_size_m() ** 2 * abs(grid.transform.e / grid.transform.a)
+    samplers = {
+        r: _CentreSampler(grid, r, cache_dir)
+        for r in res_list if h3.average_hexagon_area(r, "m^2") < 4 * px_area
+    }
+    try:
+        for r0 in range(0, grid.height, window_rows):
+            r1 = min(grid.height, r0 + window_rows)
+            raw, valid = reader.read_raw(r0, r1)
+            zones = zm.rows(r0, r1)
+            if samplers:
+                values = reader.decode(raw)
+                values[~valid] = np.nan
+                for s in samplers.values():
+                    s.take(r0, r1, values)
+            z = zones[valid]
+            payload = codec.encode(raw[valid]) if codec.fast else reader.decode(raw[valid])
+            n_known = keys[finest].cells.size
+            if zm.cells.size > n_known:  # zone table grew: register new cells everywhere
+                new = zm.cells[n_known:]
+                keys[finest].add(new, zm.row_last[n_known:])
+                for r in res_list[1:]:
+                    parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
+            last_row = r1 - 1 if r1 < grid.height else np.iinfo(np.int64).max
+            accs[finest].push(z, payload, last_row)
+            for r in res_list[1:]:
+                accs[r].push(parent_of[r][z], payload, last_row)
+            if progress:
+                progress(r1 - r0)
+    except BaseException:
+        zm.discard()
+        raise
+    out = {}
+    for r in res_list:
+        df = accs[r].frame()
+        if r in samplers:
+            df = pd.concat([df, samplers[r].frame(df["cell"].to_numpy(np.uint64), brk)], ignore_index=True)
+        df["class"] = np.searchsorted(brk, df["max"].to_numpy(), side="right").astype(np.int8)
+        out[r] = df.sort_values("cell", ignore_index=True)
+    logger.info("zone map %s: %s", reader.path, zm.stats)
+    return out
+
+
+def _half_cell_rows(grid, res: int) -> float:
+    """Half a cell diameter in rows: how far a parent's descendants may reach past its boundary."""
+    t = grid.transform
+    row_m = grid.pixel_size_m() * abs(t.e) / abs(t.a)
+    return 0.5 * 2.6 * h3.average_hexagon_edge_length(res, "m") / max(row_m, 1e-9)
+
+
+def _register_parents(keys: _Keys, fine: np.ndarray, res: int, grid, margin: float) -> np.ndarray:
+    """Key indices of the parents of ``fine`` cells, adding unseen parents with their last row."""
+    parents = cell_to_parent_array(fine, res)
+    uniq = np.unique(parents)
+    new = np.array([c for c in uniq.tolist() if c not in keys.index], dtype=np.uint64)
+    if new.size:
+        rings = [_c_boundary(c) for c in new.tolist()]
+        sizes = np.array([len(r) for r in rings])
+        flat = np.array([p for r in rings for p in r], dtype=np.float64).reshape(-1, 2)
+        _, v = grid.lonlat_to_pixel(flat[:, 1], flat[:, 0])
+        vmax = np.maximum.reduceat(v, np.cumsum(sizes) - sizes)
+        keys.add(new, np.ceil(vmax + margin).astype(np.int64) + 1)
+    return np.array([keys.index[c] for c in parents.tolist()], dtype=np.int64)
+
+
+class _CentreSampler:
+    """Values of the pixels under cell centres, for cells smaller than pixels."""
+
+    def __init__(self, grid, res: int, cache_dir: str | Path | None):
+        path = Path(cache_dir) / f"{grid.key()}-r{res}-centres.npz" if cache_dir else None
+        if path is not None and path.is_file():
+            data = np.load(path)
+            self.cells, self.rows, self.cols = data["cells"], data["rows"], data["cols"]
+        else:
+            ring = grid.footprint_lonlat()
+            shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
+            cells = np.array(sorted(h3.str_to_int(c) for c in h3.h3shape_to_cells(shape, res)), dtype=np.uint64)
+            ll = np.array([_c_cell_to_latlng(c) for c in cells.tolist()], dtype=np.float64).reshape(-1, 2)
+            u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
+            rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
+            ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
+            self.cells, self.rows, self.cols = cells[ok], rows[ok], cols[ok]
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npz")
+                np.savez(tmp, cells=self.cells, rows=self.rows, cols=self.cols)
+                tmp.replace(path)
+        order = np.argsort(self.rows, kind="stable")
+        self.cells, self.rows, self.cols = self.cells[order], self.rows[order], self.cols[order]
+        self.values = np.full(self.cells.size, np.nan)
+
+    def take(self, r0: int, r1: int, window: np.ndarray) -> None:
+        a, b = np.searchsorted(self.rows, [r0, r1])
+        self.values[a:b] = window[self.rows[a:b] - r0, self.cols[a:b]]
+
+    def frame(self, have: np.ndarray, breaks: np.ndarray) -> pd.DataFrame:
+        keep = ~np.isnan(self.values) & ~np.isin(self.cells, have)
+        cells, vals = self.cells[keep], self.values[keep]
+        df = pd.DataFrame({"cell": cells, "count": np.zeros(cells.size, np.int64),
+                           "min": vals, "max": vals, "mean": vals, "p90": vals})
+        df["shares"] = list((vals[:, None] >= breaks[None, :]).astype(np.float64))
+        df["sampled"] = True
+        return df

@@ -1,0 +1,321 @@
+"""Pixel -> H3 cell assignment ("zone map") for a raster grid, identical to a per-pixel loop.
+
+A pixel belongs to the H3 cell that contains its centre (transformed to WGS-84), exactly as
+``h3.latlng_to_cell`` decides. Calling h3 once per pixel runs at about 1 M pixels/s from
+Python, so the zone map is computed geometrically and only the doubtful pixels go to h3:
+
+1. The cells overlapping the grid come from ``h3shape_to_cells_experimental(contain="overlap")``.
+2. Each cell's boundary (great-circle arcs between its vertices) is moved into pixel
+   coordinates and densified until a straight segment is within ``TOL_PX / 4`` of the arc.
+3. Each polygon is shrunk inwards by ``TOL_PX`` (mitred offset). A pixel centre inside the
+   shrunk polygon is farther than the approximation error from the true boundary, so it is
+   certainly in that cell. Rows are filled by scanline crossings, vectorised over all cells.
+4. Every pixel not filled that way (the thin band along boundaries, cells that cross an
+   icosahedron face or are pentagons, anything odd) is decided by ``h3.latlng_to_cell`` on its
+   centre: the brute force, for the few pixels where geometry alone cannot be sure.
+
+Where cells are not much larger than pixels, step 4 does all the work (it is then cheaper).
+A zone map depends only on the grid and the resolution, so it is cached on disk and reused
+by every raster on the same grid and by rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import h3
+import numpy as np
+from h3._cy import cell_to_boundary as _c_boundary
+from h3._cy import latlng_to_cell as _c_latlng_to_cell
+
+from etl.rasters import Grid
+
+logger = logging.getLogger(__name__)
+
+TOL_PX = 1e-3
+ALGO_VERSION = 1
+_MIN_INRADIUS_PX = 2.0  # below this, geometry saves nothing: use h3 per pixel
+
+
+def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
+    """h3.latlng_to_cell for arrays (a loop over the C function); uint64 ids."""
+    out = [_c_latlng_to_cell(a, b, res) for a, b in zip(lat.tolist(), lng.tolist())]
+    return np.asarray(out, dtype=np.uint64)
+
+
+class ZoneMap:
+    """The zone map of one grid at one resolution.
+
+    Attributes
+    ----------
+    cells : ndarray of uint64
+        The cell table; zones are int32 indices into it. It grows while rows are computed.
+    row_last : ndarray of int64
+        For each cell, the last raster row any of its pixels can be on (for streaming).
+    """
+
+    def __init__(self, grid: Grid, res: int, cache_dir: str | Path | None = None):
+        self.grid, self.res = grid, res
+        self._cache = Path(cache_dir) / f"{grid.key()}-r{res}-v{ALGO_VERSION}" if cache_dir else None
+        self._cached = None
+        self.stats = {"brute_force_pixels": 0, "cells": 0, "mode": "", "from_cache": False}
+        if self._cache is not None and (self._cache / "done.json").is_file():
+            self._load_cache()
+            return
+        self._index: dict[int, int] = {}
+        self._prepare()
+        self._writer = None
+        if self._cache is not None:
+            self._tmpdir = Path(tempfile.mkdtemp(prefix=".zonemap-", dir=self._cache.parent
+                                                 if self._cache.parent.exists() else _mk(self._cache.parent)))
+            self._writer = np.lib.format.open_memmap(
+                self._tmpdir / "zones.npy", mode="w+", dtype=np.int32, shape=(grid.height, grid.width))
+            self._written_to = 0
+
+    # -- public ---------------------------------------------------------------------------
+    def rows(self, r0: int, r1: int) -> np.ndarray:
+        """Zones (int32 indices into ``cells``) of rows [r0, r1). Call with consecutive windows."""
+        if self._cached is not None:
+            return np.asarray(self._cached[r0:r1])
+        zones = np.full((r1 - r0, self.grid.width), -1, dtype=np.int32)
+        if self._poly is not None:
+            self._fill_certain(zones, r0, r1)
+        self._brute_force(zones, r0)
+        if self._writer is not None:
+            if r0 != self._written_to:
+                raise RuntimeError("zone map rows must be requested in order when caching")
+            self._writer[r0:r1] = zones
+            self._written_to = r1
+            if r1 == self.grid.height:
+                self._finish_cache()
+        return zones
+
+    # -- preparation ----------------------------------------------------------------------
+    def _prepare(self) -> None:
+        g = self.grid
+        edge_m = h3.average_hexagon_edge_length(self.res, "m")
+        t = g.transform
+        px_m = g.pixel_size_m() * min(abs(t.a), abs(t.e)) / max(abs(t.a), abs(t.e))
+        self._diam_px = 2.6 * edge_m / max(px_m, 1e-9)
+        self._cells_list: list[int] = []
+        self._row_last_list: list[int] = []
+        self._poly = None
+        if 0.866 * edge_m / max(px_m, 1e-9) < _MIN_INRADIUS_PX:
+            self.stats["mode"] = "per-pixel"
+            return
+        self.stats["mode"] = "geometric"
+        ring = g.footprint_lonlat()
+        shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
+        cells = sorted(h3.str_to_int(c) for c in h3.h3shape_to_cells_experimental(shape, self.res, "overlap"))
+        bounds = [_c_boundary(c) for c in cells]
+        hexes = [i for i, b in enumerate(bounds) if len(b) == 6 and not h3.is_pentagon(h3.int_to_str(cells[i]))]
+        for c in cells:
+            self._add_cell(c, row_last=-1)
+        verts = np.array([bounds[i] for i in hexes], dtype=np.float64).reshape(len(hexes), 6, 2)
+        u, v = _densify_to_pixels(g, verts)
+        row_last_all = np.full(len(cells), g.height - 1, dtype=np.int64)  # odd cells: conservative
+        hex_idx = np.asarray(hexes, dtype=np.int64)
+        row_last_all[hex_idx] = np.ceil(v.max(axis=1) + 1).astype(np.int64)
+        self._row_last_list = row_last_all.tolist()
+        eu, ev = _erode(u, v, TOL_PX)
+        vmin, vmax = ev.min(axis=1), ev.max(axis=1)
+        order = np.argsort(vmin, kind="stable")
+        self._poly = {
+            "idx": hex_idx[order].astype(np.int32), "u": eu[order], "v": ev[order],
+            "vmin": vmin[order], "vmax": vmax[order],
+            "hmax": float((vmax - vmin).max()) if len(vmin) else 0.0,
+        }
+
+    def _add_cell(self, cell: int, row_last: int) -> int:
+        i = len(self._cells_list)
+        self._index[cell] = i
+        self._cells_list.append(cell)
+        self._row_last_list.append(row_last)
+        return i
+
+    @property
+    def cells(self) -> np.ndarray:
+        if self._cached is not None:
+            return self._cached_cells
+        return np.asarray(self._cells_list, dtype=np.uint64)
+
+    @property
+    def row_last(self) -> np.ndarray:
+        if self._cached is not None:
+            return self._cached_row_last
+        return np.asarray(self._row_last_list, dtype=np.int64)
+
+    # -- filling --------------------------------------------------------------------------
+    def _fill_certain(self, zones: np.ndarray, r0: int, r1: int) -> None:
+        p = self._poly
+        lo = np.searchsorted(p["vmin"], r0 - p["hmax"] - 1, side="left")
+        hi = np.searchsorted(p["vmin"], r1, side="left")
+        sel = np.arange(lo, hi)
+        sel = sel[p["vmax"][sel] >= r0]
+        if sel.size == 0:
+            return
+        u0, v0 = p["u"][sel], p["v"][sel]
+        u1, v1 = np.roll(u0, -1, axis=1), np.roll(v0, -1, axis=1)
+        poly = np.repeat(sel, u0.shape[1])
+        u0, v0, u1, v1 = u0.ravel(), v0.ravel(), u1.ravel(), v1.ravel()
+        emin, emax = np.minimum(v0, v1), np.maximum(v0, v1)
+        first = np.maximum(np.ceil(emin), r0).astype(np.int64)
+        stop = np.minimum(np.ceil(emax), r1).astype(np.int64)  # rows r with emin <= r < emax
+        n = np.maximum(stop - first, 0)
+        keep = n > 0
+        first, n, poly = first[keep], n[keep], poly[keep]
+        u0, v0, u1, v1 = u0[keep], v0[keep], u1[keep], v1[keep]
+        rows = np.repeat(first, n) + _ranges(n)
+        e = np.repeat(np.arange(n.size), n)
+        u = u0[e] + (rows - v0[e]) * (u1[e] - u0[e]) / (v1[e] - v0[e])
+        pid = poly[e]
+        order = np.lexsort((u, rows, pid))
+        rows, u, pid = rows[order], u[order], pid[order]
+        key = pid.astype(np.int64) * (r1 - r0 + 1) + (rows - r0)
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        sizes = np.diff(np.r_[starts, key.size])
+        starts = starts[sizes % 2 == 0]  # odd counts (a vertex exactly on a row): leave to h3
+        sizes = sizes[sizes % 2 == 0]
+        left = np.repeat(starts, sizes // 2) + 2 * _ranges(sizes // 2)
+        c0 = np.maximum(np.ceil(u[left]), 0).astype(np.int64)
+        c1 = np.minimum(np.floor(u[left + 1]), self.grid.width - 1).astype(np.int64)
+        ok = c1 >= c0
+        c0, c1, r, cell = c0[ok], c1[ok], rows[left][ok], p["idx"][pid[left][ok]]
+        lens = c1 - c0 + 1
+        flat = np.repeat((r - r0) * self.grid.width + c0, lens) + _ranges(lens)
+        zones.ravel()[flat] = np.repeat(cell, lens)
+
+    def _brute_force(self, zones: np.ndarray, r0: int) -> None:
+        rr, cc = np.nonzero(zones < 0)
+        if rr.size == 0:
+            return
+        self.stats["brute_force_pixels"] += int(rr.size)
+        lon, lat = self.grid.centres_lonlat(rr + r0, cc)
+        cells = latlng_to_cells(lat, lon, self.res)
+        uniq, inv = np.unique(cells, return_inverse=True)
+        ids = np.empty(uniq.size, dtype=np.int32)
+        first_row = np.full(uniq.size, np.iinfo(np.int64).max)
+        np.minimum.at(first_row, inv, rr + r0)
+        for k, (c, fr) in enumerate(zip(uniq.tolist(), first_row.tolist())):
+            i = self._index.get(c)
+            if i is None:
+                i = self._add_cell(c, row_last=int(fr + math.ceil(self._diam_px) + 2))
+            elif self._row_last_list[i] < 0:
+                self._row_last_list[i] = int(fr + math.ceil(self._diam_px) + 2)
+            ids[k] = i
+        zones[rr, cc] = ids[inv.ravel()]
+
+    # -- cache ----------------------------------------------------------------------------
+    def _finish_cache(self) -> None:
+        assert self._cache is not None and self._writer is not None
+        self._writer.flush()
+        del self._writer
+        self._writer = None
+        np.save(self._tmpdir / "cells.npy", self.cells)
+        np.save(self._tmpdir / "row_last.npy", self.row_last)
+        (self._tmpdir / "done.json").write_text(json.dumps({**self.stats, "res": self.res}))
+        try:
+            os.replace(self._tmpdir, self._cache)
+        except OSError:  # another process finished the same map first
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def _load_cache(self) -> None:
+        assert self._cache is not None
+        self._cached = np.load(self._cache / "zones.npy", mmap_mode="r")
+        self._cached_cells = np.load(self._cache / "cells.npy")
+        self._cached_row_last = np.load(self._cache / "row_last.npy")
+        self.stats.update(json.loads((self._cache / "done.json").read_text()), from_cache=True)
+        self._poly = None
+
+    def discard(self) -> None:
+        """Drop an unfinished cache directory (after an error)."""
+        if getattr(self, "_writer", None) is not None:
+            del self._writer
+            self._writer = None
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def _mk(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _ranges(n: np.ndarray) -> np.ndarray:
+    """Concatenated aranges: [0..n0-1, 0..n1-1, ...]."""
+    n = np.asarray(n, dtype=np.int64)
+    total = int(n.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(n)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - n, n)
+
+
+def _unit(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lng)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def _latlng(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    return np.degrees(np.arctan2(z, np.hypot(x, y))), np.degrees(np.arctan2(y, x))
+
+
+def _densify_to_pixels(grid: Grid, verts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hexagon vertices (n, 6, [lat, lng]) -> densified rings in pixel coordinates (u, v).
+
+    Edges are great-circle arcs; each is split into k equal parts (points on the arc), with k
+    chosen so that every chord stays within TOL_PX / 4 of its arc, measured in pixel space.
+    """
+    n = verts.shape[0]
+    if n == 0:
+        return np.zeros((0, 6)), np.zeros((0, 6))
+    p = _unit(verts[..., 0], verts[..., 1])
+    q = np.roll(p, -1, axis=1)
+
+    def to_px(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lat, lng = _latlng(xyz)
+        u, v = grid.lonlat_to_pixel(lng.ravel(), lat.ravel())
+        return u.reshape(lat.shape), v.reshape(lat.shape)
+
+    pu, pv = to_px(p)
+    mid = p + q
+    mid /= np.linalg.norm(mid, axis=-1, keepdims=True)
+    mu, mv = to_px(mid)
+    qu, qv = np.roll(pu, -1, axis=1), np.roll(pv, -1, axis=1)
+    dev = float(np.nanmax(np.hypot(mu - (pu + qu) / 2, mv - (pv + qv) / 2)))
+    k = max(1, math.ceil(math.sqrt(dev / (TOL_PX / 4)))) if dev > 0 else 1
+    if k == 1:
+        return pu, pv
+    t = np.arange(k, dtype=np.float64) / k  # points p + t (q - p), projected to the sphere
+    pts = p[:, :, None, :] * (1 - t)[None, None, :, None] + q[:, :, None, :] * t[None, None, :, None]
+    pts /= np.linalg.norm(pts, axis=-1, keepdims=True)
+    u, v = to_px(pts.reshape(n, 6 * k, 3))
+    return u, v
+
+
+def _erode(u: np.ndarray, v: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Offset every closed ring (rows of u, v) inwards by ``tol`` (mitred corners)."""
+    if u.size == 0:
+        return u, v
+    du, dv = np.roll(u, -1, axis=1) - u, np.roll(v, -1, axis=1) - v
+    area2 = (u * np.roll(v, -1, axis=1) - np.roll(u, -1, axis=1) * v).sum(axis=1)
+    sign = np.where(area2 > 0, 1.0, -1.0)[:, None]
+    length = np.hypot(du, dv)
+    length[length == 0] = 1.0
+    nu, nv = -dv / length * sign, du / length * sign  # inward unit normal of edge i (v_i -> v_i+1)
+    c = nu * u + nv * v + tol  # offset line i: nu x + nv y = c
+    pnu, pnv, pc = np.roll(nu, 1, axis=1), np.roll(nv, 1, axis=1), np.roll(c, 1, axis=1)
+    det = pnu * nv - pnv * nu
+    safe = np.abs(det) > 1e-12
+    det_s = np.where(safe, det, 1.0)
+    x = (pc * nv - pnv * c) / det_s
+    y = (pnu * c - pc * nu) / det_s
+    x = np.where(safe, x, u + tol * nu)
+    y = np.where(safe, y, v + tol * nv)
+    return x, y
