@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from etl import admin as admin_mod
 from etl import schema
 from etl.errors import DataError, Problem
-from etl.h3stats import METHOD, raster_to_h3
+from etl.h3stats import METHOD, raster_to_h3, share_columns
 from etl.normalize import Normalized, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
@@ -163,9 +164,7 @@ def build_store(
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
             stats = raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir, progress=step)
             for res, df in stats.items():
-                df.insert(0, "res", np.int8(res))
-                df.insert(0, "hazard", name)
-                hazard_parts.append(df)
+                hazard_parts.append(hazard_cells_arrow(name, res, df, rs.breaks))
             layers.append({
                 "hazard": name, "source": str(rs.path), "band": rs.band, "units": rs.units,
                 "breaks": list(rs.breaks), "labels": list(rs.labels), "synthetic": rs.synthetic,
@@ -178,7 +177,7 @@ def build_store(
                 "rows_loaded": int(stats[max(stats)]["count"].sum()), "rows_rejected": 0,
                 "synthetic": rs.synthetic, "crs": rd.crs_label,
             })
-    tables["hazard_cells"] = pd.concat(hazard_parts, ignore_index=True)
+    tables["hazard_cells"] = pa.concat_tables(hazard_parts)
     tables["hazard_layers"] = pd.DataFrame(layers)
     tables["admin_units"] = admin_mod.admin_units_table(admin)
     tables["admin_cells"] = admin_mod.admin_cells_table(admin, region.resolutions)
@@ -206,6 +205,20 @@ def build_store(
     return {"db": str(db), "build_id": meta["build_id"],
             "tables": {k: (0 if v is None else len(v)) for k, v in tables.items()},
             "rejects": len(rejects)}
+
+
+def hazard_cells_arrow(hazard: str, res: int, df: pd.DataFrame, breaks) -> pa.Table:
+    """One hazard's statistics at one resolution as rows of ``hazard_cells``."""
+    n = len(df)
+    shares = df[share_columns(breaks)].to_numpy(np.float64).ravel()
+    return pa.table({
+        "hazard": pa.array([hazard] * n, pa.string()), "res": pa.array(np.full(n, res, np.int8)),
+        "cell": pa.array(df["cell"].to_numpy(np.uint64)), "count": pa.array(df["count"].to_numpy(np.int64)),
+        **{k: pa.array(df[k].to_numpy(np.float64)) for k in ("min", "max", "mean", "p90")},
+        "class": pa.array(df["class"].to_numpy(np.int8)),
+        "shares": pa.FixedSizeListArray.from_arrays(pa.array(shares), len(breaks)).cast(pa.list_(pa.float64())),
+        "sampled": pa.array(df["sampled"].to_numpy(bool)),
+    })
 
 
 def _finish_entity(entity: str, df: pd.DataFrame, admin, rejects: list) -> pd.DataFrame:

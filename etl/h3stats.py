@@ -32,7 +32,7 @@ from h3._cy import cell_to_boundary as _c_boundary
 from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
 from etl.rasters import RasterReader
-from etl.zonemap import ZoneMap
+from etl.zonemap import CellIndex, ZoneMap
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,12 @@ METHOD = (
     "<= max; cells smaller than pixels without a pixel centre take the pixel under their "
     "centre (sampled = true, count = 0)"
 )
-STAT_COLUMNS = ("cell", "count", "min", "max", "mean", "p90", "shares", "sampled")
+STAT_COLUMNS = ("cell", "count", "min", "max", "mean", "p90", "sampled")
+
+
+def share_columns(breaks: Sequence[float]) -> list[str]:
+    """Names of the share columns: ``share_ge_<break>`` (e.g. ``share_ge_0.15``)."""
+    return [f"share_ge_{b:g}" for b in breaks]
 
 
 def cell_to_parent_array(cells: np.ndarray, res: int) -> np.ndarray:
@@ -93,25 +98,10 @@ class _Codec:
         return self.reader.decode(raw)
 
 
-class _Keys:
-    """Cells of one resolution as dense int indices, with the last row each can occur on."""
-
-    def __init__(self) -> None:
-        self.cells = np.zeros(0, dtype=np.uint64)
-        self.last = np.zeros(0, dtype=np.int64)
-        self.index: dict[int, int] = {}
-
-    def add(self, cells: np.ndarray, last: np.ndarray) -> None:
-        for c in cells.tolist():
-            self.index[c] = len(self.index)
-        self.cells = np.concatenate([self.cells, cells.astype(np.uint64)])
-        self.last = np.concatenate([self.last, last.astype(np.int64)])
-
-
 class _Accumulator:
     """Per-resolution streaming summaries with exact p90; each value is sorted once."""
 
-    def __init__(self, keys: _Keys, breaks: np.ndarray, codec: _Codec):
+    def __init__(self, keys: CellIndex, breaks: np.ndarray, codec: _Codec):
         self.keys, self.breaks, self.codec = keys, breaks, codec
         self.chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, code or value)
         self.parts: list[dict[str, np.ndarray]] = []
@@ -173,20 +163,21 @@ class _Accumulator:
                             np.concatenate([p for _, p in self.chunks]))
             self.chunks = []
         if not self.parts:
-            return _empty()
+            return _empty(self.breaks)
         cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
-        shares = cols.pop("shares")
+        shares = cols.pop("shares").reshape(-1, self.breaks.size)
         df = pd.DataFrame(cols)
-        df["shares"] = list(shares)
         df["sampled"] = False
+        for name, column in zip(share_columns(self.breaks), shares.T):
+            df[name] = column
         return df
 
 
-def _empty() -> pd.DataFrame:
+def _empty(breaks: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
         "cell": np.zeros(0, np.uint64), "count": np.zeros(0, np.int64),
         **{k: np.zeros(0) for k in ("min", "max", "mean", "p90")},
-        "shares": [], "sampled": np.zeros(0, bool),
+        "sampled": np.zeros(0, bool), **{k: np.zeros(0) for k in share_columns(breaks)},
     })
 
 
@@ -208,7 +199,7 @@ def raster_to_h3(
     resolutions
         H3 resolutions; the finest is computed from pixels, coarser ones from its parents.
     breaks
-        Class breaks (increasing); ``shares`` has one entry per break.
+        Class breaks (increasing); one ``share_ge_<break>`` column per break.
     cache_dir
         Where zone maps are cached (reused by rasters on the same grid and by rebuilds).
     window_rows
@@ -219,7 +210,8 @@ def raster_to_h3(
     Returns
     -------
     dict of int to DataFrame
-        Per resolution, columns ``STAT_COLUMNS`` plus ``class``; ``cell`` is uint64.
+        Per resolution, columns ``STAT_COLUMNS``, ``share_columns(breaks)`` and ``class``;
+        ``cell`` is uint64.
     """
     res_list = sorted({int(r) for r in resolutions}, reverse=True)
     finest = res_list[0]
@@ -227,7 +219,7 @@ def raster_to_h3(
     grid = reader.grid
     codec = _Codec(reader)
     zm = ZoneMap(grid, finest, cache_dir)
-    keys = {r: _Keys() for r in res_list}
+    keys = {r: CellIndex() for r in res_list}
     accs = {r: _Accumulator(keys[r], brk, codec) for r in res_list}
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
     margins = {r: _half_cell_rows(grid, r) for r in res_list[1:]}
@@ -251,7 +243,7 @@ def raster_to_h3(
             n_known = keys[finest].cells.size
             if zm.cells.size > n_known:  # zone table grew: register new cells everywhere
                 new = zm.cells[n_known:]
-                keys[finest].add(new, zm.row_last[n_known:])
+                keys[finest].add(new, zm.row_last[n_known:])  # zone index == key index
                 for r in res_list[1:]:
                     parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
             last_row = r1 - 1 if r1 < grid.height else np.iinfo(np.int64).max
@@ -281,19 +273,18 @@ def _half_cell_rows(grid, res: int) -> float:
     return 0.5 * 2.6 * h3.average_hexagon_edge_length(res, "m") / max(row_m, 1e-9)
 
 
-def _register_parents(keys: _Keys, fine: np.ndarray, res: int, grid, margin: float) -> np.ndarray:
+def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin: float) -> np.ndarray:
     """Key indices of the parents of ``fine`` cells, adding unseen parents with their last row."""
-    parents = cell_to_parent_array(fine, res)
-    uniq = np.unique(parents)
-    new = np.array([c for c in uniq.tolist() if c not in keys.index], dtype=np.uint64)
-    if new.size:
+
+    def last_rows(new: np.ndarray) -> np.ndarray:
         rings = [_c_boundary(c) for c in new.tolist()]
         sizes = np.array([len(r) for r in rings])
         flat = np.array([p for r in rings for p in r], dtype=np.float64).reshape(-1, 2)
         _, v = grid.lonlat_to_pixel(flat[:, 1], flat[:, 0])
         vmax = np.maximum.reduceat(v, np.cumsum(sizes) - sizes)
-        keys.add(new, np.ceil(vmax + margin).astype(np.int64) + 1)
-    return np.array([keys.index[c] for c in parents.tolist()], dtype=np.int64)
+        return np.ceil(vmax + margin).astype(np.int64) + 1
+
+    return keys.indices(cell_to_parent_array(fine, res), last_rows)
 
 
 class _CentreSampler:
@@ -331,6 +322,7 @@ class _CentreSampler:
         cells, vals = self.cells[keep], self.values[keep]
         df = pd.DataFrame({"cell": cells, "count": np.zeros(cells.size, np.int64),
                            "min": vals, "max": vals, "mean": vals, "p90": vals})
-        df["shares"] = list((vals[:, None] >= breaks[None, :]).astype(np.float64))
         df["sampled"] = True
+        for name, b in zip(share_columns(breaks), breaks):
+            df[name] = (vals >= b).astype(np.float64)
         return df

@@ -24,19 +24,15 @@ from etl.errors import SchemaMismatchError, StoreError
 logger = logging.getLogger(__name__)
 
 
-def _arrow(name: str, df: pd.DataFrame) -> pa.Table:
-    """DataFrame -> Arrow with the store's list and UBIGINT types."""
+def _arrow(name: str, df: pd.DataFrame | pa.Table) -> pa.Table:
+    """DataFrame -> Arrow with the store's list and UBIGINT types (Arrow tables pass through)."""
+    if isinstance(df, pa.Table):
+        return df
     arrays, names = [], []
     for col in df.columns:
         s = df[col]
         if col in ("cell",):
             arrays.append(pa.array(s.to_numpy(np.uint64), type=pa.uint64()))
-        elif col == "shares":
-            items = s.to_list()
-            lengths = np.fromiter((len(v) for v in items), dtype=np.int32, count=len(items))
-            offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-            flat = np.concatenate(items).astype(np.float64) if lengths.sum() else np.zeros(0)
-            arrays.append(pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)))
         elif col in ("chains", "categories", "labels", "breaks", "bbox"):
             arrays.append(pa.array([list(v) for v in s]))
         elif col == "geometry":
@@ -70,7 +66,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_store(db: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> None:
+def write_store(db: Path, tables: dict[str, pd.DataFrame | pa.Table | None], meta: dict[str, Any]) -> None:
     """Write every table and ``meta`` to a staging file, check it, then replace ``db``.
 
     Raises
@@ -90,9 +86,10 @@ def write_store(db: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any])
             for name, df in tables.items():
                 if df is None or len(df) == 0:
                     continue
+                df = _arrow(name, df)
                 schema.check_identifier(name)
-                cols = ", ".join(schema.quote(schema.check_identifier(name, c)) for c in df.columns)
-                con.register("incoming", _arrow(name, df))
+                cols = ", ".join(schema.quote(schema.check_identifier(name, c)) for c in df.column_names)
+                con.register("incoming", df)
                 con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM incoming")
                 con.unregister("incoming")
             meta = {**meta, "schema_version": schema.SCHEMA_VERSION}

@@ -49,6 +49,51 @@ def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
     return np.asarray(out, dtype=np.uint64)
 
 
+class CellIndex:
+    """A growing table of H3 cells with dense int indices and a vectorised lookup.
+
+    ``cells[i]`` is the cell of index i; ``last[i]`` the last raster row it can occur on.
+    """
+
+    def __init__(self) -> None:
+        self.cells = np.zeros(0, dtype=np.uint64)
+        self.last = np.zeros(0, dtype=np.int64)
+        self._sorted = np.zeros(0, dtype=np.uint64)
+        self._order = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self.cells.size
+
+    def lookup(self, cells: np.ndarray) -> np.ndarray:
+        """Indices of ``cells`` (-1 where absent)."""
+        cells = np.asarray(cells, dtype=np.uint64)
+        if self._sorted.size == 0:
+            return np.full(cells.size, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self._sorted, cells), self._sorted.size - 1)
+        return np.where(self._sorted[pos] == cells, self._order[pos], -1)
+
+    def add(self, cells: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Append new (absent, unique) cells; returns their indices."""
+        cells = np.asarray(cells, dtype=np.uint64)
+        idx = np.arange(self.cells.size, self.cells.size + cells.size, dtype=np.int64)
+        self.cells = np.concatenate([self.cells, cells])
+        self.last = np.concatenate([self.last, np.asarray(last, dtype=np.int64)])
+        merged = np.concatenate([self._sorted, cells])
+        order = np.argsort(merged, kind="stable")
+        self._sorted, self._order = merged[order], np.concatenate([self._order, idx])[order]
+        return idx
+
+    def indices(self, cells: np.ndarray, last_of_new) -> np.ndarray:
+        """Indices of ``cells``, adding the unseen ones (``last_of_new(new_cells)`` gives their last rows)."""
+        uniq, inv = np.unique(np.asarray(cells, dtype=np.uint64), return_inverse=True)
+        idx = self.lookup(uniq)
+        miss = idx < 0
+        if miss.any():
+            new = uniq[miss]
+            idx[miss] = self.add(new, last_of_new(new))
+        return idx[inv.ravel()]
+
+
 class ZoneMap:
     """The zone map of one grid at one resolution.
 
@@ -68,7 +113,7 @@ class ZoneMap:
         if self._cache is not None and (self._cache / "done.json").is_file():
             self._load_cache()
             return
-        self._index: dict[int, int] = {}
+        self._table = CellIndex()
         self._prepare()
         self._writer = None
         if self._cache is not None:
@@ -103,8 +148,6 @@ class ZoneMap:
         t = g.transform
         px_m = g.pixel_size_m() * min(abs(t.a), abs(t.e)) / max(abs(t.a), abs(t.e))
         self._diam_px = 2.6 * edge_m / max(px_m, 1e-9)
-        self._cells_list: list[int] = []
-        self._row_last_list: list[int] = []
         self._poly = None
         if 0.866 * edge_m / max(px_m, 1e-9) < _MIN_INRADIUS_PX:
             self.stats["mode"] = "per-pixel"
@@ -115,14 +158,12 @@ class ZoneMap:
         cells = sorted(h3.str_to_int(c) for c in h3.h3shape_to_cells_experimental(shape, self.res, "overlap"))
         bounds = [_c_boundary(c) for c in cells]
         hexes = [i for i, b in enumerate(bounds) if len(b) == 6 and not h3.is_pentagon(h3.int_to_str(cells[i]))]
-        for c in cells:
-            self._add_cell(c, row_last=-1)
         verts = np.array([bounds[i] for i in hexes], dtype=np.float64).reshape(len(hexes), 6, 2)
         u, v = _densify_to_pixels(g, verts)
         row_last_all = np.full(len(cells), g.height - 1, dtype=np.int64)  # odd cells: conservative
         hex_idx = np.asarray(hexes, dtype=np.int64)
         row_last_all[hex_idx] = np.ceil(v.max(axis=1) + 1).astype(np.int64)
-        self._row_last_list = row_last_all.tolist()
+        self._table.add(np.asarray(cells, dtype=np.uint64), row_last_all)
         eu, ev = _erode(u, v, TOL_PX)
         vmin, vmax = ev.min(axis=1), ev.max(axis=1)
         order = np.argsort(vmin, kind="stable")
@@ -132,24 +173,17 @@ class ZoneMap:
             "hmax": float((vmax - vmin).max()) if len(vmin) else 0.0,
         }
 
-    def _add_cell(self, cell: int, row_last: int) -> int:
-        i = len(self._cells_list)
-        self._index[cell] = i
-        self._cells_list.append(cell)
-        self._row_last_list.append(row_last)
-        return i
-
     @property
     def cells(self) -> np.ndarray:
         if self._cached is not None:
             return self._cached_cells
-        return np.asarray(self._cells_list, dtype=np.uint64)
+        return self._table.cells
 
     @property
     def row_last(self) -> np.ndarray:
         if self._cached is not None:
             return self._cached_row_last
-        return np.asarray(self._row_last_list, dtype=np.int64)
+        return self._table.last
 
     # -- filling --------------------------------------------------------------------------
     def _fill_certain(self, zones: np.ndarray, r0: int, r1: int) -> None:
@@ -199,17 +233,14 @@ class ZoneMap:
         lon, lat = self.grid.centres_lonlat(rr + r0, cc)
         cells = latlng_to_cells(lat, lon, self.res)
         uniq, inv = np.unique(cells, return_inverse=True)
-        ids = np.empty(uniq.size, dtype=np.int32)
-        first_row = np.full(uniq.size, np.iinfo(np.int64).max)
-        np.minimum.at(first_row, inv, rr + r0)
-        for k, (c, fr) in enumerate(zip(uniq.tolist(), first_row.tolist())):
-            i = self._index.get(c)
-            if i is None:
-                i = self._add_cell(c, row_last=int(fr + math.ceil(self._diam_px) + 2))
-            elif self._row_last_list[i] < 0:
-                self._row_last_list[i] = int(fr + math.ceil(self._diam_px) + 2)
-            ids[k] = i
-        zones[rr, cc] = ids[inv.ravel()]
+        inv = inv.ravel()
+        first = np.full(uniq.size, np.iinfo(np.int64).max)
+        np.minimum.at(first, inv, rr + r0)
+        idx = self._table.lookup(uniq)
+        miss = idx < 0
+        if miss.any():
+            idx[miss] = self._table.add(uniq[miss], first[miss] + math.ceil(self._diam_px) + 2)
+        zones[rr, cc] = idx[inv].astype(np.int32)
 
     # -- cache ----------------------------------------------------------------------------
     def _finish_cache(self) -> None:
