@@ -28,7 +28,6 @@ from pathlib import Path
 import h3
 import numpy as np
 import pandas as pd
-from h3._cy import cell_to_boundary as _c_boundary
 from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
 from etl.rasters import RasterReader
@@ -222,7 +221,7 @@ def raster_to_h3(
     keys = {r: CellIndex() for r in res_list}
     accs = {r: _Accumulator(keys[r], brk, codec) for r in res_list}
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
-    margins = {r: _half_cell_rows(grid, r) for r in res_list[1:]}
+    margins = {r: _reach_rows(grid, r) for r in res_list[1:]}
     px_area = grid.pixel_size_m() ** 2 * abs(grid.transform.e / grid.transform.a)
     samplers = {
         r: _CentreSampler(grid, r, cache_dir)
@@ -266,23 +265,24 @@ def raster_to_h3(
     return out
 
 
-def _half_cell_rows(grid, res: int) -> float:
-    """Half a cell diameter in rows: how far a parent's descendants may reach past its boundary."""
+def _reach_rows(grid, res: int) -> float:
+    """Rows from a cell's centre beyond which none of its descendants' pixels can lie.
+
+    A hexagon's circumradius equals its edge (up to ~1.5x the average edge with H3's
+    distortion); descendants reach at most about half a cell beyond it. 3 edges is ample.
+    """
     t = grid.transform
     row_m = grid.pixel_size_m() * abs(t.e) / abs(t.a)
-    return 0.5 * 2.6 * h3.average_hexagon_edge_length(res, "m") / max(row_m, 1e-9)
+    return 3.0 * h3.average_hexagon_edge_length(res, "m") / max(row_m, 1e-9)
 
 
 def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin: float) -> np.ndarray:
     """Key indices of the parents of ``fine`` cells, adding unseen parents with their last row."""
 
     def last_rows(new: np.ndarray) -> np.ndarray:
-        rings = [_c_boundary(c) for c in new.tolist()]
-        sizes = np.array([len(r) for r in rings])
-        flat = np.array([p for r in rings for p in r], dtype=np.float64).reshape(-1, 2)
-        _, v = grid.lonlat_to_pixel(flat[:, 1], flat[:, 0])
-        vmax = np.maximum.reduceat(v, np.cumsum(sizes) - sizes)
-        return np.ceil(vmax + margin).astype(np.int64) + 1
+        centres = np.array([_c_cell_to_latlng(c) for c in new.tolist()], dtype=np.float64).reshape(-1, 2)
+        _, v = grid.lonlat_to_pixel(centres[:, 1], centres[:, 0])
+        return np.ceil(v + margin).astype(np.int64) + 1
 
     return keys.indices(cell_to_parent_array(fine, res), last_rows)
 
@@ -318,7 +318,10 @@ class _CentreSampler:
         self.values[a:b] = window[self.rows[a:b] - r0, self.cols[a:b]]
 
     def frame(self, have: np.ndarray, breaks: np.ndarray) -> pd.DataFrame:
-        keep = ~np.isnan(self.values) & ~np.isin(self.cells, have)
+        have = np.sort(have)
+        pos = np.minimum(np.searchsorted(have, self.cells), max(have.size - 1, 0))
+        present = have[pos] == self.cells if have.size else np.zeros(self.cells.size, bool)
+        keep = ~np.isnan(self.values) & ~present
         cells, vals = self.cells[keep], self.values[keep]
         df = pd.DataFrame({"cell": cells, "count": np.zeros(cells.size, np.int64),
                            "min": vals, "max": vals, "mean": vals, "p90": vals})
@@ -326,3 +329,38 @@ class _CentreSampler:
         for name, b in zip(share_columns(breaks), breaks):
             df[name] = (vals >= b).astype(np.float64)
         return df
+
+
+def write_h3stats(
+    raster: str | Path,
+    res: int,
+    out: str | Path,
+    *,
+    band: int = 1,
+    crs: str | None = None,
+    nodata: float | None = None,
+    breaks: Sequence[float] = (),
+    cache_dir: str | Path | None = None,
+    progress: Callable[[str, int], Callable[[int], None]] | None = None,
+) -> int:
+    """``onemap h3stats``: statistics of one raster at one resolution, to Parquet or CSV.
+
+    Columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
+    ``share_ge_<break>`` per break, ``sampled``. Returns the number of cells written.
+    """
+    from etl.rasters import open_raster  # noqa: PLC0415
+
+    out = Path(out)
+    with open_raster(raster, band=band, crs=crs, nodata=nodata) as rd:
+        step = progress(Path(raster).name + " (rows)", rd.grid.height) if progress else None
+        df = raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step)[res]
+    df = df.drop(columns=["class"])
+    df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
+    cols = ["cell", "count", "min", "max", "mean", "p90", *share_columns(sorted(breaks)), "sampled"]
+    df = df[cols]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+    return len(df)

@@ -1,0 +1,218 @@
+"""The ``onemap`` command line: build, validate, info, h3stats.
+
+Exit codes: 0 success, 1 data problems (with a report), 2 usage errors. Messages are in
+Chinese unless ``--lang en`` or ``ONEMAP_LANG=en``. Data problems never print a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from etl import messages
+from etl.errors import DataError, OneMapError, StoreError, UsageError
+
+logger = logging.getLogger(__name__)
+
+_TEXT = {
+    "built": ("已构建 {db}（构建编号 {build_id}），用时 {seconds:.1f} 秒", "built {db} (build {build_id}) in {seconds:.1f} s"),
+    "rejected": ("有 {n} 行被拒收，原因见 rejects 表：onemap info {db}", "{n} row(s) rejected; reasons in the rejects table: onemap info {db}"),
+    "valid": ("检查通过：{sources} 个数据源，{rows} 行可用，0 个问题。", "valid: {sources} sources, {rows} usable rows, no problems."),
+    "reject_line": ("  {source} 第 {row} 行：{reason}", "  {source} row {row}: {reason}"),
+    "wrote": ("已写出 {n} 个 H3 单元（分辨率 {res}）到 {out}", "wrote {n} H3 cells (res {res}) to {out}"),
+}
+
+
+def _t(key: str, lang: str, **kw: Any) -> str:
+    return _TEXT[key][0 if messages.lang_or_default(lang) == "zh" else 1].format(**kw)
+
+
+class Resolution(click.ParamType):
+    """An H3 resolution, 0-15."""
+
+    name = "resolution"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        try:
+            res = int(value)
+        except (TypeError, ValueError):
+            res = -1
+        if not 0 <= res <= 15:
+            self.fail(messages.render("bad_res", None, {"found": value}, ctx.obj.get("lang") if ctx and ctx.obj else None), param, ctx)
+        return res
+
+
+class Breaks(click.ParamType):
+    """Comma-separated increasing class breaks."""
+
+    name = "breaks"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[float, ...]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            out = tuple(float(v) for v in str(value).replace("，", ",").split(",") if v.strip())
+        except ValueError:
+            out = ()
+        if not out or any(a >= b for a, b in zip(out, out[1:])):
+            self.fail(messages.render("bad_classes", None, {"found": value}, ctx.obj.get("lang") if ctx and ctx.obj else None), param, ctx)
+        return out
+
+
+def _progress_factory(quiet: bool) -> Callable[[str, int], Callable[[int], None]] | None:
+    if quiet:
+        return None
+    from tqdm import tqdm  # noqa: PLC0415
+
+    bars: list[Any] = []
+
+    def factory(label: str, total: int) -> Callable[[int], None]:
+        for b in bars:
+            b.close()
+        bar = tqdm(total=total, desc=label, unit="行" if "(" in label else "个", leave=False,
+                   file=sys.stderr, dynamic_ncols=True)
+        bars.append(bar)
+        return bar.update
+
+    return factory
+
+
+def _fail(exc: OneMapError, lang: str) -> None:
+    if isinstance(exc, DataError):
+        click.echo(exc.render(lang), err=True)
+        sys.exit(1)
+    if isinstance(exc, StoreError):
+        click.echo(exc.render(lang), err=True)
+        sys.exit(1)
+    if isinstance(exc, UsageError):
+        click.echo(messages.render(exc.code, None, exc.params, lang), err=True)
+        sys.exit(2)
+    raise exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["zh", "en"]), envvar="ONEMAP_LANG", default="zh",
+              show_default=True, help="Language of messages (also ONEMAP_LANG).")
+@click.option("-v", "--verbose", count=True, help="More log output.")
+@click.pass_context
+def main(ctx: click.Context, lang: str, verbose: int) -> None:
+    """OneMap 安全应急产业 × 灾害风险 一张图."""
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("rasterio", "pyogrio", "fiona", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = {"lang": lang}
+
+
+@main.command()
+@click.argument("region_toml", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ONEMAP_DB_PATH",
+              help="Target store (default data/<region>.duckdb).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Zone-map cache directory.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary (for scripts).")
+@click.pass_obj
+def build(obj: dict, region_toml: Path | None, db: Path | None, cache: Path | None, quiet: bool) -> None:
+    """Build the store from a region file (default geodata/regions/jjj.toml)."""
+    import time  # noqa: PLC0415
+
+    from etl.build import build_store, default_region  # noqa: PLC0415
+
+    lang = obj["lang"]
+    t0 = time.perf_counter()
+    try:
+        summary = build_store(region_toml or default_region(), db, cache_dir=cache, progress=_progress_factory(quiet))
+    except OneMapError as exc:
+        _fail(exc, lang)
+        return
+    if not quiet:
+        click.echo(_t("built", lang, db=summary["db"], build_id=summary["build_id"], seconds=time.perf_counter() - t0))
+        _print_info(summary["db"], lang)
+        if summary["rejects"]:
+            click.echo(_t("rejected", lang, n=summary["rejects"], db=summary["db"]))
+
+
+@main.command()
+@click.argument("region_toml", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def validate(obj: dict, region_toml: Path) -> None:
+    """Read every source, report every problem, write nothing."""
+    from etl.build import check_sources  # noqa: PLC0415
+
+    lang = obj["lang"]
+    try:
+        checked = check_sources(region_toml)
+    except OneMapError as exc:
+        _fail(exc, lang)
+        return
+    rejects = checked.rejects
+    if checked.problems:
+        click.echo(DataError(checked.problems).render(lang), err=True)
+    for r in rejects:
+        click.echo(_t("reject_line", lang, source=r["source"], row=r["row_number"],
+                      reason=r["reason"] if messages.lang_or_default(lang) == "zh" else r["reason_en"]), err=True)
+    if checked.problems or rejects:
+        sys.exit(1)
+    rows = sum(len(n.rows) for items in checked.entities.values() for _, n, _ in items)
+    click.echo(_t("valid", lang, sources=sum(len(v) for v in checked.entities.values()) + len(checked.rasters) + 1, rows=rows))
+
+
+@main.command()
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON.")
+@click.pass_obj
+def info(obj: dict, db: Path, as_json: bool) -> None:
+    """Summarise a store: tables, hazards, sources, rejects."""
+    lang = obj["lang"]
+    try:
+        if as_json:
+            from etl.info import store_info  # noqa: PLC0415
+
+            click.echo(json.dumps(store_info(db), ensure_ascii=False, indent=2))
+        else:
+            _print_info(db, lang)
+    except OneMapError as exc:
+        _fail(exc, lang)
+
+
+def _print_info(db: str | Path, lang: str) -> None:
+    from etl.info import format_info, store_info  # noqa: PLC0415
+
+    click.echo(format_info(store_info(db), messages.lang_or_default(lang)))
+
+
+@main.command()
+@click.argument("raster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--res", required=True, type=Resolution(), help="H3 resolution 0-15.")
+@click.option("--band", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--crs", help="CRS when the raster has none (EPSG:n, WKT, WGS84, CGCS2000).")
+@click.option("--nodata", type=float, help="Nodata value overriding the file's.")
+@click.option("--classes", type=Breaks(), default=None, help="Class breaks, e.g. 0.15,0.5,1.5.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help=".parquet or .csv")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Zone-map cache directory.")
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_obj
+def h3stats(obj: dict, raster: Path, res: int, band: int, crs: str | None, nodata: float | None,
+            classes: tuple[float, ...] | None, out: Path, cache: Path | None, quiet: bool) -> None:
+    """Raster -> H3 cell statistics for any raster."""
+    from etl.h3stats import write_h3stats  # noqa: PLC0415
+
+    lang = obj["lang"]
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        _fail(UsageError("bad_out", found=str(out)), lang)
+    try:
+        n = write_h3stats(raster, res, out, band=band, crs=crs, nodata=nodata, breaks=classes or (),
+                          cache_dir=cache, progress=_progress_factory(quiet))
+    except OneMapError as exc:
+        _fail(exc, lang)
+        return
+    if not quiet:
+        click.echo(_t("wrote", lang, n=n, res=res, out=out))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
