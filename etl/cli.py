@@ -25,6 +25,7 @@ _TEXT = {
     "rejected": ("有 {n} 行被拒收，原因见 rejects 表：onemap info {db}", "{n} row(s) rejected; reasons in the rejects table: onemap info {db}"),
     "valid": ("检查通过：{sources} 个数据源，{rows} 行可用，0 个问题。", "valid: {sources} sources, {rows} usable rows, no problems."),
     "reject_line": ("  {source} 第 {row} 行：{reason}", "  {source} row {row}: {reason}"),
+    "skipped": ("{n} 行缺少可用坐标或数值，未计入", "{n} row(s) without usable coordinates or value were not counted"),
     "wrote": ("已写出 {n} 个 H3 单元（分辨率 {res}）到 {out}", "wrote {n} H3 cells (res {res}) to {out}"),
 }
 
@@ -193,25 +194,32 @@ def _print_info(db: str | Path, lang: str) -> None:
 @click.option("--nodata", type=float, help="Nodata value overriding the file's.")
 @click.option("--classes", type=Breaks(), default=None, help="Class breaks, e.g. 0.15,0.5,1.5.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help=".parquet or .csv")
+@click.option("--lon", help="Point tables: longitude column (default: by alias).")
+@click.option("--lat", help="Point tables: latitude column (default: by alias).")
+@click.option("--value", help="Point tables: a numeric column to summarise per cell.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Zone-map cache directory.")
 @click.option("-q", "--quiet", is_flag=True)
 @click.pass_obj
 def h3stats(obj: dict, raster: Path, res: int, band: int, crs: str | None, nodata: float | None,
-            classes: tuple[float, ...] | None, out: Path, cache: Path | None, quiet: bool) -> None:
-    """Raster -> H3 cell statistics for any raster."""
+            classes: tuple[float, ...] | None, out: Path, lon: str | None, lat: str | None,
+            value: str | None, cache: Path | None, quiet: bool) -> None:
+    """Raster (or point table) -> H3 cell statistics."""
     from etl.h3stats import write_h3stats  # noqa: PLC0415
 
     lang = obj["lang"]
     if out.suffix.lower() not in (".parquet", ".csv"):
         _fail(UsageError("bad_out", found=str(out)), lang)
     try:
-        n = write_h3stats(raster, res, out, band=band, crs=crs, nodata=nodata, breaks=classes or (),
-                          cache_dir=cache, progress=_progress_factory(quiet))
+        n, skipped = write_h3stats(raster, res, out, band=band, crs=crs, nodata=nodata, breaks=classes or (),
+                                   lon=lon, lat=lat, value=value, cache_dir=cache,
+                                   progress=_progress_factory(quiet))
     except OneMapError as exc:
         _fail(exc, lang)
         return
     if not quiet:
         click.echo(_t("wrote", lang, n=n, res=res, out=out))
+        if skipped:
+            click.echo(_t("skipped", lang, n=skipped), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

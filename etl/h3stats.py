@@ -332,7 +332,7 @@ class _CentreSampler:
 
 
 def write_h3stats(
-    raster: str | Path,
+    source: str | Path,
     res: int,
     out: str | Path,
     *,
@@ -340,27 +340,40 @@ def write_h3stats(
     crs: str | None = None,
     nodata: float | None = None,
     breaks: Sequence[float] = (),
+    lon: str | None = None,
+    lat: str | None = None,
+    value: str | None = None,
     cache_dir: str | Path | None = None,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
-) -> int:
-    """``onemap h3stats``: statistics of one raster at one resolution, to Parquet or CSV.
+) -> tuple[int, int]:
+    """``onemap h3stats``: one raster (or point table) at one resolution, to Parquet or CSV.
 
-    Columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
-    ``share_ge_<break>`` per break, ``sampled``. Returns the number of cells written.
+    Raster columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
+    ``share_ge_<break>`` per break, ``sampled``. Point tables: see ``etl.points``.
+
+    Returns
+    -------
+    (cells written, rows skipped)
     """
+    from etl.points import points_to_h3  # noqa: PLC0415
     from etl.rasters import open_raster  # noqa: PLC0415
+    from etl.readers import FORMATS  # noqa: PLC0415
 
     out = Path(out)
-    with open_raster(raster, band=band, crs=crs, nodata=nodata) as rd:
-        step = progress(Path(raster).name + " (rows)", rd.grid.height) if progress else None
-        df = raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step)[res]
-    df = df.drop(columns=["class"])
-    df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
-    cols = ["cell", "count", "min", "max", "mean", "p90", *share_columns(sorted(breaks)), "sampled"]
-    df = df[cols]
+    skipped = 0
+    if Path(source).suffix.lower() in FORMATS:
+        df, problems = points_to_h3(source, res, lon=lon, lat=lat, value=value, crs=crs or "WGS84",
+                                    breaks=sorted(breaks))
+        skipped = len(problems)
+    else:
+        with open_raster(source, band=band, crs=crs, nodata=nodata) as rd:
+            step = progress(Path(source).name + " (rows)", rd.grid.height) if progress else None
+            df = raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step)[res]
+        df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
+        df = df[["cell", "count", "min", "max", "mean", "p90", *share_columns(sorted(breaks)), "sampled"]]
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".csv":
         df.to_csv(out, index=False)
     else:
         df.to_parquet(out, index=False)
-    return len(df)
+    return len(df), skipped
