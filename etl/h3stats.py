@@ -164,7 +164,7 @@ class _Accumulator:
         if not self.parts:
             return _empty(self.breaks)
         cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
-        shares = cols.pop("shares").reshape(-1, self.breaks.size)
+        shares = cols.pop("shares")
         df = pd.DataFrame(cols)
         df["sampled"] = False
         for name, column in zip(share_columns(self.breaks), shares.T):

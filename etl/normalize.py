@@ -179,12 +179,16 @@ def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Reje
         x, y = y, x
     given = ~np.isnan(x) & ~np.isnan(y)
     geographic = spec.kind in ("wgs84", "gcj02", "bd09") or (spec.proj is not None and spec.proj.is_geographic)
+    b0, b1, b2, b3 = bbox
     if geographic:
-        for i in np.flatnonzero(given):
-            if not -180 <= x[i] <= 180:
-                rj.add(int(i), "lon_out_of_range", found=x[i])
-            elif not -90 <= y[i] <= 90:
-                rj.add(int(i), "lat_out_of_range", found=y[i])
+        for i in np.flatnonzero(given & ((np.abs(x) > 180) | (np.abs(y) > 90))):
+            i = int(i)
+            if _swapped_inside(x[i], y[i], spec, bbox):
+                rj.add(i, "swapped_lonlat", lon=x[i], lat=y[i], bbox=list(bbox))
+            elif not -180 <= x[i] <= 180:
+                rj.add(i, "lon_out_of_range", found=x[i])
+            else:
+                rj.add(i, "lat_out_of_range", found=y[i])
         ok = given & (np.abs(x) <= 180) & (np.abs(y) <= 90)
     else:
         ok = given
@@ -196,15 +200,13 @@ def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Reje
         except Exception as exc:  # pyproj raises several types; report, never crash
             raise DataError([Problem("crs_transform_failed", str(src.path), {"found": str(exc), "crs": spec.label})]) from None
         lon[ok], lat[ok] = lo, la
-    b0, b1, b2, b3 = bbox
     inside = (lon >= b0) & (lon <= b2) & (lat >= b1) & (lat <= b3)
     for i in np.flatnonzero(ok & ~inside):
         i = int(i)
         if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
             rj.add(i, "crs_transform_failed", found=f"{x[i]}, {y[i]}", crs=spec.label)
             continue
-        sx, sy = (to_wgs84(np.array([y[i]]), np.array([x[i]]), spec) if geographic else (None, None))
-        swapped = geographic and b0 <= float(sx[0]) <= b2 and b1 <= float(sy[0]) <= b3
+        swapped = geographic and _swapped_inside(x[i], y[i], spec, bbox)
         params = dict(lon=round(float(lon[i]), 6), lat=round(float(lat[i]), 6), bbox=list(bbox), crs=spec.label)
         rj.add(i, "swapped_lonlat" if swapped else "outside_bbox", **params)
 
@@ -235,6 +237,14 @@ def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Reje
         if not (b0 <= lon[i] <= b2 and b1 <= lat[i] <= b3):
             rj.add(i, "outside_bbox", lon=lon[i], lat=lat[i], bbox=list(bbox), crs="WGS84")
     return lon.tolist(), lat.tolist(), precision, adcode
+
+
+def _swapped_inside(x: float, y: float, spec: CrsSpec, bbox) -> bool:
+    """Whether (y, x) taken as (lon, lat) lands inside the region bbox."""
+    if not (abs(y) <= 180 and abs(x) <= 90):
+        return False
+    sx, sy = to_wgs84(np.array([y]), np.array([x]), spec)
+    return bool(bbox[0] <= sx[0] <= bbox[2] and bbox[1] <= sy[0] <= bbox[3])
 
 
 def _vocab_field(values, words, name, names, rj: _Rejects, default: str | None = None) -> list[str | None]:

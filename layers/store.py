@@ -1,0 +1,67 @@
+"""Read-only access to a built store: one read-only DuckDB connection, a cursor per call.
+
+DuckDB connections are not thread-safe, so every query takes its own ``cursor()``; values
+travel as ``?`` parameters and identifiers come from ``etl.schema``'s allowlist.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from etl import schema
+
+
+class StoreUnavailable(RuntimeError):
+    """The store is missing, unreadable or of another schema version (names the fix)."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(en)
+
+
+class Store:
+    """A read-only store shared by the app's threads."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise StoreUnavailable(f"数据库 {self.path} 不存在。请先运行：onemap build",
+                                   f"store {self.path} does not exist. Run: onemap build")
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=True)
+            rows = self._con.execute("SELECT key, value FROM meta").fetchall()
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"无法打开数据库 {self.path}：{exc}。请重新构建：onemap build",
+                                   f"cannot open {self.path}: {exc}. Rebuild: onemap build") from None
+        self.meta: dict[str, Any] = {k: json.loads(v) for k, v in rows}
+        found = self.meta.get("schema_version")
+        if found != schema.SCHEMA_VERSION:
+            self._con.close()
+            raise StoreUnavailable(
+                f"数据库 {self.path} 的结构版本为 {found}，需要 {schema.SCHEMA_VERSION}。请重新构建：onemap build",
+                f"store {self.path} has schema version {found}, need {schema.SCHEMA_VERSION}. Rebuild: onemap build")
+        self._lock = threading.Lock()
+
+    def query(self, sql: str, params: list[Any] | tuple = ()) -> pd.DataFrame:
+        """Run parameterised SQL on a fresh cursor and return a DataFrame."""
+        with self._lock:
+            cur = self._con.cursor()
+        try:
+            return cur.execute(sql, list(params)).df()
+        finally:
+            cur.close()
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A whole (small) table, columns checked against the allowlist."""
+        schema.check_identifier(name)
+        cols = ", ".join(schema.quote(schema.check_identifier(name, c)) for c in columns) if columns else "*"
+        return self.query(f"SELECT {cols} FROM {name}")
+
+    def close(self) -> None:
+        self._con.close()
