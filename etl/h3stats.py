@@ -21,7 +21,6 @@ p90 is exact at every resolution: a cell's values are kept until no later row ca
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
