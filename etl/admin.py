@@ -157,6 +157,13 @@ def _h3shape(geom) -> h3.H3Shape:
     return h3.geo_to_h3shape(shapely.geometry.mapping(geom))
 
 
+def outline(admin: Admin, margin_deg: float = 0.02) -> shapely.Geometry:
+    """The region's outer boundary, simplified and widened by ``margin_deg`` (a search area)."""
+    provinces = admin.units.loc[admin.units["level"] == "province", "geometry"].to_numpy()
+    union = shapely.union_all(provinces if len(provinces) else admin.counties()["geometry"].to_numpy())
+    return shapely.simplify(union.buffer(margin_deg), margin_deg / 2)
+
+
 def point_adcodes(admin: Admin, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
     """The county adcode containing each point (None outside every county)."""
     counties = admin.counties()

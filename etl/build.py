@@ -158,11 +158,13 @@ def build_store(
     tables["entity_cells"] = _entity_cells(tables, region.resolutions)
 
     hazard_parts, layers = [], []
+    outline = admin_mod.outline(admin)
     for name, rs in region.hazards.items():
         with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                          offset=rs.offset, label=name) as rd:
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
-            stats = raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir, progress=step)
+            stats = raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir,
+                                 within=outline, progress=step)
             for res, df in stats.items():
                 hazard_parts.append(hazard_cells_arrow(name, res, df, rs.breaks))
             layers.append({
