@@ -7,8 +7,10 @@ in a county (at every configured resolution) to that county, its city and its pr
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import h3
 import h3.api.basic_int as h3i
@@ -157,11 +159,20 @@ def _h3shape(geom) -> h3.H3Shape:
     return h3.geo_to_h3shape(shapely.geometry.mapping(geom))
 
 
-def outline(admin: Admin, margin_deg: float = 0.02) -> shapely.Geometry:
-    """The region's outer boundary, simplified and widened by ``margin_deg`` (a search area)."""
-    provinces = admin.units.loc[admin.units["level"] == "province", "geometry"].to_numpy()
-    union = shapely.union_all(provinces if len(provinces) else admin.counties()["geometry"].to_numpy())
-    return shapely.simplify(union.buffer(margin_deg), margin_deg / 2)
+def cached_admin_cells(admin: Admin, resolutions: tuple[int, ...], source: Path, cache_dir: Path | None) -> pd.DataFrame:
+    """``admin_cells_table``, cached by the boundary file's content and the resolutions."""
+    if cache_dir is None:
+        return admin_cells_table(admin, resolutions)
+    digest = hashlib.sha256(source.read_bytes() + repr(tuple(resolutions)).encode()).hexdigest()[:16]
+    path = Path(cache_dir) / f"admin-cells-{digest}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    df = admin_cells_table(admin, resolutions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    df.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return df
 
 
 def point_adcodes(admin: Admin, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:

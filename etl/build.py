@@ -157,14 +157,17 @@ def build_store(
         tables[entity] = _finish_entity(entity, df, admin, rejects)
     tables["entity_cells"] = _entity_cells(tables, region.resolutions)
 
+    tables["admin_units"] = admin_mod.admin_units_table(admin)
+    tables["admin_cells"] = admin_mod.cached_admin_cells(admin, region.resolutions, region.admin.path, cache_dir)
+    ac = tables["admin_cells"]
+    region_cells = {r: ac.loc[ac["res"] == r, "cell"].to_numpy(np.uint64) for r in region.resolutions}
     hazard_parts, layers = [], []
-    outline = admin_mod.outline(admin)
     for name, rs in region.hazards.items():
         with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                          offset=rs.offset, label=name) as rd:
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
             stats = raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir,
-                                 within=outline, progress=step)
+                                 sample_cells=region_cells, progress=step)
             for res, df in stats.items():
                 hazard_parts.append(hazard_cells_arrow(name, res, df, rs.breaks))
             layers.append({
@@ -181,8 +184,6 @@ def build_store(
             })
     tables["hazard_cells"] = pa.concat_tables(hazard_parts)
     tables["hazard_layers"] = pd.DataFrame(layers)
-    tables["admin_units"] = admin_mod.admin_units_table(admin)
-    tables["admin_cells"] = admin_mod.admin_cells_table(admin, region.resolutions)
     sources.append({"source": "admin", "entity": "admin", "path": str(region.admin.path),
                     "sha256": _sha256(region.admin.path), "rows_in": len(admin.units),
                     "rows_loaded": len(admin.units), "rows_rejected": 0, "synthetic": False,

@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import h3
 import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
-import shapely
-import shapely.geometry
 from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
 from etl.rasters import RasterReader
@@ -189,7 +187,7 @@ def raster_to_h3(
     breaks: Sequence[float] = (),
     *,
     cache_dir: str | Path | None = None,
-    within: "shapely.Geometry | None" = None,
+    sample_cells: Mapping[int, np.ndarray] | None = None,
     window_rows: int = 256,
     progress: Callable[[int], None] | None = None,
 ) -> dict[int, pd.DataFrame]:
@@ -205,9 +203,10 @@ def raster_to_h3(
         Class breaks (increasing); one ``share_ge_<break>`` column per break.
     cache_dir
         Where zone maps are cached (reused by rasters on the same grid and by rebuilds).
-    within
-        Optional WGS-84 (multi)polygon, e.g. the region outline: sampled cells (cells smaller
-        than pixels) are only looked for inside it. Cells with pixel centres are unaffected.
+    sample_cells
+        Per resolution, the cells that may be sampled where cells are smaller than pixels
+        (e.g. the region's cells). Default: every cell whose centre lies in the raster.
+        Cells with pixel centres are never affected.
     window_rows
         Rows read at a time (memory bound).
     progress
@@ -231,7 +230,7 @@ def raster_to_h3(
     margins = {r: _reach_rows(grid, r) for r in res_list[1:]}
     px_area = grid.pixel_size_m() ** 2 * abs(grid.transform.e / grid.transform.a)
     samplers = {
-        r: _CentreSampler(grid, r, cache_dir, within)
+        r: _CentreSampler(grid, r, cache_dir, None if sample_cells is None else sample_cells.get(r))
         for r in res_list if h3.average_hexagon_area(r, "m^2") < 4 * px_area
     }
     try:
@@ -297,19 +296,21 @@ def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin:
 class _CentreSampler:
     """Values of the pixels under cell centres, for cells smaller than pixels."""
 
-    def __init__(self, grid, res: int, cache_dir: str | Path | None, within=None):
-        tag = hashlib.sha256(shapely.to_wkb(within)).hexdigest()[:12] if within is not None else "all"
+    def __init__(self, grid, res: int, cache_dir: str | Path | None, candidates: np.ndarray | None = None):
+        if candidates is not None:
+            candidates = np.unique(np.asarray(candidates, dtype=np.uint64))
+        tag = hashlib.sha256(candidates.tobytes()).hexdigest()[:12] if candidates is not None else "all"
         path = Path(cache_dir) / f"{grid.key()}-r{res}-{tag}-centres.npz" if cache_dir else None
         if path is not None and path.is_file():
             data = np.load(path)
             self.cells, self.rows, self.cols = data["cells"], data["rows"], data["cols"]
         else:
-            if within is None:
+            if candidates is None:
                 ring = grid.footprint_lonlat()
                 shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
+                cells = np.sort(np.asarray(h3i.h3shape_to_cells(shape, res), dtype=np.uint64))
             else:
-                shape = h3.geo_to_h3shape(shapely.geometry.mapping(within))
-            cells = np.sort(np.asarray(h3i.h3shape_to_cells(shape, res), dtype=np.uint64))
+                cells = candidates
             ll = np.array([_c_cell_to_latlng(c) for c in cells.tolist()], dtype=np.float64).reshape(-1, 2)
             u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
             rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)

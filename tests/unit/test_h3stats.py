@@ -143,19 +143,18 @@ def test_sampled_cells_take_the_pixel_under_their_centre(tmp_path):
     assert not (out[9].loc[~out[9]["sampled"], "count"] == 0).any()
 
 
-def test_within_limits_where_sampled_cells_are_looked_for(tmp_path):
-    import shapely  # noqa: PLC0415
-
+def test_sample_cells_limit_where_sampled_cells_are_looked_for(tmp_path):
     data = np.arange(40 * 50, dtype="float32").reshape(40, 50)
     path = _write(tmp_path / "r.tif", data, transform=Affine(0.01, 0, 116.0, 0, -0.01, 40.0))
-    area = shapely.box(116.1, 39.7, 116.3, 39.8)
+    area = h3.LatLngPoly([(39.7, 116.1), (39.7, 116.3), (39.8, 116.3), (39.8, 116.1)])
+    region = np.array([h3.str_to_int(c) for c in h3.h3shape_to_cells(area, 9)], dtype=np.uint64)
     with open_raster(path) as rd:
         everywhere = raster_to_h3(rd, (9,), ())[9]
-        inside = raster_to_h3(rd, (9,), (), within=area)[9]
+        inside = raster_to_h3(rd, (9,), (), sample_cells={9: region}, cache_dir=tmp_path / "c")[9]
     pd.testing.assert_frame_equal(everywhere[~everywhere["sampled"]].reset_index(drop=True),
                                   inside[~inside["sampled"]].reset_index(drop=True))
-    centres = [h3.cell_to_latlng(h3.int_to_str(int(c))) for c in inside.loc[inside["sampled"], "cell"]]
-    assert centres and all(116.1 <= lng <= 116.3 and 39.7 <= lat <= 39.8 for lat, lng in centres)
+    sampled = inside.loc[inside["sampled"], "cell"].to_numpy(np.uint64)
+    assert sampled.size and np.isin(sampled, region).all()
     assert inside["sampled"].sum() < everywhere["sampled"].sum()
 
 
