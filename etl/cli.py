@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,9 @@ def main(ctx: click.Context, lang: str, verbose: int) -> None:
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("rasterio", "pyogrio", "fiona", "numexpr"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # rasters are read once, window by window: a small GDAL block cache keeps memory bounded
+    # (GDAL's default is 5 % of RAM). Must be set before GDAL first reads a block.
+    os.environ.setdefault("GDAL_CACHEMAX", "64")
     ctx.obj = {"lang": lang}
 
 

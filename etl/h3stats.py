@@ -228,7 +228,7 @@ def raster_to_h3(
     accs = {r: _Accumulator(keys[r], brk, codec) for r in res_list}
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
     margins = {r: _reach_rows(grid, r) for r in res_list[1:]}
-    px_area = grid.pixel_size_m() ** 2 * abs(grid.transform.e / grid.transform.a)
+    px_area = float(np.prod(grid.pixel_dims_m()))
     samplers = {
         r: _CentreSampler(grid, r, cache_dir, None if sample_cells is None else sample_cells.get(r))
         for r in res_list if h3.average_hexagon_area(r, "m^2") < 4 * px_area
@@ -277,8 +277,7 @@ def _reach_rows(grid, res: int) -> float:
     A hexagon's circumradius equals its edge (up to ~1.5x the average edge with H3's
     distortion); descendants reach at most about half a cell beyond it. 3 edges is ample.
     """
-    t = grid.transform
-    row_m = grid.pixel_size_m() * abs(t.e) / abs(t.a)
+    row_m = grid.pixel_dims_m()[1]
     return 3.0 * h3.average_hexagon_edge_length(res, "m") / max(row_m, 1e-9)
 
 

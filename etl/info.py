@@ -63,7 +63,8 @@ def store_info(db: str | Path) -> dict[str, Any]:
         "sources": sources, "rejects": rejects,
         "admin_units": {lvl: admin.get(lvl, 0) for lvl in schema.ADMIN_LEVELS},
         "reserves_by_tier": {t: tiers.get(t, 0) for t in schema.RESERVE_TIERS},
-        "parks_by_level": {lvl: parks.get(lvl, 0) for lvl in [*schema.PARK_LEVELS, None] if lvl in parks or lvl},
+        "parks_by_level": {**{lvl: parks.get(lvl, 0) for lvl in schema.PARK_LEVELS},
+                           **({"unspecified": parks[None]} if None in parks else {})},
         "enterprises": {"total": ent[0], "above_size": ent[1], "leading": ent[2], "synthetic": ent[3],
                         "output_yi": ent[4]},
     }

@@ -96,13 +96,16 @@ class Grid:
         lon, lat = self.centres_lonlat(rows - 0.5, cols - 0.5)
         return np.column_stack([lon, lat])
 
-    def pixel_size_m(self) -> float:
-        """Approximate pixel side in metres at the grid centre (for choosing algorithms)."""
-        r, c = np.array([self.height / 2, self.height / 2]), np.array([self.width / 2, self.width / 2 + 1])
-        lon, lat = self.centres_lonlat(r, c)
-        dlon = math.radians(lon[1] - lon[0]) * math.cos(math.radians(lat[0]))
-        dlat = math.radians(lat[1] - lat[0])
-        return math.hypot(dlon, dlat) * EARTH_RADIUS_M
+    def pixel_dims_m(self) -> tuple[float, float]:
+        """Approximate pixel width and height in metres at the grid centre."""
+        r, c = self.height / 2, self.width / 2
+        lon, lat = self.centres_lonlat(np.array([r, r, r + 1]), np.array([c, c + 1, c]))
+        coslat = math.cos(math.radians(lat[0]))
+
+        def dist(i: int) -> float:
+            return math.hypot(math.radians(lon[i] - lon[0]) * coslat, math.radians(lat[i] - lat[0])) * EARTH_RADIUS_M
+
+        return dist(1), dist(2)
 
 
 def _is_wgs84_like(crs: CRS) -> bool:

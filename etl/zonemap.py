@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 import h3
+import h3.api.basic_int as h3i
 import numpy as np
 from h3._cy import cell_to_boundary as _c_boundary
 from h3._cy import latlng_to_cell as _c_latlng_to_cell
@@ -40,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 TOL_PX = 1e-3
 ALGO_VERSION = 1
-_MIN_INRADIUS_PX = 2.0  # below this, geometry saves nothing: use h3 per pixel
+_MIN_INRADIUS_PX = 2.0
+_CHUNK = 65536  # cells prepared at a time  # below this, geometry saves nothing: use h3 per pixel
 
 
 def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
@@ -145,8 +147,7 @@ class ZoneMap:
     def _prepare(self) -> None:
         g = self.grid
         edge_m = h3.average_hexagon_edge_length(self.res, "m")
-        t = g.transform
-        px_m = g.pixel_size_m() * min(abs(t.a), abs(t.e)) / max(abs(t.a), abs(t.e))
+        px_m = min(g.pixel_dims_m())
         self._diam_px = 2.6 * edge_m / max(px_m, 1e-9)
         self._poly = None
         if 0.866 * edge_m / max(px_m, 1e-9) < _MIN_INRADIUS_PX:
@@ -155,23 +156,29 @@ class ZoneMap:
         self.stats["mode"] = "geometric"
         ring = g.footprint_lonlat()
         shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
-        cells = sorted(h3.str_to_int(c) for c in h3.h3shape_to_cells_experimental(shape, self.res, "overlap"))
-        bounds = [_c_boundary(c) for c in cells]
-        hexes = [i for i, b in enumerate(bounds) if len(b) == 6 and not h3.is_pentagon(h3.int_to_str(cells[i]))]
-        verts = np.array([bounds[i] for i in hexes], dtype=np.float64).reshape(len(hexes), 6, 2)
-        u, v = _densify_to_pixels(g, verts)
-        row_last_all = np.full(len(cells), g.height - 1, dtype=np.int64)  # odd cells: conservative
-        hex_idx = np.asarray(hexes, dtype=np.int64)
-        row_last_all[hex_idx] = np.ceil(v.max(axis=1) + 1).astype(np.int64)
-        self._table.add(np.asarray(cells, dtype=np.uint64), row_last_all)
-        eu, ev = _erode(u, v, TOL_PX)
-        vmin, vmax = ev.min(axis=1), ev.max(axis=1)
-        order = np.argsort(vmin, kind="stable")
-        self._poly = {
-            "idx": hex_idx[order].astype(np.int32), "u": eu[order], "v": ev[order],
-            "vmin": vmin[order], "vmax": vmax[order],
-            "hmax": float((vmax - vmin).max()) if len(vmin) else 0.0,
-        }
+        cells = np.sort(np.asarray(h3i.h3shape_to_cells_experimental(shape, self.res, "overlap"), dtype=np.uint64))
+        pentagons = np.asarray(h3i.get_pentagons(self.res), dtype=np.uint64)
+        row_last = np.full(cells.size, g.height - 1, dtype=np.int64)  # odd cells: conservative
+        self._poly = []
+        for start in range(0, cells.size, _CHUNK):  # bounded memory: one chunk of cells at a time
+            chunk = cells[start:start + _CHUNK]
+            bounds = [_c_boundary(c) for c in chunk.tolist()]
+            ok = np.fromiter((len(b) == 6 for b in bounds), dtype=bool, count=len(bounds))
+            ok &= ~np.isin(chunk, pentagons)
+            idx = np.flatnonzero(ok)
+            verts = np.array([bounds[i] for i in idx], dtype=np.float64).reshape(idx.size, 6, 2)
+            del bounds
+            u, v = _densify_to_pixels(g, verts)
+            row_last[start + idx] = np.ceil(v.max(axis=1) + 1).astype(np.int64) if idx.size else 0
+            eu, ev = _erode(u, v, TOL_PX)
+            vmin, vmax = ev.min(axis=1), ev.max(axis=1)
+            order = np.argsort(vmin, kind="stable")
+            self._poly.append({
+                "idx": (start + idx[order]).astype(np.int32), "u": eu[order], "v": ev[order],
+                "vmin": vmin[order], "vmax": vmax[order],
+                "hmax": float((vmax - vmin).max()) if vmin.size else 0.0,
+            })
+        self._table.add(cells, row_last)
 
     @property
     def cells(self) -> np.ndarray:
@@ -187,28 +194,10 @@ class ZoneMap:
 
     # -- filling --------------------------------------------------------------------------
     def _fill_certain(self, zones: np.ndarray, r0: int, r1: int) -> None:
-        p = self._poly
-        lo = np.searchsorted(p["vmin"], r0 - p["hmax"] - 1, side="left")
-        hi = np.searchsorted(p["vmin"], r1, side="left")
-        sel = np.arange(lo, hi)
-        sel = sel[p["vmax"][sel] >= r0]
-        if sel.size == 0:
+        parts = [c for p in self._poly if (c := _crossings(p, r0, r1)) is not None]
+        if not parts:
             return
-        u0, v0 = p["u"][sel], p["v"][sel]
-        u1, v1 = np.roll(u0, -1, axis=1), np.roll(v0, -1, axis=1)
-        poly = np.repeat(sel, u0.shape[1])
-        u0, v0, u1, v1 = u0.ravel(), v0.ravel(), u1.ravel(), v1.ravel()
-        emin, emax = np.minimum(v0, v1), np.maximum(v0, v1)
-        first = np.maximum(np.ceil(emin), r0).astype(np.int64)
-        stop = np.minimum(np.ceil(emax), r1).astype(np.int64)  # rows r with emin <= r < emax
-        n = np.maximum(stop - first, 0)
-        keep = n > 0
-        first, n, poly = first[keep], n[keep], poly[keep]
-        u0, v0, u1, v1 = u0[keep], v0[keep], u1[keep], v1[keep]
-        rows = np.repeat(first, n) + _ranges(n)
-        e = np.repeat(np.arange(n.size), n)
-        u = u0[e] + (rows - v0[e]) * (u1[e] - u0[e]) / (v1[e] - v0[e])
-        pid = poly[e]
+        rows, u, pid = (np.concatenate(x) for x in zip(*parts))  # pid: cell index
         order = np.lexsort((u, rows, pid))
         rows, u, pid = rows[order], u[order], pid[order]
         key = pid.astype(np.int64) * (r1 - r0 + 1) + (rows - r0)
@@ -220,7 +209,7 @@ class ZoneMap:
         c0 = np.maximum(np.ceil(u[left]), 0).astype(np.int64)
         c1 = np.minimum(np.floor(u[left + 1]), self.grid.width - 1).astype(np.int64)
         ok = c1 >= c0
-        c0, c1, r, cell = c0[ok], c1[ok], rows[left][ok], p["idx"][pid[left][ok]]
+        c0, c1, r, cell = c0[ok], c1[ok], rows[left][ok], pid[left][ok]
         lens = c1 - c0 + 1
         flat = np.repeat((r - r0) * self.grid.width + c0, lens) + _ranges(lens)
         zones.ravel()[flat] = np.repeat(cell, lens)
@@ -270,6 +259,31 @@ class ZoneMap:
             del self._writer
             self._writer = None
             shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def _crossings(p: dict, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Where the rows r0..r1-1 cross the shrunk polygons of one chunk: (row, u, cell index)."""
+    lo = np.searchsorted(p["vmin"], r0 - p["hmax"] - 1, side="left")
+    hi = np.searchsorted(p["vmin"], r1, side="left")
+    sel = np.arange(lo, hi)
+    sel = sel[p["vmax"][sel] >= r0]
+    if sel.size == 0:
+        return None
+    u0, v0 = p["u"][sel], p["v"][sel]
+    u1, v1 = np.roll(u0, -1, axis=1), np.roll(v0, -1, axis=1)
+    poly = np.repeat(p["idx"][sel], u0.shape[1])
+    u0, v0, u1, v1 = u0.ravel(), v0.ravel(), u1.ravel(), v1.ravel()
+    emin, emax = np.minimum(v0, v1), np.maximum(v0, v1)
+    first = np.maximum(np.ceil(emin), r0).astype(np.int64)
+    stop = np.minimum(np.ceil(emax), r1).astype(np.int64)  # rows r with emin <= r < emax
+    n = np.maximum(stop - first, 0)
+    keep = n > 0
+    first, n, poly = first[keep], n[keep], poly[keep]
+    u0, v0, u1, v1 = u0[keep], v0[keep], u1[keep], v1[keep]
+    rows = np.repeat(first, n) + _ranges(n)
+    e = np.repeat(np.arange(n.size), n)
+    u = u0[e] + (rows - v0[e]) * (u1[e] - u0[e]) / (v1[e] - v0[e])
+    return rows, u, poly[e]
 
 
 def _mk(path: Path) -> Path:

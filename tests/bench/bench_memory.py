@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,9 @@ def child(path: str, cache_dir: str) -> None:
 
 def run_child(path: Path, cache_dir: Path) -> dict:
     cmd = [sys.executable, __file__, "--_child", str(path), str(cache_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    # the `onemap` CLI caps GDAL's block cache at 64 MB (etl/cli.py); measure what it does
+    env = {**os.environ, "GDAL_CACHEMAX": os.environ.get("GDAL_CACHEMAX", "64")}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     peak = {"VmRSS": 0, "RssAnon": 0, "RssFile": 0}
     while proc.poll() is None:
         s = _status_kb(proc.pid)
