@@ -75,6 +75,8 @@ def load_admin(src: AdminSource, region_adcodes: tuple[str, ...]) -> Admin:
         if row.level not in LEVELS:
             problems.append(Problem("unknown_value", file, {"row": r, "field": "level", "found": row.level,
                                                             "expected": ", ".join(LEVELS)}))
+    units, geoms_in, dup_problems = _merge_duplicates(units, df.geometry.values, file)
+    problems += dup_problems
     codes = set(units["adcode"])
     for i, p in enumerate(units["parent"]):
         if p and p not in codes:
@@ -86,7 +88,7 @@ def load_admin(src: AdminSource, region_adcodes: tuple[str, ...]) -> Admin:
     def convert(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return to_wgs84(x, y, spec)
 
-    geoms = shapely.make_valid(shapely.transform(df.geometry.values, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1]))))
+    geoms = shapely.make_valid(shapely.transform(geoms_in, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1]))))
     units["geometry"] = list(geoms)
     by_code = units.set_index("adcode")
 
@@ -102,6 +104,22 @@ def load_admin(src: AdminSource, region_adcodes: tuple[str, ...]) -> Admin:
     units["province"] = [ancestor(c, "province") for c in units["adcode"]]
     units["city"] = [ancestor(c, "city") for c in units["adcode"]]
     return Admin(units)
+
+
+def _merge_duplicates(units: pd.DataFrame, geoms: np.ndarray, file: str):
+    """A unit drawn as several features (same adcode, name, level, parent) becomes one."""
+    problems = []
+    keep, merged = [], []
+    for code, group in units.groupby("adcode", sort=False, dropna=False):
+        rows = group.index.to_numpy()
+        attrs = {tuple(None if pd.isna(v) else v for v in r) for r in group[["name", "level", "parent"]].itertuples(index=False)}
+        if len(rows) > 1 and len(attrs) > 1:
+            problems.append(Problem("duplicate_adcode", file, {"row": int(rows[1]) + 1, "found": code,
+                                                               "expected": sorted(map(str, attrs))}))
+        keep.append(rows[0])
+        merged.append(geoms[rows[0]] if len(rows) == 1 else shapely.union_all(geoms[rows]))
+    out = units.loc[keep].reset_index(drop=True)
+    return out, np.array(merged, dtype=object), problems
 
 
 def admin_units_table(admin: Admin) -> pd.DataFrame:

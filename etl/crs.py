@@ -322,6 +322,9 @@ def parse_crs(text: str) -> CrsSpec:
         raise CrsError(text) from None
     if not (crs.is_geographic or crs.is_projected):
         raise CrsError(text)
+    axis = crs.ellipsoid.semi_major_metre if crs.ellipsoid is not None else None
+    if axis is None or not 6.30e6 < axis < 6.45e6:  # e.g. a Mars or Moon CRS
+        raise CrsError(text)
     epsg = crs.to_epsg()
     if epsg == 4326:
         return _WGS84

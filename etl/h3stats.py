@@ -257,9 +257,8 @@ def raster_to_h3(
                 accs[r].push(parent_of[r][z], payload, last_row)
             if progress:
                 progress(r1 - r0)
-    except BaseException:
-        zm.discard()
-        raise
+    finally:
+        zm.close()  # an unfinished zone-map cache (error, interrupt) is dropped
     out = {}
     for r in res_list:
         df = accs[r].frame()

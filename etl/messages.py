@@ -93,6 +93,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "position (lon {lon}, lat {lat}) is outside the region bbox {bbox}. Check the "
         "coordinates and their CRS (crs = {crs}).",
     ),
+    "coord_incomplete": (
+        "只有{found}，缺少另一个坐标。请补全经纬度，或删去坐标只保留地址。",
+        "only the {found} is given; the other coordinate is missing. Complete both, or leave "
+        "both empty and give an address.",
+    ),
+    "duplicate_adcode": (
+        "行政区划代码「{found}」出现多次，但名称/级别/上级不一致（{expected}）。同一代码只能对应一个区划。",
+        "adcode {found!r} occurs more than once with different name/level/parent ({expected}). "
+        "One code must be one unit.",
+    ),
     "no_location": (
         "既没有经纬度也没有地址，无法定位。请补充坐标或地址（精确到区县）。",
         "no coordinates and no address, so it cannot be placed. Add coordinates or an address "

@@ -173,6 +173,8 @@ def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Reje
                 rj.add(i, "bad_number", field="lat", found=b, expected="纬度/latitude in degrees")
             elif fa is not None and fb is not None:
                 x[i], y[i] = fa, fb
+            elif (fa is None) != (fb is None):
+                rj.add(i, "coord_incomplete", found="经度/longitude" if fb is None else "纬度/latitude")
     elif raw.x is not None and raw.y is not None:
         x, y = raw.x.astype(np.float64).copy(), raw.y.astype(np.float64).copy()
     if src.swap_lonlat:

@@ -199,10 +199,17 @@ def load_region(path: str | Path) -> Region:
 
     admin = _admin(doc, ck, base)
     tables = tuple(t for entity in schema.ENTITIES for t in _tables(doc, entity, ck, base))
+    seen: set[str] = set()
+    for t in tables:  # names key the store's sources table, next to "admin" and "hazard:<name>"
+        if t.name in seen or t.name == "admin" or t.name.startswith("hazard:"):
+            ck.add("region_bad_value", key=f"{t.entity}.name", found=repr(t.name),
+                   expected="a source name used once, not \"admin\" nor \"hazard:…\"")
+        seen.add(t.name)
     if not any(t.entity == "reserves" for t in tables):
         ck.add("region_missing_key", key="reserves", expected="at least one [[reserves]] table")
     hazards = _hazards(doc, ck, base)
-    chains = _chains(doc, ck, hazards)
+    declared = doc.get("hazards") if isinstance(doc.get("hazards"), dict) else {}
+    chains = _chains(doc, ck, set(declared))
     standards = _standards(doc, ck)
 
     if ck.problems:
@@ -302,9 +309,6 @@ def _tables(doc: dict, entity: str, ck: _Checker, base: Path) -> list[TableSourc
             synthetic=ck.get(item, "synthetic", bool, prefix, "true or false", False),
             defaults=dict(defaults),
         ))
-    names = [t.name for t in out]
-    for n in {n for n in names if names.count(n) > 1}:
-        ck.add("region_bad_value", key=f"{entity}.name", found=repr(n), expected="unique source names")
     return out
 
 
@@ -349,10 +353,13 @@ def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource]:
     return out
 
 
-def _chains(doc: dict, ck: _Checker, hazards: dict) -> dict[str, tuple[str, ...]]:
+def _chains(doc: dict, ck: _Checker, hazards: set[str]) -> dict[str, tuple[str, ...]]:
     chains = ck.get(doc, "chains", dict, "", "a [chains] table: hazard = [chain codes]", {})
     out = {}
     for hazard, codes in chains.items():
+        if hazard not in hazards:
+            ck.add("region_unknown_key", key=f"chains.{hazard}", expected=sorted(hazards))
+            continue
         if not isinstance(codes, list) or any(c not in schema.CHAINS for c in codes):
             ck.add("region_bad_value", key=f"chains.{hazard}", found=repr(codes),
                    expected=f"a list of chain codes from {list(schema.CHAINS)}")

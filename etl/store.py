@@ -148,10 +148,13 @@ def open_store(db: str | Path, region_hint: str = "") -> duckdb.DuckDBPyConnecti
     db = Path(db)
     if not db.is_file():
         raise StoreError("store_missing", path=str(db), region=region_hint)
+    con = None
     try:
         con = duckdb.connect(str(db), read_only=True)
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.Error as exc:
+        if con is not None:
+            con.close()
         raise StoreError("store_unreadable", path=str(db), found=str(exc).splitlines()[0]) from None
     found = json.loads(row[0]) if row else None
     if found != schema.SCHEMA_VERSION:

@@ -121,15 +121,24 @@ class ZoneMap:
         if self._cache is not None:
             self._tmpdir = Path(tempfile.mkdtemp(prefix=".zonemap-", dir=self._cache.parent
                                                  if self._cache.parent.exists() else _mk(self._cache.parent)))
-            self._writer = np.lib.format.open_memmap(
-                self._tmpdir / "zones.npy", mode="w+", dtype=np.int32, shape=(grid.height, grid.width))
+            # plain appends, not a memmap: written pages must not count against our memory
+            self._writer = open(self._tmpdir / "zones.npy", "wb")  # noqa: SIM115 (closed in _finish_cache)
+            np.lib.format.write_array_header_1_0(
+                self._writer, {"descr": "<i4", "fortran_order": False, "shape": (grid.height, grid.width)})
             self._written_to = 0
 
     # -- public ---------------------------------------------------------------------------
     def rows(self, r0: int, r1: int) -> np.ndarray:
         """Zones (int32 indices into ``cells``) of rows [r0, r1). Call with consecutive windows."""
-        if self._cached is not None:
-            return np.asarray(self._cached[r0:r1])
+        if self.stats["from_cache"]:
+            if self._cached is None:
+                self._cached = open(self._cache / "zones.npy", "rb")  # noqa: SIM115 (closed in close())
+                np.lib.format.read_magic(self._cached)
+                np.lib.format.read_array_header_1_0(self._cached)
+                self._offset = self._cached.tell()
+            w = self.grid.width
+            self._cached.seek(self._offset + 4 * r0 * w)
+            return np.fromfile(self._cached, dtype="<i4", count=(r1 - r0) * w).reshape(r1 - r0, w)
         zones = np.full((r1 - r0, self.grid.width), -1, dtype=np.int32)
         if self._poly is not None:
             self._fill_certain(zones, r0, r1)
@@ -137,7 +146,7 @@ class ZoneMap:
         if self._writer is not None:
             if r0 != self._written_to:
                 raise RuntimeError("zone map rows must be requested in order when caching")
-            self._writer[r0:r1] = zones
+            self._writer.write(zones.astype("<i4", copy=False).tobytes())
             self._written_to = r1
             if r1 == self.grid.height:
                 self._finish_cache()
@@ -182,13 +191,13 @@ class ZoneMap:
 
     @property
     def cells(self) -> np.ndarray:
-        if self._cached is not None:
+        if self.stats["from_cache"]:
             return self._cached_cells
         return self._table.cells
 
     @property
     def row_last(self) -> np.ndarray:
-        if self._cached is not None:
+        if self.stats["from_cache"]:
             return self._cached_row_last
         return self._table.last
 
@@ -234,8 +243,7 @@ class ZoneMap:
     # -- cache ----------------------------------------------------------------------------
     def _finish_cache(self) -> None:
         assert self._cache is not None and self._writer is not None
-        self._writer.flush()
-        del self._writer
+        self._writer.close()
         self._writer = None
         np.save(self._tmpdir / "cells.npy", self.cells)
         np.save(self._tmpdir / "row_last.npy", self.row_last)
@@ -247,16 +255,23 @@ class ZoneMap:
 
     def _load_cache(self) -> None:
         assert self._cache is not None
-        self._cached = np.load(self._cache / "zones.npy", mmap_mode="r")
+        self._cached = None  # opened on the first rows() call
         self._cached_cells = np.load(self._cache / "cells.npy")
         self._cached_row_last = np.load(self._cache / "row_last.npy")
         self.stats.update(json.loads((self._cache / "done.json").read_text()), from_cache=True)
         self._poly = None
 
+    def close(self) -> None:
+        """Close the cached zone map file (an unfinished cache is dropped)."""
+        if self._cached is not None:
+            self._cached.close()
+            self._cached = None
+        self.discard()
+
     def discard(self) -> None:
         """Drop an unfinished cache directory (after an error)."""
         if getattr(self, "_writer", None) is not None:
-            del self._writer
+            self._writer.close()
             self._writer = None
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 

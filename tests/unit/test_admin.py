@@ -117,10 +117,6 @@ def test_bad_level_and_adcode(tmp_path):
         ("unknown_value", 3, "district"), ("adcode_unknown", 4, "13A104")]
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="BUG: etl/admin.py load_admin does not check for duplicate adcodes; "
-                   "ancestor() (line ~97, `row.level == level`) then gets a DataFrame and raises "
-                   "a bare pandas ValueError instead of a DataError")
 def test_duplicate_adcode_is_reported_or_merged(tmp_path):
     feats = features()
     feats.append(feature("130102", "长安区", "county", "130100", (116.6, 39.0, 116.7, 39.1)))

@@ -191,8 +191,6 @@ def test_defaults_are_kept(tmp_path):
     assert reserves[0].defaults == {"tier": "county"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: etl/region.py _chains never uses its `hazards` "
-                   "argument, so a [chains] entry for a hazard that does not exist is accepted")
 def test_chains_for_an_unknown_hazard_is_reported(tmp_path):
     text = sub(jjj_text(), 'wildfire = ["firefighting",', 'wildfir = ["firefighting",')
     found = problems(write(tmp_path, text))
@@ -206,10 +204,6 @@ def test_duplicate_source_names_within_an_entity(tmp_path):
         "region_bad_value", "enterprises.name", "'enterprises_leading'")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: etl/region.py _tables checks source names for "
-                   "uniqueness per entity only; the store's sources table keys on the name alone "
-                   "(PRIMARY KEY), so equal names in [[parks]] and [[reserves]] pass validation "
-                   "and fail late in write_store with a DuckDB constraint error")
 def test_duplicate_source_names_across_entities(tmp_path):
     text = sub(jjj_text(), 'name = "reserves_synthetic"', 'name = "parks"')
     [(code, params)] = problems(write(tmp_path, text))
