@@ -25,8 +25,11 @@ setup: $(STAMP)
 $(DB): $(STAMP) $(DEMO_SOURCES)
 	$(VENV)/bin/onemap build $(REGION) --db $(DB)
 
-demo: setup $(DB)
-	$(VENV)/bin/onemap info $(DB)
+# builds the store when it is missing or older than its sources (the build prints a summary),
+# else prints the summary of the existing one
+demo: setup
+	@if $(MAKE) --no-print-directory -q $(DB); then $(VENV)/bin/onemap info $(DB); \
+	else $(MAKE) --no-print-directory $(DB); fi
 
 test: setup
 	$(PY) -m pytest -q
