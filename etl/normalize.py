@@ -52,7 +52,7 @@ class _Rejects:
     def records(self) -> list[dict[str, Any]]:
         out = []
         for i, p in sorted(self.bad.items()):
-            raw = {k: v for k, v in self.raw.frame.iloc[i].items() if v is not None}
+            raw = {k: v for k, v in self.raw.frame.iloc[i].items() if not pd.isna(v)}
             out.append({
                 "source": self.src.name, "row_number": p.params["row"], "reason_code": p.code,
                 "reason": p.reason("zh"), "reason_en": p.reason("en"),
