@@ -25,7 +25,7 @@ _TEXT = {
     "built": ("已构建 {db}（构建编号 {build_id}），用时 {seconds:.1f} 秒", "built {db} (build {build_id}) in {seconds:.1f} s"),
     "rejected": ("有 {n} 行被拒收，原因见 rejects 表：onemap info {db}", "{n} row(s) rejected; reasons in the rejects table: onemap info {db}"),
     "valid": ("检查通过：{sources} 个数据源，{rows} 行可用，0 个问题。", "valid: {sources} sources, {rows} usable rows, no problems."),
-    "reject_line": ("  {source} 第 {row} 行：{reason}", "  {source} row {row}: {reason}"),
+    "reject_line": ("  {source} {reason}", "  {source} {reason}"),  # the reason names the row
     "skipped": ("{n} 行缺少可用坐标或数值，未计入", "{n} row(s) without usable coordinates or value were not counted"),
     "wrote": ("已写出 {n} 个 H3 单元（分辨率 {res}）到 {out}", "wrote {n} H3 cells (res {res}) to {out}"),
 }

@@ -243,6 +243,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Chinese for the English "expected ..." phrases the region-file checks use.
+EXPECTED_ZH: dict[str, str] = {
+    "6-digit strings": "6 位数字字符串",
+    "EPSG:n, WKT or WGS84": "EPSG:<编号>、WKT 或 WGS84",
+    "WGS84, CGCS2000, GCJ02, BD09, EPSG:n or WKT": "WGS84、CGCS2000、GCJ02、BD09、EPSG:<编号> 或 WKT",
+    "[lon_min, lat_min, lon_max, lat_max]": "[最小经度, 最小纬度, 最大经度, 最大纬度]",
+    "[lon_min, lat_min, lon_max, lat_max] in WGS-84 degrees": "[最小经度, 最小纬度, 最大经度, 最大纬度]（WGS-84 度）",
+    "a [chains] table: hazard = [chain codes]": "[chains] 表：灾种 = [产业链代码]",
+    "a [hazards.<name>] table per hazard": "每个灾种一个 [hazards.<名称>] 表",
+    "a [region] table": "一个 [region] 表",
+    "a [standards] table": "一个 [standards] 表",
+    "a band number starting at 1": "从 1 开始的波段号",
+    "a column name (string)": "列名（字符串）",
+    "a layer name": "图层名",
+    "a list of 6-digit adcodes": "6 位行政区划代码的列表",
+    "a list of H3 resolutions, e.g. [5, 6, 7, 8, 9]": "H3 分辨率列表，例如 [5, 6, 7, 8, 9]",
+    "a list of field names": "字段名列表",
+    "a non-empty list of strictly increasing numbers": "非空且严格递增的数字列表",
+    "a number": "数字",
+    "a sheet name": "工作表名",
+    'a short id such as "jjj"': "简短标识，例如 \"jjj\"",
+    'a source name used once, not "admin" nor "hazard:…"': "只出现一次的数据源名称，且不能是 \"admin\" 或 \"hazard:…\"",
+    "a table": "一个表",
+    'a table of field = "column name"': "字段 = \"列名\" 的表",
+    "a table of field = value": "字段 = 值 的表",
+    "an [admin] table with the boundary file": "指明行政边界文件的 [admin] 表",
+    "an encoding such as gbk": "编码名称，例如 gbk",
+    "an integer >= 1": "大于等于 1 的整数",
+    "at least one [[reserves]] table": "至少一个 [[reserves]] 表",
+    "detour factors, e.g. { plain = 1.3, mountain = 1.6 }": "绕行系数，例如 { plain = 1.3, mountain = 1.6 }",
+    "hours (a number)": "小时数",
+    "hours per tier, e.g. { county = 6, municipal = 8 }": "各级储备的小时数，例如 { county = 6, municipal = 8 }",
+    "increasing class breaks, e.g. [0.15, 0.5]": "递增的分级断点，例如 [0.15, 0.5]",
+    "integers 0-15": "0 到 15 的整数",
+    "km/h by tier or road class": "按级别或道路等级的车速（公里/小时）",
+    "letters, digits, - or _": "字母、数字、- 或 _",
+    "one character": "一个字符",
+    "one label per class": "每个等级一个标签",
+    "positive numbers": "正数",
+    "text": "文字",
+    "the boundary file path": "边界文件路径",
+    "the field of each column, because header = false": "每一列对应的字段（因为 header = false）",
+    "the file path": "文件路径",
+    "the raster path": "栅格文件路径",
+    'the units, e.g. "m" or "g"': "单位，例如 \"m\" 或 \"g\"",
+    "true or false": "true 或 false",
+}
+
 _LOCATIONS: dict[str, tuple[str, str]] = {
     "row": ("第 {} 行", "row {}"),
     "band": ("波段 {}", "band {}"),
@@ -261,6 +309,8 @@ def render(code: str, file: str | None, params: dict[str, Any], lang: str | None
     """Render message ``code`` with ``params``, prefixed by the file and the location."""
     i = LANGS.index(lang_or_default(lang))
     template = MESSAGES[code][i]
+    if i == 0 and isinstance(params.get("expected"), str) and params["expected"] in EXPECTED_ZH:
+        params = {**params, "expected": EXPECTED_ZH[params["expected"]]}
     body = template.format_map(_Default(params))
     where = [
         _LOCATIONS[k][i].format(params[k]) for k in ("row", "band", "column") if k in params

@@ -102,3 +102,23 @@ def test_unknown_lang_falls_back_to_chinese(monkeypatch):
     monkeypatch.setenv("ONEMAP_LANG", "fr")
     assert lang_or_default() == "zh"
     assert lang_or_default("de") == "zh"
+
+
+def test_region_file_expectations_have_chinese():
+    import ast  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    src = (Path(__file__).resolve().parents[2] / "etl" / "region.py").read_text(encoding="utf-8")
+    phrases = set()
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "get" and len(node.args) >= 5:
+            if isinstance(node.args[4], ast.Constant) and isinstance(node.args[4].value, str):
+                phrases.add(node.args[4].value)
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == "expected" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                    phrases.add(kw.value.value)
+    assert phrases and phrases <= set(messages.EXPECTED_ZH), phrases - set(messages.EXPECTED_ZH)
+    text = messages.render("region_bad_value", "r.toml", {"key": "region.bbox", "found": "[1]",
+                                                         "expected": "integers 0-15"}, "zh")
+    assert text.endswith("应为 0 到 15 的整数。")
