@@ -5,5 +5,24 @@
 """
 
 from layers.store import Store, StoreUnavailable
+from layers.viewport import (
+    HexPayload,
+    Viewport,
+    ViewportError,
+    facility_points_in_view,
+    hazard_cells_in_view,
+    payload_bytes,
+    resolution_for_zoom,
+)
 
-__all__ = ["Store", "StoreUnavailable"]
+__all__ = [
+    "HexPayload",
+    "Store",
+    "StoreUnavailable",
+    "Viewport",
+    "ViewportError",
+    "facility_points_in_view",
+    "hazard_cells_in_view",
+    "payload_bytes",
+    "resolution_for_zoom",
+]

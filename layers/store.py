@@ -48,12 +48,20 @@ class Store:
                 f"store {self.path} has schema version {found}, need {schema.SCHEMA_VERSION}. Rebuild: onemap build")
         self._lock = threading.Lock()
 
-    def query(self, sql: str, params: list[Any] | tuple = ()) -> pd.DataFrame:
-        """Run parameterised SQL on a fresh cursor and return a DataFrame."""
+    def query(self, sql: str, params: list[Any] | tuple = (), *, tables: dict[str, Any] | None = None,
+              numpy: bool = False) -> pd.DataFrame | dict[str, Any]:
+        """Run parameterised SQL on a fresh cursor.
+
+        ``tables`` are registered on that cursor only (name -> Arrow table or DataFrame), e.g.
+        the candidate cells of a viewport; ``numpy=True`` returns ``fetchnumpy()``'s dict.
+        """
         with self._lock:
             cur = self._con.cursor()
         try:
-            return cur.execute(sql, list(params)).df()
+            for name, table in (tables or {}).items():
+                cur.register(name, table)
+            result = cur.execute(sql, list(params))
+            return result.fetchnumpy() if numpy else result.df()
         finally:
             cur.close()
 
