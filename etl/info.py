@@ -89,11 +89,17 @@ def format_info(info: dict[str, Any], lang: str = "zh") -> str:
     for h, d in info["hazards"].items():
         cells = ", ".join(f"r{k}: {v:,}" for k, v in d["cells"].items())
         tag = L("（合成）", " (synthetic)") if d["synthetic"] else ""
-        out.append(f"{L('灾害', 'hazard')} {h}{tag} [{d['units']}] {L('断点', 'breaks')} {d['breaks']}  {cells}")
+        label = schema.HAZARD_NAMES.get(h, (h, h))[0 if zh else 1]
+        out.append(f"{L('灾害', 'hazard')} {label}{tag} [{d['units']}] {L('断点', 'breaks')} {d['breaks']}  {cells}")
     rej = sum(r["rows"] for r in info["rejects"])
     out.append(f"{L('数据源', 'sources')}: {len(info['sources'])}  {L('拒收行', 'rejected rows')}: {rej}")
     for s in info["sources"]:
-        out.append(f"  {s['source']}: {s['rows_in']:,} → {s['rows_loaded']:,} ({L('拒收', 'rejected')} {s['rows_rejected']})")
+        if s["entity"] == "hazard":  # rows are pixels; the difference is nodata, not rejects
+            out.append(f"  {s['source']}: {s['rows_in']:,} {L('像元', 'pixels')} → "
+                       f"{s['rows_loaded']:,} {L('有效像元', 'valid pixels')}")
+        else:
+            out.append(f"  {s['source']}: {s['rows_in']:,} → {s['rows_loaded']:,} "
+                       f"({L('拒收', 'rejected')} {s['rows_rejected']})")
     if info.get("synthetic_note"):
         out.append(info["synthetic_note"])
     return "\n".join(out)

@@ -69,7 +69,16 @@ ADMIN_LEVELS: dict[str, tuple[str, str]] = {
     "county": ("县级", "County"),
 }
 
-HAZARDS_REQUIRED = ("flood", "earthquake", "wildfire")
+#: Hazard names for display; a region may add others (shown by their key).
+HAZARD_NAMES: dict[str, tuple[str, str]] = {
+    "flood": ("洪水", "Flood"),
+    "earthquake": ("地震", "Earthquake"),
+    "wildfire": ("森林火灾", "Wildfire"),
+    "waterlogging": ("城市内涝", "Urban waterlogging"),
+    "geological": ("地质灾害", "Geological hazard"),
+    "icesnow": ("冰雪灾害", "Ice and snow"),
+    "hazmat": ("危化品事故", "Hazardous materials"),
+}
 
 #: Entity tables and the columns a source may map (``required`` must be present after
 #: mapping, or be derivable: lon/lat may come from an address, id may be generated).
