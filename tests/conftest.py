@@ -20,3 +20,14 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real sample data not available: {REALDATA} does not exist")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The Jing-Jin-Ji demo store, built once per test session from geodata/ (about a minute)."""
+    from etl.build import build_store  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("demo")
+    build_store(root / "geodata" / "regions" / "jjj.toml", out / "jjj.duckdb", cache_dir=out / "cache")
+    return out / "jjj.duckdb"

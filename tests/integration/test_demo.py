@@ -23,11 +23,8 @@ def test_demo_region_validates_cleanly():
 
 
 @pytest.mark.slow
-def test_demo_store(tmp_path):
-    db = tmp_path / "jjj.duckdb"
-    res = CliRunner().invoke(main, ["build", str(REGION), "--db", str(db), "-q"], catch_exceptions=False)
-    assert res.exit_code == 0, res.output
-    info = json.loads(CliRunner().invoke(main, ["info", str(db), "--json"]).output)
+def test_demo_store(demo_db):
+    info = json.loads(CliRunner().invoke(main, ["info", str(demo_db), "--json"]).output)
     assert info["resolutions"] == [5, 6, 7, 8, 9]
     for hz in ("flood", "earthquake", "wildfire"):
         assert set(info["hazards"][hz]["cells"]) == {"5", "6", "7", "8", "9"}

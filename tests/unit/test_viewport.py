@@ -28,7 +28,6 @@ from layers.viewport import (
     resolution_for_zoom,
 )
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "jjj.duckdb"
 CENTRE = (39.9, 116.4)  # lat, lng: central Beijing
 BBOX = [116.0, 39.5, 117.0, 40.3]  # west, south, east, north (meta 'bbox' order)
 #: The documented zoom -> resolution table (resolution_for_zoom docstring), resolutions 5-9.
@@ -368,10 +367,8 @@ def screen_view(lat: float, lng: float, zoom: int, width: int = 1920,
 
 
 @pytest.fixture(scope="module")
-def demo() -> Store:
-    if not DEMO.is_file():
-        pytest.skip(f"demo store not built: {DEMO} does not exist (make demo)")
-    store = Store(DEMO)
+def demo(demo_db) -> Store:
+    store = Store(demo_db)
     yield store
     store.close()
 
