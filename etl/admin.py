@@ -39,7 +39,7 @@ class Admin:
         return self.units[self.units["level"] == "county"]
 
 
-def load_admin(src: AdminSource, region_adcodes: tuple[str, ...]) -> Admin:
+def load_admin(src: AdminSource) -> Admin:
     """Read, convert and check the boundary file.
 
     Raises

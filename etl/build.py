@@ -69,7 +69,7 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
     region = load_region(region_path)
     checked = Checked(region=region, admin=None)
     try:
-        checked.admin = admin_mod.load_admin(region.admin, region.adcodes)
+        checked.admin = admin_mod.load_admin(region.admin)
     except DataError as exc:
         checked.problems += exc.problems
     step = progress("sources", len(region.tables)) if progress else None

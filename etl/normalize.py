@@ -221,11 +221,12 @@ def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Reje
     # rows without coordinates: adcode centroid, else address -> adcode -> centroid
     need = [i for i in range(n) if not ok[i] and i not in rj.bad]
     addresses = col("address")
-    to_geocode = [i for i in need if not (adcode[i] and geocode.locate_adcode(adcode[i])) and addresses[i]]
+    by_adcode = {i: geocode.locate_adcode(adcode[i]) if adcode[i] else None for i in need}
+    to_geocode = [i for i in need if by_adcode[i] is None and addresses[i]]
     found = dict(zip(to_geocode, geocode.addresses_to_adcodes([addresses[i] for i in to_geocode])))
     for i in need:
-        code = adcode[i] if adcode[i] and geocode.locate_adcode(adcode[i]) else found.get(i)
-        hit = geocode.locate_adcode(code) if code else None
+        code = adcode[i] if by_adcode[i] is not None else found.get(i)
+        hit = by_adcode[i] or (geocode.locate_adcode(code) if code else None)
         if hit is None:
             if addresses[i]:
                 rj.add(i, "address_unmatched", found=addresses[i])

@@ -111,7 +111,7 @@ class ZoneMap:
         self.grid, self.res = grid, res
         self._cache = Path(cache_dir) / f"{grid.key()}-r{res}-v{ALGO_VERSION}" if cache_dir else None
         self._cached = None
-        self.stats = {"brute_force_pixels": 0, "cells": 0, "mode": "", "from_cache": False}
+        self.stats = {"brute_force_pixels": 0, "mode": "", "from_cache": False}
         if self._cache is not None and (self._cache / "done.json").is_file():
             self._load_cache()
             return
@@ -119,8 +119,8 @@ class ZoneMap:
         self._prepare()
         self._writer = None
         if self._cache is not None:
-            self._tmpdir = Path(tempfile.mkdtemp(prefix=".zonemap-", dir=self._cache.parent
-                                                 if self._cache.parent.exists() else _mk(self._cache.parent)))
+            self._cache.parent.mkdir(parents=True, exist_ok=True)
+            self._tmpdir = Path(tempfile.mkdtemp(prefix=".zonemap-", dir=self._cache.parent))
             # plain appends, not a memmap: written pages must not count against our memory
             self._writer = open(self._tmpdir / "zones.npy", "wb")  # noqa: SIM115 (closed in _finish_cache)
             np.lib.format.write_array_header_1_0(
@@ -299,11 +299,6 @@ def _crossings(p: dict, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.nd
     e = np.repeat(np.arange(n.size), n)
     u = u0[e] + (rows - v0[e]) * (u1[e] - u0[e]) / (v1[e] - v0[e])
     return rows, u, poly[e]
-
-
-def _mk(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _ranges(n: np.ndarray) -> np.ndarray:

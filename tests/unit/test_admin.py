@@ -50,7 +50,7 @@ def write(tmp_path: Path, feats: list[dict]) -> Path:
 
 def load(tmp_path: Path, feats=None, crs: str = "WGS84", columns=None):
     path = write(tmp_path, features() if feats is None else feats)
-    return load_admin(AdminSource(path=path, crs=crs, columns=columns or {}), ("130000",))
+    return load_admin(AdminSource(path=path, crs=crs, columns=columns or {}))
 
 
 def problems(tmp_path: Path, feats, **kw) -> list[tuple[str, dict]]:
@@ -147,7 +147,7 @@ def test_unknown_crs(tmp_path):
 def test_missing_file(tmp_path):
     src = AdminSource(path=tmp_path / "absent.geojson")
     with pytest.raises(DataError) as excinfo:
-        load_admin(src, ())
+        load_admin(src)
     assert [p.code for p in excinfo.value.problems] == ["file_not_found"]
 
 
