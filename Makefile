@@ -1,6 +1,6 @@
 # OneMap: two commands on a fresh Debian machine with Python >= 3.11.
 #   make demo   set up, build the demo store (data/jjj.duckdb) and print its summary
-#   make test   set up and run every test
+#   make test   set up, install the Debian packages the browser tests need (sysdeps), run every test
 #   make bench  benchmarks (not part of make test); results in tests/bench/RESULTS.md
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -10,8 +10,11 @@ STAMP := $(VENV)/.installed
 DB := data/jjj.duckdb
 REGION := geodata/regions/jjj.toml
 DEMO_SOURCES := $(REGION) $(wildcard geodata/jjj/*) $(wildcard etl/*.py)
+# Debian packages for the browser tests: headless Chromium driven by Playwright (never its own
+# browser download), a CJK font so Chinese text renders in screenshots, pdftoppm for PDF checks
+SYSDEPS := chromium chromium-driver fonts-noto-cjk poppler-utils
 
-.PHONY: setup demo test bench clean
+.PHONY: setup sysdeps demo test bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is needed"'
@@ -22,6 +25,25 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# installs the missing $(SYSDEPS) (apt-get update once, then install); a no-op when all are there
+sysdeps:
+	@missing=$$(for p in $(SYSDEPS); do \
+		dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed || echo $$p; \
+	done); missing=$$(echo $$missing); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+		echo "make sysdeps: apt-get not found; install these Debian packages: $$missing" >&2; \
+		exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null; then sudo=sudo; \
+	else echo "make sysdeps: not root and no sudo; as root, apt-get install $$missing" >&2; \
+		exit 1; fi; \
+	echo "make sysdeps: installing $$missing"; \
+	$$sudo apt-get update -q && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $$missing \
+	|| { echo "make sysdeps: failed to install the Debian packages: $$missing" >&2; exit 1; }
+
 $(DB): $(STAMP) $(DEMO_SOURCES)
 	$(VENV)/bin/onemap build $(REGION) --db $(DB)
 
@@ -31,7 +53,7 @@ demo: setup
 	@if $(MAKE) --no-print-directory -q $(DB); then $(VENV)/bin/onemap info $(DB); \
 	else $(MAKE) --no-print-directory $(DB); fi
 
-test: setup
+test: setup sysdeps
 	$(PY) -m pytest -q
 
 bench: setup

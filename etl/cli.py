@@ -1,4 +1,4 @@
-"""The ``onemap`` command line: build, validate, info, h3stats.
+"""The ``onemap`` command line: build, validate, info, h3stats (+ ``serve`` from mapapp).
 
 Exit codes: 0 success, 1 data problems (with a report), 2 usage errors. Messages are in
 Chinese unless ``--lang en`` or ``ONEMAP_LANG=en``. Data problems never print a traceback.
@@ -98,7 +98,27 @@ def _fail(exc: OneMapError, lang: str) -> None:
     raise exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The ``onemap`` group: etl's own commands plus plugins from the ``onemap.commands``
+    entry-point group (e.g. ``serve`` from mapapp), loaded only when named or listed, so
+    ``etl`` never imports the app (the rasterio ``rio`` plugin pattern)."""
+
+    def _plugins(self) -> dict[str, Any]:
+        from importlib.metadata import entry_points  # noqa: PLC0415
+
+        return {ep.name: ep for ep in entry_points(group="onemap.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in (plugins := self._plugins()):
+            command = plugins[name].load()
+        return command
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--lang", type=click.Choice(["zh", "en"]), envvar="ONEMAP_LANG", default="zh",
               show_default=True, help="Language of messages (also ONEMAP_LANG).")
 @click.option("-v", "--verbose", count=True, help="More log output.")

@@ -4,11 +4,15 @@
 ``etl.schema`` (the contract). ``mapapp`` calls only what ``__all__`` lists.
 """
 
+from layers.inspect import NotFoundError, cell_card, facility_card
+from layers.labels import VOCABULARIES, hazard_layers
 from layers.store import Store, StoreUnavailable
+from layers.units import admin_geojson, admin_labels, admin_tree, unit_summary
 from layers.viewport import (
     HexPayload,
     Viewport,
     ViewportError,
+    facility_hexes_in_view,
     facility_points_in_view,
     hazard_cells_in_view,
     payload_bytes,
@@ -17,12 +21,22 @@ from layers.viewport import (
 
 __all__ = [
     "HexPayload",
+    "NotFoundError",
     "Store",
     "StoreUnavailable",
+    "VOCABULARIES",
     "Viewport",
     "ViewportError",
+    "admin_geojson",
+    "admin_labels",
+    "admin_tree",
+    "cell_card",
+    "facility_card",
+    "facility_hexes_in_view",
     "facility_points_in_view",
     "hazard_cells_in_view",
+    "hazard_layers",
     "payload_bytes",
     "resolution_for_zoom",
+    "unit_summary",
 ]

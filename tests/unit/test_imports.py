@@ -43,3 +43,11 @@ def test_mapapp_never_imports_duckdb_etl_or_private_layers():
 
 def test_the_walker_sees_imports(tmp_path):
     assert "etl.schema" in _imports("layers")["layers/store.py"]
+
+
+def test_mapapp_calls_only_the_public_layers_api():
+    import layers  # noqa: PLC0415
+
+    for path, names in _imports("mapapp").items():
+        used = {n.split(".", 1)[1] for n in names if n.startswith("layers.")}
+        assert used <= set(layers.__all__), f"{path} reaches past layers.__all__: {used - set(layers.__all__)}"

@@ -22,6 +22,7 @@ from layers.viewport import (
     HexPayload,
     Viewport,
     ViewportError,
+    facility_hexes_in_view,
     facility_points_in_view,
     hazard_cells_in_view,
     payload_bytes,
@@ -391,3 +392,144 @@ def test_demo_store_payload_size_and_time(demo, name, view):
     assert isinstance(payload, HexPayload) and payload.cells
     assert size <= 1_500_000
     assert ms < 1000
+
+
+# --- facility filters and facility hexagons (on test_units' tiny world) ----------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Store:
+    from tests.unit.test_units import build_world
+
+    path = tmp_path_factory.mktemp("viewport-world") / "world.duckdb"
+    build_world(path)
+    store = Store(path)
+    yield store
+    store.close()
+
+
+ALL = Viewport(37.5, 114.0, 40.5, 118.5, 9.0)  # the whole tiny world
+
+
+@pytest.mark.parametrize("entity, filters, ids", [
+    ("parks", {}, ["P1", "P2", "P3", "P4"]),
+    ("parks", {"chains": ["medical"]}, ["P1"]),
+    ("parks", {"chains": ["rescue", "comms"]}, ["P1", "P2", "P4"]),
+    ("parks", {"levels": ["national_demo", "cluster"]}, ["P1", "P3"]),
+    ("parks", {"levels": ["cluster"], "chains": ["rescue"]}, []),  # filters combine with AND
+    ("parks", {"chains": []}, []),  # an empty list matches nothing; None means no filter
+    ("parks", {"chains": None, "levels": None}, ["P1", "P2", "P3", "P4"]),
+    ("enterprises", {"chains": ["comms", "medical"]}, ["E1", "E2", "E3"]),
+    ("enterprises", {"chains": ("medical", "medical")}, ["E3"]),
+    ("enterprises", {"above_size_only": True}, ["E1", "E3", "E5"]),
+    ("enterprises", {"leading_only": True}, ["E1"]),
+    ("enterprises", {"above_size_only": True, "chains": ["rescue"]}, ["E1", "E5"]),
+    ("enterprises", {"above_size_only": False, "leading_only": False},
+     ["E1", "E2", "E3", "E4", "E5"]),
+    ("reserves", {"tiers": ["county"]}, ["R1", "R3", "R5"]),
+    ("reserves", {"kinds": ["capacity"]}, ["R3"]),
+    ("reserves", {"tiers": ["county", "municipal"], "kinds": ["physical"]}, ["R1", "R4", "R5"]),
+])
+def test_point_filters(world, entity, filters, ids):
+    points = facility_points_in_view(world, entity, ALL, **filters)
+    assert sorted(points["id"]) == ids
+    assert points["count"] == len(ids) and points["truncated"] is False
+    assert all(len(points[c]) == len(ids) for c in points if isinstance(points[c], list))
+    assert points["filters"] == {k: (list(dict.fromkeys(v)) if isinstance(v, (list, tuple)) else v)
+                                 for k, v in filters.items() if v not in (None, False)}
+    json.dumps(points, allow_nan=False)
+
+
+def test_filters_keep_the_order_and_limit(world):
+    points = facility_points_in_view(world, "enterprises", ALL, limit=2, chains=["comms", "rescue"])
+    assert points["id"] == ["E1", "E5"] and points["truncated"] is True  # leading, then output
+    view = Viewport(39.8, 116.2, 40.0, 116.5, 11.0)  # Beijing only
+    points = facility_points_in_view(world, "enterprises", view, chains=["comms"])
+    assert points["id"] == ["E1", "E2"]
+
+
+@pytest.mark.parametrize("entity, filters, words", [
+    ("enterprises", {"levels": ["cluster"]}, "filter levels does not apply to enterprises, only "
+                                             "to ['parks']"),
+    ("reserves", {"chains": ["comms"]}, "filter chains does not apply to reserves, only to "
+                                        "['parks', 'enterprises']"),
+    ("parks", {"tiers": ["county"]}, "filter tiers does not apply to parks"),
+    ("parks", {"kinds": ["physical"]}, "filter kinds does not apply to parks"),
+    ("parks", {"above_size_only": True}, "filter above_size_only does not apply to parks"),
+    ("reserves", {"leading_only": True}, "filter leading_only does not apply to reserves"),
+    ("parks", {"chains": ["fire"]}, "chains has unknown codes ['fire']; expected some of "
+                                    "['waterlogging', 'medical'"),
+    ("parks", {"chains": [None]}, "chains has unknown codes [None]"),
+    ("parks", {"levels": ["national"]}, "levels has unknown codes ['national']"),
+    ("reserves", {"tiers": ["County"]}, "tiers has unknown codes ['County']"),
+    ("parks", {"chains": "rescue"}, "chains must be a list of codes, got 'rescue'"),
+    ("parks", {"chains": {"rescue"}}, "chains must be a list of codes"),
+    ("parks", {"chains": ["rescue"] * 21}, "chains has 21 items; at most 20 allowed"),
+    ("enterprises", {"leading_only": "yes"}, "leading_only must be True or False, got 'yes'"),
+    ("enterprises", {"above_size_only": None}, "above_size_only must be True or False"),
+    ("enterprises", {"above_size_only": 1}, "above_size_only must be True or False, got 1"),
+    ("farms", {}, "unknown entity 'farms'"),
+])
+def test_bad_filters(world, entity, filters, words):
+    for func in (facility_points_in_view, facility_hexes_in_view):
+        with pytest.raises(ValueError) as excinfo:
+            func(world, entity, ALL, **filters)
+        assert words in str(excinfo.value)
+
+
+def test_filter_values_are_parameters(world):
+    # a quote in a code is refused by the vocabulary check before any SQL is built
+    with pytest.raises(ValueError, match="unknown codes"):
+        facility_points_in_view(world, "parks", ALL, levels=["cluster') OR (1=1"])
+
+
+def brute_force_hexes(entity: str, view: Viewport, res: int, ids: list[str] | None = None):
+    from tests.unit.test_units import FACILITIES, position
+
+    counts: dict[str, int] = {}
+    for fid, *_ in FACILITIES[entity]:
+        lat, lng = position(entity, fid)
+        if (ids is None or fid in ids) and view.south <= lat <= view.north \
+                and view.west <= lng <= view.east:
+            cell = h3.latlng_to_cell(lat, lng, res)
+            counts[cell] = counts.get(cell, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: h3.str_to_int(kv[0])))
+
+
+@pytest.mark.parametrize("entity, res, filters, ids", [
+    ("enterprises", 7, {}, None),
+    ("enterprises", 8, {"chains": ["comms"]}, ["E1", "E2"]),
+    ("reserves", 8, {}, None),
+    ("reserves", 7, {"tiers": ["county"]}, ["R1", "R3", "R5"]),
+    ("parks", 7, {"levels": []}, []),
+])
+def test_facility_hexes_known_answers(world, entity, res, filters, ids):
+    out = facility_hexes_in_view(world, entity, ALL, res=res, **filters)
+    expected = brute_force_hexes(entity, ALL, res, ids)
+    assert out["cells"] == list(expected) and out["count"] == list(expected.values())
+    assert out["total"] == sum(expected.values()) and out["res"] == res
+    for cell, lat, lng in zip(out["cells"], out["lat"], out["lng"]):
+        assert (lat, lng) == pytest.approx(h3.cell_to_latlng(cell), abs=1e-6)
+    assert set(out) == {"entity", "res", "total", "filters", "cells", "count", "lat", "lng"}
+    json.dumps(out, allow_nan=False)
+
+
+def test_facility_hexes_count_only_points_in_view(world):
+    # R1 and R2 are 东城区 reserves at (39.871, 116.321) and (39.89, 116.35)
+    view = Viewport(39.86, 116.31, 39.88, 116.33, 12.0)
+    out = facility_hexes_in_view(world, "reserves", view, res=7)
+    assert out["total"] == 1 and out["count"] == [1]
+    assert out["cells"] == list(brute_force_hexes("reserves", view, 7))
+    empty = facility_hexes_in_view(world, "reserves", Viewport(20.0, 100.0, 21.0, 101.0, 9.0))
+    assert (empty["cells"], empty["count"], empty["lat"], empty["total"]) == ([], [], [], 0)
+
+
+def test_facility_hexes_resolution(world):
+    # one step coarser than the hazard hexagons of that zoom, within the store's [7, 8]
+    for zoom, hazard_res, res in ((13, 8, 7), (11, 8, 7), (9, 7, 7), (5, 7, 7)):
+        view = Viewport(ALL.south, ALL.west, ALL.north, ALL.east, float(zoom))
+        assert resolution_for_zoom(zoom, [7, 8], lat=39.0) == hazard_res
+        assert facility_hexes_in_view(world, "parks", view)["res"] == res
+    for res in (9, "8", True, 7.0):
+        with pytest.raises(ValueError, match="is not in the store; it has \\[7, 8\\]"):
+            facility_hexes_in_view(world, "parks", ALL, res=res)

@@ -1,0 +1,248 @@
+/* OneMap client side: map style/point functions (read through dash-leaflet Namespace
+ * "onemap.map") and clientside callbacks ("onemap.cb").
+ *
+ * Hexagons arrive as compact parallel arrays (H3 ids, classes, values) and become polygons
+ * here with the vendored h3-js (assets/vendor). Names from data files are only ever set with
+ * textContent, never as HTML. GeoJSON is [lng, lat]; Leaflet is [lat, lng].
+ */
+(function () {
+  "use strict";
+
+  function textIcon(text, className, size) {
+    const el = document.createElement("div");
+    el.className = className;
+    el.textContent = text;
+    return L.divIcon({ html: el, className: "om-divicon", iconSize: size || null });
+  }
+
+  function svgMarker(shape, fill, stroke, px) {
+    const s = px;
+    const h = s / 2;
+    let body;
+    if (shape === "star" || shape === "star-open") {
+      const pts = [];
+      for (let i = 0; i < 10; i++) {
+        const r = i % 2 === 0 ? h - 1 : h * 0.45;
+        const a = (Math.PI / 5) * i - Math.PI / 2;
+        pts.push((h + r * Math.cos(a)).toFixed(1) + "," + (h + r * Math.sin(a)).toFixed(1));
+      }
+      const f = shape === "star" ? fill : "#ffffff";
+      body = '<polygon points="' + pts.join(" ") + '" fill="' + f + '" stroke="' + (shape === "star" ? stroke : fill) + '" stroke-width="' + (shape === "star" ? 1 : 2) + '"/>';
+    } else if (shape === "diamond") {
+      body = '<polygon points="' + h + ",1 " + (s - 1) + "," + h + " " + h + "," + (s - 1) + " 1," + h + '" fill="' + fill + '" stroke="' + stroke + '" stroke-width="1"/>';
+    } else if (shape === "square") {
+      body = '<rect x="1.5" y="1.5" width="' + (s - 3) + '" height="' + (s - 3) + '" fill="' + fill + '" stroke="' + stroke + '" stroke-width="1.5"/>';
+    } else {
+      body = '<circle cx="' + h + '" cy="' + h + '" r="' + (h - 1.5) + '" fill="' + fill + '" stroke="' + stroke + '" stroke-width="1.5"/>';
+    }
+    // colours and shapes come from mapapp/style.py (never from data files)
+    return L.divIcon({
+      html: '<svg width="' + s + '" height="' + s + '" viewBox="0 0 ' + s + " " + s + '">' + body + "</svg>",
+      className: "om-symbol", iconSize: [s, s], iconAnchor: [h, h],
+    });
+  }
+
+  function tooltipEl(text) {
+    const el = document.createElement("span");
+    el.textContent = text;
+    return el;
+  }
+
+  function opacityOf(ctx) {
+    const o = ctx && ctx.hideout && ctx.hideout.opacity;
+    return typeof o === "number" ? o : 1;
+  }
+
+  const map = {
+    hexStyle: function (feature, context) {
+      const hide = context.hideout || {};
+      const palette = hide.palette || ["#cccccc"];
+      const cls = Math.min(feature.properties.c, palette.length - 1);
+      return { fillColor: palette[cls], fillOpacity: opacityOf(context), stroke: false, weight: 0 };
+    },
+    boundaryStyle: function (feature, context) {
+      const hide = context.hideout || {};
+      const base = (hide.styles || {})[feature.properties.level] || { color: "#666", weight: 1 };
+      const selected = hide.selected && hide.selected === feature.properties.adcode;
+      const minZoom = (hide.minZoom || {})[feature.properties.level] || 0;
+      const visible = (hide.zoom || 0) >= minZoom;
+      return {
+        color: selected ? "#d7301f" : base.color,
+        weight: selected ? 3.5 : visible ? base.weight : 0,
+        dashArray: selected ? null : base.dashArray || null,
+        fill: false, opacity: visible || selected ? 1 : 0,
+      };
+    },
+    labelFilter: function (feature, context) {
+      const hide = context.hideout || {};
+      const range = (hide.zoomRange || {})[feature.properties.level] || [0, 99];
+      const z = hide.zoom || 0;
+      return z >= range[0] && z < range[1];
+    },
+    labelPoint: function (feature, latlng) {
+      return L.marker(latlng, {
+        icon: textIcon(feature.properties.name, "om-label om-label-" + feature.properties.level),
+        interactive: false, keyboard: false,
+      });
+    },
+    parkPoint: function (feature, latlng, context) {
+      const hide = context.hideout || {};
+      const p = feature.properties;
+      const shape = (hide.shapes || {})[p.level] || "circle";
+      const fill = (hide.roles || {})[p.role] || "#555555";
+      const m = L.marker(latlng, { icon: svgMarker(shape, fill, "#222222", 20), opacity: opacityOf(context) });
+      m.bindTooltip(tooltipEl(p.name));
+      return m;
+    },
+    reservePoint: function (feature, latlng, context) {
+      const hide = context.hideout || {};
+      const p = feature.properties;
+      const fill = (hide.tiers || {})[p.tier] || "#555555";
+      const size = { national: 16, provincial: 14, municipal: 12 }[p.tier] || 10;
+      const m = L.marker(latlng, { icon: svgMarker("square", fill, "#ffffff", size), opacity: opacityOf(context) });
+      m.bindTooltip(tooltipEl(p.name));
+      return m;
+    },
+    enterprisePoint: function (feature, latlng, context) {
+      const hide = context.hideout || {};
+      const p = feature.properties;
+      const op = opacityOf(context);
+      if (p.agg) {  // a hexagon's count at low zoom
+        const n = p.count;
+        const px = Math.round(18 + 10 * Math.log10(Math.max(n, 1)));
+        const el = document.createElement("div");
+        el.className = "om-agg";
+        el.style.width = el.style.height = el.style.lineHeight = px + "px";
+        el.style.opacity = op;
+        el.textContent = n >= 1000 ? (n / 1000).toFixed(1) + "k" : String(n);
+        return L.marker(latlng, { icon: L.divIcon({ html: el, className: "om-divicon", iconSize: [px, px] }) });
+      }
+      const colour = (hide.chains || {})[(p.chains || [])[0]] || "#8C8C8C";
+      const m = L.circleMarker(latlng, {
+        radius: p.leading ? 7 : p.above_size ? 5 : 3.5, color: p.leading ? "#000000" : "#ffffff",
+        weight: p.leading ? 2 : 0.8, fillColor: colour, fillOpacity: 0.9 * op, opacity: op,
+        bubblingMouseEvents: false,
+      });
+      m.bindTooltip(tooltipEl(p.name));
+      return m;
+    },
+    clusterIcon: function (feature, latlng, index, context) {
+      const n = feature.properties.point_count;
+      const px = Math.round(20 + 8 * Math.log10(Math.max(n, 1)));
+      const el = document.createElement("div");
+      el.className = "om-agg";
+      el.style.width = el.style.height = el.style.lineHeight = px + "px";
+      el.textContent = String(n);
+      return L.marker(latlng, { icon: L.divIcon({ html: el, className: "om-divicon", iconSize: [px, px] }) });
+    },
+  };
+
+  function hexFeatures(payload) {
+    const features = [];
+    if (!payload || !payload.cells || !window.h3) { return features; }
+    const cells = payload.cells, cls = payload.cls, val = payload.value;
+    for (let i = 0; i < cells.length; i++) {
+      features.push({
+        type: "Feature", id: cells[i],
+        geometry: { type: "Polygon", coordinates: [window.h3.cellToBoundary(cells[i], true)] },
+        properties: { c: cls[i], v: val[i] },
+      });
+    }
+    return features;
+  }
+
+  function currentQuery(state) {
+    const q = new URLSearchParams();
+    if (state.center && state.zoom !== undefined && state.zoom !== null) {
+      q.set("lat", Number(state.center.lat !== undefined ? state.center.lat : state.center[0]).toFixed(5));
+      q.set("lng", Number(state.center.lng !== undefined ? state.center.lng : state.center[1]).toFixed(5));
+      q.set("z", String(state.zoom));
+    }
+    q.set("layers", state.layers.join(","));
+    q.set("hz", state.hazards.join(","));
+    if (state.opacity.length) { q.set("op", state.opacity.join(",")); }
+    if (state.chains && state.chains.length) { q.set("chains", state.chains.join(",")); }
+    if (state.levels && state.levels.length) { q.set("levels", state.levels.join(",")); }
+    if (state.tiers && state.tiers.length) { q.set("tiers", state.tiers.join(",")); }
+    if (state.flags && state.flags.indexOf("above") >= 0) { q.set("above", "1"); }
+    if (state.flags && state.flags.indexOf("leading") >= 0) { q.set("leading", "1"); }
+    if (state.minc.length) { q.set("minc", state.minc.join(",")); }
+    if (state.unit) { q.set("unit", state.unit); }
+    if (state.basemap && state.basemap !== "offline") { q.set("base", state.basemap); }
+    q.set("lang", state.lang);
+    return q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+  }
+
+  const cb = {
+    /* compact hexagons + opacity -> GeoJSON data and hideout of one hazard layer */
+    hexLayer: function (payload, opacity, hideout) {
+      const hide = Object.assign({}, hideout || {}, { opacity: opacity });
+      const ctx = window.dash_clientside.callback_context;
+      const onlyOpacity = ctx.triggered.length === 1 && ctx.triggered[0].prop_id.indexOf("opacity") >= 0;
+      if (onlyOpacity) { return [window.dash_clientside.no_update, hide]; }
+      return [{ type: "FeatureCollection", features: hexFeatures(payload) }, hide];
+    },
+    /* opacity slider -> a point layer's hideout */
+    pointOpacity: function (opacity, hideout) {
+      return Object.assign({}, hideout || {}, { opacity: opacity });
+    },
+    /* map zoom -> boundary and label hideouts (what shows at which zoom) */
+    basemapZoom: function (zoom, unit, bHide, lHide) {
+      return [Object.assign({}, bHide || {}, { zoom: zoom, selected: unit || null }),
+              Object.assign({}, lHide || {}, { zoom: zoom })];
+    },
+    /* the whole view -> the address bar (replaceState: no reload, no history spam) */
+    writeUrl: function (center, zoom, toggles, opacities, chains, levels, tiers, flags, mincs, unit,
+                        basemap, toggleIds, opacityIds, mincIds, config) {
+      if (!config) { return window.dash_clientside.no_update; }
+      const layers = [], hazards = [], opacity = [];
+      toggleIds.forEach(function (id, i) {
+        if (toggles[i] && toggles[i].length) {
+          (id.kind === "hazard" ? hazards : layers).push(id.layer);
+        }
+      });
+      opacityIds.forEach(function (id, i) {
+        const byDefault = (config.opacityDefault || {})[id.kind];
+        if (opacities[i] !== null && opacities[i] !== undefined && opacities[i] !== byDefault) {
+          opacity.push(id.layer + ":" + opacities[i]);
+        }
+      });
+      const minc = [];
+      mincIds.forEach(function (id, i) {
+        if (mincs[i] !== null && mincs[i] !== undefined && mincs[i] !== config.minClassDefault) {
+          minc.push(id.layer + ":" + mincs[i]);
+        }
+      });
+      const query = currentQuery({
+        center: center, zoom: zoom, layers: layers, hazards: hazards, opacity: opacity,
+        chains: chains, levels: levels, tiers: tiers, flags: flags, minc: minc, unit: unit,
+        basemap: basemap, lang: config.lang,
+      });
+      const url = window.location.pathname + "?" + query;
+      if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", url);
+      }
+      return query;
+    },
+    /* language buttons: reload the same view in the other language */
+    switchLang: function (nZh, nEn) {
+      const ctx = window.dash_clientside.callback_context;
+      if (!ctx.triggered.length || !ctx.triggered[0].value) { return window.dash_clientside.no_update; }
+      const lang = ctx.triggered[0].prop_id.indexOf("en") >= 0 ? "en" : "zh";
+      const q = new URLSearchParams(window.location.search);
+      if (q.get("lang") === lang) { return window.dash_clientside.no_update; }
+      q.set("lang", lang);
+      window.location.assign(window.location.pathname + "?" + q.toString());
+      return lang;
+    },
+    /* the selected cell's outline */
+    cellOutline: function (cell) {
+      if (!cell || !window.h3) { return { type: "FeatureCollection", features: [] }; }
+      return { type: "FeatureCollection", features: [{ type: "Feature", properties: {},
+        geometry: { type: "Polygon", coordinates: [window.h3.cellToBoundary(cell, true)] } }] };
+    },
+  };
+
+  window.onemap = Object.assign(window.onemap || {}, { map: map });
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { onemap: cb });
+})();

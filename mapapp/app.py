@@ -1,0 +1,40 @@
+"""``create_app(settings) -> Dash``: the shell only (store, routes, pages); no analysis here."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+from dash import Dash, dcc, html
+
+from layers import Store
+from mapapp import routes
+from mapapp.settings import Settings
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """The OneMap Dash app on a read-only store (``settings.db_path``).
+
+    Raises
+    ------
+    layers.StoreUnavailable
+        The store is missing, unreadable or of another schema version (the message names
+        ``onemap build``).
+    """
+    settings = settings or Settings.from_env()
+    store = Store(settings.db_path)  # opened here, never at import
+    app = Dash(
+        __name__, title="OneMap 安全应急产业 × 灾害风险 一张图", update_title=None,
+        assets_folder=str(ROOT / "assets"), use_pages=True,
+        pages_folder=str(Path(__file__).parent / "pages"), compress=True,
+        suppress_callback_exceptions=True, serve_locally=True,
+    )
+    app.server.extensions["onemap"] = {"store": store, "settings": settings}
+    routes.register(app.server)
+    app.layout = html.Div([dash.page_container, dcc.Store(id="app-settings", data={"lang": settings.lang})],
+                          className="app-root")
+    return app

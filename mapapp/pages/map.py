@@ -1,0 +1,217 @@
+"""The one map: layer tree, filters and admin drill-down on the left, the map, cards on the right.
+
+``layout(**query)`` restores a shared URL (``mapapp.urlstate``); the callbacks live beside it
+in ``mapapp.pages.map_callbacks``. Component ids are ``map-*``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dash
+import dash_leaflet as dl
+from dash import dcc, html
+
+from layers import VOCABULARIES, admin_tree, hazard_layers
+from mapapp import components, context, style
+from mapapp.i18n import label, t
+from mapapp.pages import map_callbacks  # noqa: F401  (registers the callbacks)
+from mapapp.urlstate import ENTITY_LAYERS, MapState
+
+dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
+
+OPACITY_DEFAULT = {"hazard": 0.7, "entity": 1.0}
+MIN_CLASS_DEFAULT = 1  # class 0 (below the first break) is not drawn unless asked
+#: Zoom at which each boundary level starts to show, and label zoom ranges [from, to).
+BOUNDARY_MIN_ZOOM = {"province": 0, "city": 6, "county": 8}
+LABEL_ZOOMS = {"province": [0, 7], "city": [7, 9], "county": [9, 99]}
+TILES = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
+    "tianditu": ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                 "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                 "&TILECOL={x}&tk=", "© 天地图 Tianditu"),
+}
+
+
+def js(name: str) -> dict[str, str]:
+    """A function of ``assets/map.js`` (``window.onemap.map.<name>``) for a dash-leaflet prop."""
+    return {"variable": f"onemap.map.{name}"}
+
+
+def tile_layers(basemap: str) -> list[Any]:
+    """The online tile layer chosen (none for "offline"; Tianditu only with a key)."""
+    key = os.environ.get("ONEMAP_TIANDITU_KEY", "")
+    if basemap == "osm":
+        return [dl.TileLayer(url=TILES["osm"][0], attribution=TILES["osm"][1], maxZoom=19)]
+    if basemap == "tianditu" and key:
+        return [dl.TileLayer(url=TILES["tianditu"][0] + key, attribution=TILES["tianditu"][1],
+                             subdomains="01234567", maxZoom=18)]
+    return []
+
+
+def _threshold(hazard: dict[str, Any], min_class: int, lang: str) -> html.Div:
+    """Lowest class shown for one hazard (its own labels: classes differ between hazards)."""
+    n = len(hazard["labels"])
+    return html.Div([
+        html.Span(t("filter.minclass", lang), className="om-opacity-label", title=t("filter.minclass_hint", lang)),
+        dcc.Dropdown(id={"type": "map-minclass", "layer": hazard["hazard"], "kind": "hazard"},
+                     options=[{"label": f"≥ {k} · {text}", "value": k} for k, text in enumerate(hazard["labels"])],
+                     value=min(min_class, n - 1), clearable=False, searchable=False, className="om-threshold"),
+    ], className="om-opacity")
+
+
+def _layer_row(layer: str, kind: str, title: str, on: bool, opacity: float, legend: Any,
+               lang: str, threshold: Any = None) -> html.Div:
+    return html.Div([
+        dcc.Checklist(id={"type": "map-toggle", "layer": layer, "kind": kind},
+                      options=[{"label": title, "value": layer}], value=[layer] if on else [],
+                      className="om-toggle"),
+        html.Div([html.Span(t("layer.opacity", lang), className="om-opacity-label"),
+                  dcc.Slider(id={"type": "map-opacity", "layer": layer, "kind": kind}, min=0, max=1,
+                             step=0.1, value=opacity, marks=None)], className="om-opacity"),
+        threshold, html.Details([html.Summary(t("panel.legend", lang)), legend], open=on and kind == "hazard"),
+        html.Div(id={"type": "map-status", "layer": layer, "kind": kind}, className="om-status"),
+    ], className="om-layer", id=f"map-layer-{layer}")
+
+
+def _options(vocab: str, lang: str) -> list[dict[str, str]]:
+    return [{"label": label(vocab, k, lang), "value": k} for k in VOCABULARIES[vocab]]
+
+
+def _admin_controls(tree: list[dict[str, Any]], unit: str | None, lang: str) -> html.Div:
+    by_code = {u["adcode"]: u for u in tree}
+    chain: dict[str, str | None] = {"province": None, "city": None, "county": None}
+    code = unit if unit in by_code else None
+    while code:
+        chain[by_code[code]["level"]] = code
+        code = by_code[code].get("parent")
+
+    def options(level: str, parent: str | None) -> list[dict[str, str]]:
+        return [{"label": u["name"], "value": u["adcode"]} for u in tree
+                if u["level"] == level and (parent is None or u.get("parent") == parent)]
+
+    return html.Div([
+        dcc.Dropdown(id="map-province", options=options("province", None), value=chain["province"],
+                     placeholder=t("admin.province", lang)),
+        dcc.Dropdown(id="map-city", options=options("city", chain["province"]) if chain["province"] else [],
+                     value=chain["city"], placeholder=t("admin.city", lang)),
+        dcc.Dropdown(id="map-county", options=options("county", chain["city"] or chain["province"])
+                     if chain["province"] else [], value=chain["county"], placeholder=t("admin.county", lang)),
+    ], className="om-admin")
+
+
+def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[str, Any]],
+                lang: str) -> html.Div:
+    op = state.opacity
+    industry = [_layer_row(e, "entity", t(f"layer.{e}", lang), e in state.layers,
+                           op.get(e, OPACITY_DEFAULT["entity"]), components.facility_legend(e, lang), lang)
+                for e in ENTITY_LAYERS]
+    risk = [_layer_row(h["hazard"], "hazard", label("hazard", h["hazard"], lang), h["hazard"] in state.hazards,
+                       op.get(h["hazard"], OPACITY_DEFAULT["hazard"]), components.hazard_legend(h, lang), lang,
+                       _threshold(h, state.min_class.get(h["hazard"], MIN_CLASS_DEFAULT), lang))
+            for h in hazards]
+    has_key = bool(os.environ.get("ONEMAP_TIANDITU_KEY"))
+    basemaps = [{"label": t("basemap.offline", lang), "value": "offline"},
+                {"label": t("basemap.osm", lang), "value": "osm"},
+                {"label": t("basemap.tianditu" if has_key else "basemap.tianditu_nokey", lang),
+                 "value": "tianditu", "disabled": not has_key}]
+    return html.Div([
+        html.H3(t("panel.admin", lang)), _admin_controls(tree, state.unit, lang),
+        html.H3(t("panel.filters", lang)),
+        dcc.Dropdown(id="map-chains", options=_options("chain", lang), value=list(state.chains), multi=True,
+                     placeholder=t("filter.chains_all", lang)),
+        html.Details([html.Summary(t("filter.levels", lang)),
+                      dcc.Checklist(id="map-levels", options=_options("park_level", lang), value=list(state.levels))],
+                     open=bool(state.levels)),
+        html.Details([html.Summary(t("filter.tiers", lang)),
+                      dcc.Checklist(id="map-tiers", options=_options("reserve_tier", lang), value=list(state.tiers))],
+                     open=bool(state.tiers), className="om-inline"),
+        dcc.Checklist(id="map-flags", options=[{"label": t("filter.above", lang), "value": "above"},
+                                               {"label": t("filter.leading", lang), "value": "leading"}],
+                      value=["above"] * state.above_size + ["leading"] * state.leading),
+        html.H3(t("panel.layers", lang)),
+        html.H4(t("group.industry", lang)), *industry,
+        html.H4(t("group.hazard", lang)), *risk,
+        html.H3(t("panel.basemap", lang)),
+        dcc.RadioItems(id="map-basemap", options=basemaps, value=state.basemap if has_key or
+                       state.basemap != "tianditu" else "offline"),
+    ], className="om-left")
+
+
+def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | None) -> dl.MapContainer:
+    # dash-leaflet needs a center and zoom, and reports bounds only after a move to a view that
+    # differs from them: start one zoom level off and move (viewport) to the view wanted.
+    if state.zoom is not None:
+        view: dict[str, Any] = {
+            "center": [state.lat, state.lng], "zoom": state.zoom + (1 if state.zoom < 18 else -1),
+            "viewport": {"center": [state.lat, state.lng], "zoom": state.zoom, "transition": "setView"}}
+    else:
+        w, s, e, n = bbox or (73.5, 18.0, 135.0, 53.5)
+        view = {"center": [(s + n) / 2, (w + e) / 2], "zoom": 3,
+                "viewport": {"bounds": [[s, w], [n, e]], "transition": "fitBounds"}}
+    hex_layers = [dl.GeoJSON(id={"type": "map-hex-layer", "layer": h["hazard"]}, interactive=False,
+                             style=js("hexStyle"), hideout={"palette": style.hazard_palette(
+                                 h["hazard"], len(h["labels"])), "opacity": OPACITY_DEFAULT["hazard"]})
+                  for h in hazards]
+    boundary_hide = {"styles": style.BOUNDARY, "minZoom": BOUNDARY_MIN_ZOOM, "zoom": state.zoom or 7,
+                     "selected": state.unit}
+    boundaries = [dl.GeoJSON(id=f"map-boundary-{lvl}", url=f"/basemap/boundaries/{lvl}.geojson",
+                             style=js("boundaryStyle"), hideout=boundary_hide, interactive=False)
+                  for lvl in ("county", "city", "province")]
+    labels = [dl.GeoJSON(id=f"map-labels-{lvl}", url=f"/basemap/labels/{lvl}.geojson",
+                         pointToLayer=js("labelPoint"), filter=js("labelFilter"),
+                         hideout={"zoomRange": LABEL_ZOOMS, "zoom": state.zoom or 7})
+              for lvl in ("province", "city", "county")]
+    point_hide = {"opacity": 1.0, "shapes": style.PARK_SHAPES, "roles": style.ROLE_COLOURS,
+                  "tiers": style.TIER_COLOURS, "chains": style.CHAIN_COLOURS}
+    points = [dl.GeoJSON(id=f"map-points-{e}", pointToLayer=js(f"{e[:-1] if e != 'enterprises' else 'enterprise'}Point"),
+                         hideout=point_hide, bubblingMouseEvents=False)
+              for e in ("enterprises", "reserves", "parks")]
+    return dl.MapContainer(
+        id="map-leaflet", preferCanvas=True, minZoom=3, maxZoom=18, **view, children=[
+            dl.LayerGroup(id="map-tiles", children=tile_layers(state.basemap)),
+            dl.Pane(hex_layers, name="om-hazards", style={"zIndex": 350}),
+            dl.Pane(boundaries, name="om-boundaries", style={"zIndex": 420}),
+            dl.Pane(labels, name="om-labels", style={"zIndex": 440}),
+            dl.GeoJSON(id="map-selected-cell", interactive=False,
+                       style={"color": "#d7301f", "weight": 3, "fill": False}),
+            *points, dl.ScaleControl(position="bottomleft", imperial=False)],
+        className="om-map")
+
+
+def layout(**query: Any) -> html.Div:
+    """The page for a URL query (validated; bad values fall back and are reported)."""
+    store = context.store()
+    hazards = hazard_layers(store)
+    names = [h["hazard"] for h in hazards]
+    state = MapState.from_query(query, hazards=names, chains=list(VOCABULARIES["chain"]),
+                                levels=list(VOCABULARIES["park_level"]), tiers=list(VOCABULARIES["reserve_tier"]),
+                                default_hazard=names[0] if names else None, default_lang=context.settings().lang)
+    lang, meta = state.lang, store.meta
+    region = meta.get("region_name_en" if lang == "en" else "region_name", meta.get("region", ""))
+    config = {"lang": lang, "opacityDefault": OPACITY_DEFAULT, "minClassDefault": MIN_CLASS_DEFAULT,
+              "hazards": names}
+    header = html.Header([
+        html.H1([html.Span("OneMap", className="om-brand"), t("app.title", lang)]),
+        html.Span(region, className="om-region"),
+        html.Span(t("app.synthetic", lang), className="om-tag om-tag-synthetic", id="map-synthetic",
+                  title=meta.get("synthetic_note", "")) if meta.get("synthetic_note") else None,
+        html.Div([html.Button("中文", id="map-lang-zh", disabled=lang == "zh"),
+                  html.Button("EN", id="map-lang-en", disabled=lang == "en")], className="om-lang",
+                 title=t("app.lang", lang)),
+    ], className="om-header")
+    alert = (html.Div(t("error.url", lang, keys=", ".join(state.problems)), className="om-alert", id="map-alert")
+             if state.problems else html.Div(id="map-alert"))
+    return html.Div([
+        header, alert,
+        html.Div([
+            _left_panel(state, hazards, admin_tree(store), lang),
+            html.Div(_map(state, hazards, meta.get("bbox")), className="om-map-wrap"),
+            html.Div([html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
+                      html.Div(id="map-unit", className="om-unit-wrap")], className="om-right"),
+        ], className="om-body"),
+        dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),
+        dcc.Store(id="map-cell"), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),
+        *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],
+    ], className=f"om-page om-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

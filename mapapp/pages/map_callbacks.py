@@ -1,0 +1,238 @@
+"""Callbacks of the map page: each checks its inputs, calls one ``layers`` function and returns
+components (server) or hands compact data to ``assets/map.js`` (clientside)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
+
+from layers import (
+    Viewport,
+    admin_tree,
+    cell_card,
+    facility_card,
+    facility_hexes_in_view,
+    facility_points_in_view,
+    hazard_cells_in_view,
+    resolution_for_zoom,
+    unit_summary,
+)
+from mapapp import components, context
+from mapapp.errors import user_message
+from mapapp.i18n import label, t
+
+logger = logging.getLogger(__name__)
+
+PAD = 0.08  # share of the view added on each side, so hexagons cut by the edge are drawn
+POINTS_MIN_ZOOM = 10  # below: enterprises aggregated per hexagon
+POINT_LIMIT = 3000
+VIEW = [Input("map-leaflet", "bounds"), Input("map-leaflet", "zoom")]
+
+
+def _lang(config: dict | None) -> str:
+    return (config or {}).get("lang", "zh")
+
+
+def _viewport(bounds: Any, zoom: Any) -> Viewport:
+    view = Viewport.parse(bounds, zoom)
+    dy, dx = (view.north - view.south) * PAD, (view.east - view.west) * PAD
+    return Viewport.parse([[max(view.south - dy, -85), view.west - dx], [min(view.north + dy, 85), view.east + dx]],
+                          view.zoom)
+
+
+def _alert(exc: Exception, lang: str) -> Any:
+    from dash import html  # noqa: PLC0415
+
+    return html.Span(user_message(exc, lang), className="om-error")
+
+
+@callback(Output({"type": "map-hex", "layer": MATCH}, "data"),
+          Output({"type": "map-status", "layer": MATCH, "kind": "hazard"}, "children"),
+          *VIEW, Input({"type": "map-toggle", "layer": MATCH, "kind": "hazard"}, "value"),
+          Input({"type": "map-minclass", "layer": MATCH, "kind": "hazard"}, "value"), State("map-config", "data"))
+def hazard_hexagons(bounds, zoom, on, min_class, config):
+    """The toggled hazard's hexagons in view, as compact arrays for ``onemap.cb.hexLayer``."""
+    hazard, lang = ctx.outputs_list[0]["id"]["layer"], _lang(config)
+    if not on or bounds is None:
+        return {"cells": [], "cls": [], "value": []}, ""
+    try:
+        payload = hazard_cells_in_view(context.store(), hazard, _viewport(bounds, zoom),
+                                       min_class=int(min_class or 0))
+    except (ValueError, TypeError) as exc:
+        return no_update, _alert(exc, lang)
+    name = label("hazard", hazard, lang)
+    status = t("status.hexes", lang, hazard=name, res=payload.res, n=f"{len(payload.cells):,}")
+    if payload.truncated:
+        status += t("status.coarser", lang, res=payload.res)
+    if payload.sampled_share > 0.05:
+        status += t("status.sampled", lang, share=round(100 * payload.sampled_share))
+    return payload.to_dict(), status
+
+
+def _points(entity: str, bounds, zoom, on, lang: str, **filters) -> tuple[Any, Any]:
+    if not on or bounds is None:
+        return {"type": "FeatureCollection", "features": []}, ""
+    name = t(f"layer.{entity}", lang)
+    try:
+        view = _viewport(bounds, zoom)
+        if entity == "enterprises" and view.zoom < POINTS_MIN_ZOOM:
+            agg = facility_hexes_in_view(context.store(), entity, view, **filters)
+            return components.hexes_geojson(agg), t("status.agg", lang, layer=name, n=f"{agg['total']:,}", res=agg["res"])
+        points = facility_points_in_view(context.store(), entity, view, limit=POINT_LIMIT, **filters)
+    except (ValueError, TypeError) as exc:
+        return no_update, _alert(exc, lang)
+    key = "status.points_cut" if points["truncated"] else "status.points"
+    return components.points_geojson(points), t(key, lang, layer=name, n=f"{points['count']:,}")
+
+
+@callback(Output("map-points-parks", "data"), Output({"type": "map-status", "layer": "parks", "kind": "entity"}, "children"),
+          *VIEW, Input({"type": "map-toggle", "layer": "parks", "kind": "entity"}, "value"),
+          Input("map-levels", "value"), Input("map-chains", "value"), State("map-config", "data"))
+def park_points(bounds, zoom, on, levels, chains, config):
+    return _points("parks", bounds, zoom, on, _lang(config), levels=levels or None, chains=chains or None)
+
+
+@callback(Output("map-points-reserves", "data"), Output({"type": "map-status", "layer": "reserves", "kind": "entity"}, "children"),
+          *VIEW, Input({"type": "map-toggle", "layer": "reserves", "kind": "entity"}, "value"),
+          Input("map-tiers", "value"), State("map-config", "data"))
+def reserve_points(bounds, zoom, on, tiers, config):
+    return _points("reserves", bounds, zoom, on, _lang(config), tiers=tiers or None)
+
+
+@callback(Output("map-points-enterprises", "data"),
+          Output({"type": "map-status", "layer": "enterprises", "kind": "entity"}, "children"),
+          *VIEW, Input({"type": "map-toggle", "layer": "enterprises", "kind": "entity"}, "value"),
+          Input("map-chains", "value"), Input("map-flags", "value"), State("map-config", "data"))
+def enterprise_points(bounds, zoom, on, chains, flags, config):
+    flags = flags or []
+    return _points("enterprises", bounds, zoom, on, _lang(config), chains=chains or None,
+                   above_size_only="above" in flags, leading_only="leading" in flags)
+
+
+@callback(Output("map-card", "children"), Output("map-cell", "data"),
+          Output("map-leaflet", "viewport", allow_duplicate=True),
+          Input("map-leaflet", "clickData"), Input("map-points-parks", "clickData"),
+          Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
+          State("map-leaflet", "zoom"), State("map-config", "data"), prevent_initial_call=True)
+def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config):
+    """A clicked hexagon or facility -> its card; an aggregate -> zoom in on it."""
+    lang, trigger = _lang(config), ctx.triggered_id
+    try:
+        if trigger == "map-leaflet":
+            lat, lng = map_click["latlng"]["lat"], map_click["latlng"]["lng"]
+            store = context.store()
+            res = resolution_for_zoom(zoom or 7, sorted(store.meta["resolutions"]), lat=lat)
+            card = cell_card(store, lat, lng, res)
+            return components.cell_card(card, lang), card["cell"], no_update
+        click = {"map-points-parks": park_click, "map-points-reserves": reserve_click,
+                 "map-points-enterprises": enterprise_click}[trigger]
+        props = (click or {}).get("properties") or {}
+        if props.get("agg"):
+            lng, lat = click["geometry"]["coordinates"]
+            return no_update, no_update, {"center": [lat, lng], "zoom": max(POINTS_MIN_ZOOM, (zoom or 7) + 2),
+                                          "transition": "flyTo"}
+        card = facility_card(context.store(), trigger.removeprefix("map-points-"), str(props.get("id")))
+        return components.facility_card(card, lang), None, no_update
+    except (LookupError, ValueError, TypeError, KeyError) as exc:
+        return _alert(exc, lang), None, no_update
+
+
+@callback(Output("map-city", "options"), Output("map-city", "value"), Output("map-county", "options"),
+          Output("map-county", "value", allow_duplicate=True),
+          Input("map-province", "value"), prevent_initial_call=True)
+def pick_province(province):
+    tree = admin_tree(context.store())
+    cities = [{"label": u["name"], "value": u["adcode"]} for u in tree if u["level"] == "city" and u["parent"] == province]
+    counties = [{"label": u["name"], "value": u["adcode"]} for u in tree if u["level"] == "county" and u["parent"] == province]
+    return cities, None, counties, None
+
+
+@callback(Output("map-county", "options", allow_duplicate=True), Output("map-county", "value"),
+          Input("map-city", "value"), State("map-province", "value"), prevent_initial_call=True)
+def pick_city(city, province):
+    parent = city or province
+    tree = admin_tree(context.store())
+    return [{"label": u["name"], "value": u["adcode"]} for u in tree
+            if u["level"] == "county" and u["parent"] == parent], None
+
+
+@callback(Output("map-unit-code", "data"), Output("map-leaflet", "viewport"),
+          Input("map-province", "value"), Input("map-city", "value"), Input("map-county", "value"),
+          prevent_initial_call=True)
+def pick_unit(province, city, county):
+    """The deepest unit chosen; the map fits it."""
+    unit = county or city or province
+    if not unit:
+        return None, no_update
+    bbox = next((u["bbox"] for u in admin_tree(context.store()) if u["adcode"] == unit), None)
+    view = {"bounds": [[bbox[1], bbox[0]], [bbox[3], bbox[2]]], "transition": "flyToBounds"} if bbox else no_update
+    return unit, view
+
+
+@callback(Output("map-unit", "children"), Input("map-unit-code", "data"), State("map-config", "data"))
+def show_unit(unit, config):
+    """The chosen unit's figures and charts."""
+    lang = _lang(config)
+    if not unit:
+        return None
+    try:
+        return components.unit_panel(unit_summary(context.store(), unit), lang)
+    except (LookupError, ValueError) as exc:
+        return _alert(exc, lang)
+
+
+@callback(Output("map-chains", "value"), Input("map-chart-chains", "clickData"),
+          State("map-chains", "value"), prevent_initial_call=True)
+def chain_bar_filters(click, chains):
+    """A click on a chain bar filters the map to that chain (again: removes it)."""
+    chain = ((click or {}).get("points") or [{}])[0].get("customdata")
+    if not chain:
+        return no_update
+    chains = list(chains or [])
+    return [c for c in chains if c != chain] if chain in chains else [*chains, chain]
+
+
+@callback(Output("map-tiles", "children"), Input("map-basemap", "value"), prevent_initial_call=True)
+def basemap_tiles(basemap):
+    from mapapp.pages.map import tile_layers  # noqa: PLC0415
+
+    return tile_layers(basemap or "offline")
+
+
+clientside_callback(ClientsideFunction("onemap", "hexLayer"),
+                    Output({"type": "map-hex-layer", "layer": MATCH}, "data"),
+                    Output({"type": "map-hex-layer", "layer": MATCH}, "hideout"),
+                    Input({"type": "map-hex", "layer": MATCH}, "data"),
+                    Input({"type": "map-opacity", "layer": MATCH, "kind": "hazard"}, "value"),
+                    State({"type": "map-hex-layer", "layer": MATCH}, "hideout"))
+for _entity in ("parks", "reserves", "enterprises"):
+    clientside_callback(ClientsideFunction("onemap", "pointOpacity"),
+                        Output(f"map-points-{_entity}", "hideout"),
+                        Input({"type": "map-opacity", "layer": _entity, "kind": "entity"}, "value"),
+                        State(f"map-points-{_entity}", "hideout"))
+clientside_callback(ClientsideFunction("onemap", "basemapZoom"),
+                    Output("map-boundary-county", "hideout"), Output("map-labels-county", "hideout"),
+                    Input("map-leaflet", "zoom"), Input("map-unit-code", "data"),
+                    State("map-boundary-county", "hideout"), State("map-labels-county", "hideout"))
+for _level in ("city", "province"):
+    clientside_callback(ClientsideFunction("onemap", "basemapZoom"),
+                        Output(f"map-boundary-{_level}", "hideout"), Output(f"map-labels-{_level}", "hideout"),
+                        Input("map-leaflet", "zoom"), Input("map-unit-code", "data"),
+                        State(f"map-boundary-{_level}", "hideout"), State(f"map-labels-{_level}", "hideout"))
+clientside_callback(ClientsideFunction("onemap", "cellOutline"), Output("map-selected-cell", "data"),
+                    Input("map-cell", "data"))
+clientside_callback(ClientsideFunction("onemap", "switchLang"), Output("map-lang-switch", "data"),
+                    Input("map-lang-zh", "n_clicks"), Input("map-lang-en", "n_clicks"), prevent_initial_call=True)
+clientside_callback(
+    ClientsideFunction("onemap", "writeUrl"), Output("map-url-query", "data"),
+    Input("map-leaflet", "center"), Input("map-leaflet", "zoom"),
+    Input({"type": "map-toggle", "layer": ALL, "kind": ALL}, "value"),
+    Input({"type": "map-opacity", "layer": ALL, "kind": ALL}, "value"),
+    Input("map-chains", "value"), Input("map-levels", "value"), Input("map-tiers", "value"),
+    Input("map-flags", "value"), Input({"type": "map-minclass", "layer": ALL, "kind": ALL}, "value"),
+    Input("map-unit-code", "data"), Input("map-basemap", "value"),
+    State({"type": "map-toggle", "layer": ALL, "kind": ALL}, "id"),
+    State({"type": "map-opacity", "layer": ALL, "kind": ALL}, "id"),
+    State({"type": "map-minclass", "layer": ALL, "kind": ALL}, "id"), State("map-config", "data"))
