@@ -1,5 +1,6 @@
 # OneMap: two commands on a fresh Debian machine with Python >= 3.11.
-#   make demo   set up, build the demo store (data/jjj.duckdb) and print its summary
+#   make demo   set up, build the demo store (data/jjj.duckdb) if missing or stale, serve the app
+#               at http://127.0.0.1:8050/ (ONEMAP_HOST / ONEMAP_PORT change it; works offline)
 #   make test   set up, install the Debian packages the browser tests need (sysdeps), run every test
 #   make bench  benchmarks (not part of make test); results in tests/bench/RESULTS.md
 SHELL := /bin/bash
@@ -48,18 +49,23 @@ $(DB): $(STAMP) $(DEMO_SOURCES)
 	$(VENV)/bin/onemap build $(REGION) --db $(DB)
 
 # builds the store when it is missing or older than its sources (the build prints a summary),
-# else prints the summary of the existing one
+# else prints the summary of the existing one; then serves the app (Ctrl+C stops it)
 demo: setup
 	@if $(MAKE) --no-print-directory -q $(DB); then $(VENV)/bin/onemap info $(DB); \
 	else $(MAKE) --no-print-directory $(DB); fi
+	$(VENV)/bin/onemap serve --db $(DB)
 
 test: setup sysdeps
 	$(PY) -m pytest -q
 
+# bench_map/bench_load use the store at $ONEMAP_DB_PATH, else $(DB); each builds it when missing
+# (an existing store is used as it is, even when older than its sources)
 bench: setup
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) tests/bench/bench_h3stats.py
 	$(PY) tests/bench/bench_memory.py
+	$(PY) tests/bench/bench_map.py
+	$(PY) tests/bench/bench_load.py
 
 clean:
 	rm -rf data test-output .pytest_cache

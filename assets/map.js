@@ -232,7 +232,7 @@
       const q = new URLSearchParams(window.location.search);
       if (q.get("lang") === lang) { return window.dash_clientside.no_update; }
       q.set("lang", lang);
-      window.location.assign(window.location.pathname + "?" + q.toString());
+      window.location.assign(window.location.pathname + "?" + q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":"));
       return lang;
     },
     /* the selected cell's outline */

@@ -4,6 +4,7 @@
 ``etl.schema`` (the contract). ``mapapp`` calls only what ``__all__`` lists.
 """
 
+from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.labels import VOCABULARIES, hazard_layers
 from layers.store import Store, StoreUnavailable
@@ -12,8 +13,6 @@ from layers.viewport import (
     HexPayload,
     Viewport,
     ViewportError,
-    facility_hexes_in_view,
-    facility_points_in_view,
     hazard_cells_in_view,
     payload_bytes,
     resolution_for_zoom,
@@ -30,6 +29,7 @@ __all__ = [
     "admin_geojson",
     "admin_labels",
     "admin_tree",
+    "aggregation_resolution",
     "cell_card",
     "facility_card",
     "facility_hexes_in_view",

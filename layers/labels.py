@@ -21,13 +21,13 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
 
 
 def hazard_layers(store: Store) -> list[dict[str, Any]]:
-    """The store's hazard layers in name order: hazard, units, breaks, labels, synthetic, description.
+    """The store's hazard layers in region-file order: hazard, units, breaks, labels, synthetic, description.
 
     ``labels`` has one more entry than ``breaks``: class ``k`` holds values in
     ``[breaks[k-1], breaks[k])`` (class 0 below the first break).
     """
     df = store.query("SELECT hazard, units, breaks, labels, synthetic, description "
-                     "FROM hazard_layers ORDER BY hazard")
+                     "FROM hazard_layers ORDER BY rowid")
     return [{"hazard": r.hazard, "units": r.units or "", "breaks": [float(b) for b in r.breaks],
              "labels": [str(lab) for lab in r.labels], "synthetic": bool(r.synthetic),
              "description": r.description or ""} for r in df.itertuples(index=False)]

@@ -20,7 +20,6 @@ import pandas as pd
 import pyarrow as pa
 from h3.api import numpy_int as h3n
 
-from etl import schema
 from layers.store import Store
 
 logger = logging.getLogger(__name__)
@@ -31,17 +30,6 @@ M_PER_PX_Z0 = 2 * math.pi * 6_378_137 / 256  # Web-Mercator m/px at zoom 0 on th
 _EARTH_KM = 6371.007180918475  # H3's authalic radius
 #: Cells centred in a polygon: h3 >= 4.2's new fill (same cells, 7x faster here), else the classic.
 _fill = getattr(h3n, "h3shape_to_cells_experimental", h3n.h3shape_to_cells)
-#: Columns sent for each entity besides id, name, lon, lat (allowlisted by etl.schema).
-POINT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "parks": ("level", "role", "chains", "precision", "city"),
-    "enterprises": ("chains", "leading", "above_size", "precision", "city"),
-    "reserves": ("tier", "kind", "categories", "precision", "city"),
-}
-#: Which points come first when ``limit`` cuts (constant SQL, never user input).
-_POINT_ORDER = {"parks": "id", "enterprises": '"leading" DESC, output_yi DESC NULLS LAST, id',
-                "reserves": "id"}
-
-
 class ViewportError(ValueError):
     """A viewport (bounds, zoom) that cannot be used; ``code`` and ``params`` for translation."""
 
@@ -258,140 +246,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (np.ndarray, list, tuple)):
         return [_plain(v) for v in value]
     return None if pd.isna(value) else value.item() if isinstance(value, np.generic) else value
-
-
-#: Facility filters: keyword -> (column, vocabulary); a filter applies to the entities whose
-#: table has the column (chains: parks, enterprises; levels: parks; tiers, kinds: reserves).
-FILTERS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
-    "chains": ("chains", schema.CHAINS), "levels": ("level", schema.PARK_LEVELS),
-    "tiers": ("tier", schema.RESERVE_TIERS), "kinds": ("kind", schema.RESERVE_KINDS)}
-FLAGS = {"above_size_only": "above_size", "leading_only": "leading"}  # enterprises only
-MAX_FILTER_ITEMS = 20
-Codes = Sequence[str] | None
-
-
-def _filters_in_view(entity: str, view: Viewport, **filters: Any) -> tuple[str, list, dict]:
-    """WHERE clause, ``?`` values and applied filters: the points of ``entity`` in ``view``.
-
-    ``FILTERS`` keywords take a list of at most ``MAX_FILTER_ITEMS`` codes: a row matches when
-    its value (chains: any of them) is listed, so ``[]`` matches nothing; ``None``: no filter.
-    ``FLAGS`` take a bool (True keeps only those rows). ValueError for an unknown entity,
-    keyword or code, a filter on an entity without its column, a non-list, too many items or
-    a non-bool flag.
-    """
-    if not isinstance(entity, str) or entity not in schema.ENTITIES:
-        raise ValueError(f"unknown entity {entity!r:.40}; expected one of {list(schema.ENTITIES)}")
-    sql, params, applied = [], [], {}
-    for key, value in filters.items():
-        if key not in FILTERS and key not in FLAGS:
-            raise ValueError(f"unknown filter {key!r}; expected one of {[*FILTERS, *FLAGS]}")
-        if key in FLAGS and not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{key} must be True or False, got {value!r:.40}")
-        if value is None or (key in FLAGS and not value):
-            continue
-        column = FLAGS[key] if key in FLAGS else FILTERS[key][0]
-        if column not in schema.ALLOWED_COLUMNS[entity]:
-            users = [e for e in schema.ENTITIES if column in schema.ALLOWED_COLUMNS[e]]
-            raise ValueError(f"filter {key} does not apply to {entity}, only to {users}")
-        col = schema.quote(schema.check_identifier(entity, column))
-        if key in FLAGS:
-            sql.append(col)
-            applied[key] = True
-            continue
-        if not isinstance(value, (list, tuple)):
-            raise ValueError(f"{key} must be a list of codes, got {value!r:.40}")
-        if len(value) > MAX_FILTER_ITEMS:
-            raise ValueError(f"{key} has {len(value)} items; at most {MAX_FILTER_ITEMS} allowed")
-        vocab = FILTERS[key][1]
-        bad = [v for v in value if not isinstance(v, str) or v not in vocab]
-        if bad:
-            raise ValueError(f"{key} has unknown codes {bad!r:.80}; expected some of {list(vocab)}")
-        sql.append(f"list_has_any({col}, ?::VARCHAR[])" if key == "chains"
-                   else f"list_contains(?::VARCHAR[], {col})")
-        params.append(applied.setdefault(key, list(dict.fromkeys(value))))
-    return (" AND ".join(["lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?", *sql]),
-            [view.south, view.north, view.west, view.east, *params], applied)
-
-
-def facility_points_in_view(
-        store: Store, entity: str, viewport: Viewport, *, limit: int = 5000,
-        chains: Codes = None, levels: Codes = None, tiers: Codes = None, kinds: Codes = None,
-        above_size_only: bool = False, leading_only: bool = False) -> dict[str, Any]:
-    """The parks, enterprises or reserves in ``viewport`` (edges included) as parallel arrays.
-
-    ``entity`` is one of ``etl.schema.ENTITIES``. At most ``limit`` points come back: leading
-    and larger enterprises first, other entities in id order. Filters (``FILTERS``, ``FLAGS``):
-    ``chains`` (parks, enterprises: any overlap), ``levels`` (parks), ``tiers`` and ``kinds``
-    (reserves), ``above_size_only`` and ``leading_only`` (enterprises); ``None`` = no filter.
-
-    Returns
-    -------
-    dict
-        ``entity``, ``count``, ``truncated`` (more were in view), ``filters`` (those applied);
-        lists ``id``, ``name`` (plain text: render as text, never HTML), ``lon``, ``lat`` and
-        ``POINT_COLUMNS[entity]``.
-
-    Raises
-    ------
-    ValueError
-        Unknown entity, a bad ``limit``, or a bad filter: an unknown code, a filter set on
-        an entity it does not apply to, a list of more than 20, a flag that is not a bool.
-    """
-    limit = _check_int("limit", limit, 1)
-    where, params, applied = _filters_in_view(
-        entity, viewport, chains=chains, levels=levels, tiers=tiers, kinds=kinds,
-        above_size_only=above_size_only, leading_only=leading_only)
-    columns = ("id", "name", "lon", "lat", *POINT_COLUMNS[entity])
-    select = ", ".join(schema.quote(schema.check_identifier(entity, c)) for c in columns)
-    df = store.query(f"SELECT {select} FROM {schema.check_identifier(entity)} WHERE {where} "
-                     f"ORDER BY {_POINT_ORDER[entity]} LIMIT ?", [*params, limit + 1])
-    out = {"entity": entity, "count": min(len(df), limit), "truncated": len(df) > limit,
-           "filters": applied}
-    for c in columns:
-        col = df[c].iloc[:limit]
-        out[c] = (col.astype(float).round(6).tolist() if c in ("lon", "lat")
-                  else [_plain(v) for v in col.tolist()])
-    return out
-
-
-def facility_hexes_in_view(
-        store: Store, entity: str, viewport: Viewport, *, res: int | None = None,
-        chains: Codes = None, levels: Codes = None, tiers: Codes = None, kinds: Codes = None,
-        above_size_only: bool = False, leading_only: bool = False) -> dict[str, Any]:
-    """How many (filtered) facilities of ``entity`` in ``viewport`` lie in each H3 cell.
-
-    Only points inside the view (edges included) count, so a cell on the view's edge counts
-    its points inside. ``res`` defaults to the store's next coarser resolution than
-    ``resolution_for_zoom`` gives (or its coarsest). Filters as in ``facility_points_in_view``.
-
-    Returns
-    -------
-    dict
-        ``entity``, ``res``, ``total`` (points counted), ``filters`` (applied) and parallel
-        lists in H3 order: ``cells`` (H3 strings), ``count``, ``lat``, ``lng`` (cell centres).
-
-    Raises
-    ------
-    ValueError
-        Unknown entity, a resolution the store lacks, or a bad filter.
-    """
-    resolutions = sorted(int(r) for r in store.meta["resolutions"])
-    if res is None:
-        bbox = store.meta.get("bbox") or [0, viewport.south, 0, viewport.north]
-        fine = resolution_for_zoom(viewport.zoom, resolutions, lat=(bbox[1] + bbox[3]) / 2)
-        res = max([r for r in resolutions if r < fine], default=resolutions[0])
-    elif isinstance(res, bool) or not isinstance(res, (int, np.integer)) or res not in resolutions:
-        raise ValueError(f"resolution {res!r} is not in the store; it has {resolutions}")
-    where, params, applied = _filters_in_view(
-        entity, viewport, chains=chains, levels=levels, tiers=tiers, kinds=kinds,
-        above_size_only=above_size_only, leading_only=leading_only)
-    df = store.query(
-        f"SELECT printf('%x', c.cell) AS h3, count(*) AS n FROM (SELECT id FROM "
-        f"{schema.check_identifier(entity)} WHERE {where}) AS e JOIN entity_cells AS c ON "
-        "c.id = e.id WHERE c.entity = ? AND c.res = ? GROUP BY c.cell ORDER BY c.cell",
-        [*params, entity, int(res)])
-    cells, counts = df["h3"].tolist(), df["n"].astype(int).tolist()
-    lat, lng = zip(*(h3.cell_to_latlng(c) for c in cells)) if cells else ((), ())
-    return {"entity": entity, "res": int(res), "total": sum(counts), "filters": applied,
-            "cells": cells, "count": counts, "lat": [round(v, 6) for v in lat],
-            "lng": [round(v, 6) for v in lng]}

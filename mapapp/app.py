@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
 
-from layers import Store
+from layers import Store, admin_tree, unit_summary
 from mapapp import routes
 from mapapp.settings import Settings
 
@@ -35,6 +36,18 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
     routes.register(app.server)
+    # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB
+    threading.Thread(target=_warm_up, args=(store,), daemon=False, name="onemap-warm-up").start()
     app.layout = html.Div([dash.page_container, dcc.Store(id="app-settings", data={"lang": settings.lang})],
                           className="app-root")
     return app
+
+
+def _warm_up(store: Store) -> None:
+    """Fill the per-process caches behind unit figures (about 2 s) before the first user asks."""
+    try:
+        provinces = [u["adcode"] for u in admin_tree(store) if u["level"] == "province"]
+        if provinces:
+            unit_summary(store, provinces[0])
+    except Exception:  # a warm-up must never take the app down; the real call reports errors
+        logger.warning("warm-up of unit figures failed", exc_info=True)

@@ -9,12 +9,19 @@
   collected in ``browser_log``; a test that passed fails at teardown if there were any.
 - ``shot`` / ``wait_for_callbacks``: the helpers :func:`save_screenshot` (``shot(page, name)``)
   and :func:`wait_for_dash` (``wait_for_callbacks(page)``).
+- ``onemap``: a :class:`MapPage` on ``page``: opens the map at a URL query and reads/drives its
+  controls (layer toggles, status lines, Dash 4 dropdowns, component props, the URL state).
+- ``demo_store``: the demo store opened read-only in the test process (an oracle for the page).
+- ``xss_db`` / ``xss_server``: the tiny two-county region of ``tests/integration`` with a park
+  named ``XSS_PARK`` and an enterprise named ``XSS_ENTERPRISE``, built and served (session).
 
 Every test in this folder is marked ``browser``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
 import signal
@@ -27,7 +34,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -207,16 +215,20 @@ def server_command(db: Path, port: int) -> list[str]:
 # -------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="session")
-def app_server(demo_db) -> Iterator[str]:
-    """``onemap serve`` on the demo store; the base URL (``http://127.0.0.1:<port>``)."""
+@contextlib.contextmanager
+def serve(db: Path, log_name: str = "onemap-serve.log") -> Iterator[str]:
+    """Runs ``onemap serve`` on ``db`` on a free local port until the block ends; the base URL.
+
+    The server's output goes to ``test-output/logs/<log_name>``; it is started in its own process
+    group and stopped with it (SIGTERM, then SIGKILL).
+    """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     LOGS.mkdir(parents=True, exist_ok=True)
-    log_path = LOGS / "onemap-serve.log"
+    log_path = LOGS / log_name
     env = {k: v for k, v in os.environ.items() if k != "ONEMAP_LANG"}
     env["PYTHONUNBUFFERED"] = "1"
-    command = server_command(demo_db, port)
+    command = server_command(db, port)
 
     def fail(why: str) -> None:
         pytest.fail(f"the app server {why}\n  command: {' '.join(command)}\n"
@@ -239,6 +251,13 @@ def app_server(demo_db) -> Iterator[str]:
             yield url
         finally:
             _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_db) -> Iterator[str]:
+    """``onemap serve`` on the demo store; the base URL (``http://127.0.0.1:<port>``)."""
+    with serve(demo_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -324,3 +343,197 @@ def shot() -> Callable:
 def wait_for_callbacks() -> Callable:
     """``wait_for_callbacks(page)``: waits until Dash has no pending callback."""
     return wait_for_dash
+
+
+# ------------------------------------------------------------------------- the map page
+
+
+#: Names of the hostile store (``xss_db``): markup that would run if put in the page as HTML.
+XSS_PARK = "<img src=x onerror=alert(1)>"
+XSS_ENTERPRISE = "<script>window.__xss=1</script>"
+#: ``{hazard}：H3 分辨率 {res}，{n} 个六边形`` / ``{hazard}: H3 res {res}, {n} hexagons``
+HEX_STATUS = re.compile(r"(?:H3 分辨率|H3 res) (\d+)(?:，|, )([\d,]+) (?:个六边形|hexagons)")
+
+# Alpha statistics of one pane's canvas: [painted pixels, mean alpha of the painted ones].
+_CANVAS_ALPHA_JS = """
+(pane) => {
+    const canvas = document.querySelector(".leaflet-" + pane + "-pane canvas");
+    if (!canvas) return [0, 0];
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0, sum = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) { n++; sum += data[i]; }
+    return [n, n ? sum / n : 0];
+}
+"""
+
+
+# The offline basemap's GeoJSON fetches (``/basemap/{boundaries,labels}/<level>.geojson``).
+_BASEMAP_LOADED_JS = """
+() => performance.getEntriesByType("resource")
+    .filter((e) => e.name.includes("/basemap/") && e.responseEnd > 0).length >= 6
+"""
+_BASEMAP_STATUS_JS = """
+() => Object.fromEntries(performance.getEntriesByType("resource")
+    .filter((e) => e.name.includes("/basemap/"))
+    .map((e) => [new URL(e.name).pathname.split("/basemap/")[1], e.responseStatus]))
+"""
+
+
+def hex_status(text: str) -> tuple[int, int] | None:
+    """(resolution, hexagon count) of a hazard's status line, or None if it shows none."""
+    m = HEX_STATUS.search(text)
+    return (int(m.group(1)), int(m.group(2).replace(",", ""))) if m else None
+
+
+def mercator_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+class MapPage:
+    """The map page (``mapapp/pages/map.py``) in a Playwright page: ids and Dash plumbing."""
+
+    def __init__(self, page):
+        self.page = page
+
+    # -- loading and waiting
+    def open(self, query: str = "", base: str = "") -> Any:
+        """Opens ``<base>/?<query>``, waits for Dash and the offline basemap; the response."""
+        response = self.page.goto(f"{base}/?{query}" if query else f"{base}/")
+        self.wait()
+        self.wait_for_basemap()
+        return response
+
+    def wait_for_basemap(self, timeout: float = CALLBACK_TIMEOUT) -> dict[str, int]:
+        """Waits until the 6 basemap GeoJSONs (boundaries, labels) have loaded and Dash is idle
+        (their fetches are not Dash callbacks); path -> HTTP status, from Resource Timing."""
+        self.page.wait_for_function(_BASEMAP_LOADED_JS, timeout=timeout, polling=50)
+        self.wait()
+        return self.page.evaluate(_BASEMAP_STATUS_JS)
+
+    def wait(self) -> None:
+        wait_for_dash(self.page)
+
+    def query(self) -> dict[str, str]:
+        """The address bar's query (the app rewrites it on every change)."""
+        return dict(parse_qsl(urlsplit(self.page.url).query, keep_blank_values=True))
+
+    def wait_for_query(self, key: str, predicate_js: str, timeout: float = CALLBACK_TIMEOUT) -> None:
+        """Waits until the URL's ``key`` value ``v`` (a string or null) makes ``predicate_js`` true."""
+        self.page.wait_for_function(
+            f"(key) => {{ const v = new URLSearchParams(location.search).get(key); return ({predicate_js}); }}",
+            arg=key, timeout=timeout, polling=50)
+        self.wait()
+
+    def wait_for_query_change(self, key: str, old: str | None) -> None:
+        self.page.wait_for_function(
+            "([key, old]) => new URLSearchParams(location.search).get(key) !== old",
+            arg=[key, old], timeout=CALLBACK_TIMEOUT, polling=50)
+        self.wait()
+
+    # -- Dash component props (the renderer's layout)
+    def prop(self, component_id: str | dict, prop: str) -> Any:
+        """A prop of a Dash component as the renderer holds it (``dash_component_api``)."""
+        return self.page.evaluate(
+            "([id, prop]) => { const c = window.dash_component_api.getLayout(id);"
+            " return c ? c.props[prop] : undefined; }", [component_id, prop])
+
+    # -- layer rows
+    def layer(self, layer: str):
+        return self.page.locator(f"#map-layer-{layer}")
+
+    def status(self, layer: str) -> str:
+        return self.page.inner_text(f"#map-layer-{layer} .om-status").strip()
+
+    def status_locator(self, layer: str):
+        return self.page.locator(f"#map-layer-{layer} .om-status")
+
+    def is_on(self, layer: str) -> bool:
+        return self.page.locator(f"#map-layer-{layer} .om-toggle input").is_checked()
+
+    def set_layer(self, layer: str, on: bool) -> None:
+        """Turns a layer on or off with its checkbox and waits for Dash."""
+        if self.is_on(layer) != on:
+            self.page.locator(f"#map-layer-{layer} .om-toggle label").click()
+        assert self.is_on(layer) == on, f"layer {layer} did not turn {'on' if on else 'off'}"
+        self.wait()
+
+    # -- Dash 4 dropdowns: a button #<id> opens a popover of .dash-dropdown-option labels
+    def pick(self, dropdown_id: str, text: str) -> None:
+        """Chooses the option labelled ``text`` in dropdown ``dropdown_id`` and waits for Dash."""
+        self.page.locator(f"#{dropdown_id}").click()
+        option = self.page.locator(".dash-dropdown-content .dash-dropdown-option", has_text=text)
+        option.first.click()
+        if self.page.locator(".dash-dropdown-content").count():  # multi: the popover stays
+            self.page.keyboard.press("Escape")
+        self.wait()
+
+    def dropdown_text(self, dropdown_id: str) -> str:
+        return self.page.inner_text(f"#{dropdown_id}-value").strip()
+
+    # -- geometry
+    def map_box(self) -> dict[str, float]:
+        return self.page.locator("#map-leaflet").bounding_box()
+
+    def view(self) -> tuple[float, float, float]:
+        """(centre lat, centre lng, zoom) of the view Leaflet reports (its ``bounds``)."""
+        (s, w), (n, e) = self.prop("map-leaflet", "bounds")
+        lat = math.degrees(2 * math.atan(math.exp((mercator_y(s) + mercator_y(n)) / 2)) - math.pi / 2)
+        return lat, (w + e) / 2, self.prop("map-leaflet", "zoom")
+
+    def to_page(self, lat: float, lng: float) -> tuple[float, float]:
+        """Page pixel of a WGS-84 point in the current view (Web Mercator, from ``bounds``)."""
+        (s, w), (n, e) = self.prop("map-leaflet", "bounds")
+        box = self.map_box()
+        x = box["x"] + (lng - w) / (e - w) * box["width"]
+        y = box["y"] + (mercator_y(n) - mercator_y(lat)) / (mercator_y(n) - mercator_y(s)) * box["height"]
+        return x, y
+
+    def canvas_alpha(self, pane: str = "om-hazards") -> tuple[int, float]:
+        """(painted pixels, mean alpha) of a pane's canvas (hexagons: ``om-hazards``)."""
+        n, mean = self.page.evaluate(_CANVAS_ALPHA_JS, pane)
+        return int(n), float(mean)
+
+
+@pytest.fixture
+def onemap(page) -> MapPage:
+    """The map page helper (:class:`MapPage`) on this test's ``page``."""
+    return MapPage(page)
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_db):
+    """The demo store, opened read-only in the test process (the page's oracle)."""
+    from layers import Store  # noqa: PLC0415
+
+    store = Store(demo_db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def xss_db(tmp_path_factory) -> Path:
+    """The tiny test region with a park named ``XSS_PARK`` and an enterprise ``XSS_ENTERPRISE``."""
+    from etl.build import build_store  # noqa: PLC0415
+    from tests.integration.conftest import make_region  # noqa: PLC0415
+
+    root = tmp_path_factory.mktemp("xss")
+    toml = make_region(root / "region")
+    parks = root / "region" / "parks.csv"  # UTF-8 with BOM
+    text = parks.read_text(encoding="utf-8-sig")
+    assert "开平应急装备产业园" in text
+    parks.write_text(text.replace("开平应急装备产业园", XSS_PARK), encoding="utf-8-sig")
+    enterprises = root / "region" / "enterprises.csv"  # GBK
+    text = enterprises.read_bytes().decode("gbk")
+    assert "唐山某救援装备公司" in text
+    enterprises.write_bytes(text.replace("唐山某救援装备公司", XSS_ENTERPRISE).encode("gbk"))
+    build_store(toml, root / "xss.duckdb", cache_dir=root / "cache")
+    return root / "xss.duckdb"
+
+
+@pytest.fixture(scope="session")
+def xss_server(xss_db) -> Iterator[str]:
+    """``onemap serve`` on ``xss_db``; the base URL."""
+    with serve(xss_db, "onemap-serve-xss.log") as url:
+        yield url

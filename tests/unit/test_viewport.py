@@ -18,12 +18,11 @@ from hypothesis import strategies as st
 
 from etl import schema
 from layers.store import Store
+from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
 from layers.viewport import (
     HexPayload,
     Viewport,
     ViewportError,
-    facility_hexes_in_view,
-    facility_points_in_view,
     hazard_cells_in_view,
     payload_bytes,
     resolution_for_zoom,
@@ -491,7 +490,9 @@ def brute_force_hexes(entity: str, view: Viewport, res: int, ids: list[str] | No
         lat, lng = position(entity, fid)
         if (ids is None or fid in ids) and view.south <= lat <= view.north \
                 and view.west <= lng <= view.east:
-            cell = h3.latlng_to_cell(lat, lng, res)
+            # below the store's coarsest (7), counts go to the H3 parent of the res-7 cell
+            cell = h3.latlng_to_cell(lat, lng, max(res, 7))
+            cell = h3.cell_to_parent(cell, res) if res < 7 else cell
             counts[cell] = counts.get(cell, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: h3.str_to_int(kv[0])))
 
@@ -502,6 +503,8 @@ def brute_force_hexes(entity: str, view: Viewport, res: int, ids: list[str] | No
     ("reserves", 8, {}, None),
     ("reserves", 7, {"tiers": ["county"]}, ["R1", "R3", "R5"]),
     ("parks", 7, {"levels": []}, []),
+    ("enterprises", 5, {}, None),  # coarser than the store: summed per parent
+    ("reserves", 0, {}, None),
 ])
 def test_facility_hexes_known_answers(world, entity, res, filters, ids):
     out = facility_hexes_in_view(world, entity, ALL, res=res, **filters)
@@ -525,11 +528,24 @@ def test_facility_hexes_count_only_points_in_view(world):
 
 
 def test_facility_hexes_resolution(world):
-    # one step coarser than the hazard hexagons of that zoom, within the store's [7, 8]
-    for zoom, hazard_res, res in ((13, 8, 7), (11, 8, 7), (9, 7, 7), (5, 7, 7)):
+    # one step coarser than the hazard hexagons over all of H3's resolutions, at most the finest
+    assert [aggregation_resolution(z, [5, 6, 7, 8, 9]) for z in (5, 7, 9, 11, 13, 18)] == [3, 4, 6, 7, 8, 9]
+    for zoom in (5, 9, 11, 13):
         view = Viewport(ALL.south, ALL.west, ALL.north, ALL.east, float(zoom))
-        assert resolution_for_zoom(zoom, [7, 8], lat=39.0) == hazard_res
-        assert facility_hexes_in_view(world, "parks", view)["res"] == res
-    for res in (9, "8", True, 7.0):
-        with pytest.raises(ValueError, match="is not in the store; it has \\[7, 8\\]"):
+        expected = aggregation_resolution(zoom, [7, 8], lat=39.0)
+        assert facility_hexes_in_view(world, "parks", view)["res"] == expected
+    assert aggregation_resolution(13, [7, 8]) == 8
+    for res in (9, -1, "8", True, 7.0):
+        with pytest.raises(ValueError, match="from 0 to the store's finest, 8"):
             facility_hexes_in_view(world, "parks", ALL, res=res)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lat=st.floats(-85, 85), lng=st.floats(-180, 180), fine=st.integers(1, 15), data=st.data())
+def test_vectorised_parents_equal_h3(lat, lng, fine, data):
+    from layers.facilities import _parents  # noqa: PLC0415
+
+    res = data.draw(st.integers(0, fine))
+    cell = h3.latlng_to_cell(lat, lng, fine)
+    got = _parents(np.array([h3.str_to_int(cell)], dtype=np.uint64), res)[0]
+    assert h3.int_to_str(int(got)) == h3.cell_to_parent(cell, res)
