@@ -150,6 +150,17 @@ def _as_tuple(kind: type | tuple) -> tuple:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
+def default_labels(breaks: list[float] | tuple[float, ...], units: str) -> tuple[str, ...]:
+    """One label per class when the region file gives none: ``<b0``, ``b0–b1`` .. ``≥bn``.
+
+    >>> default_labels([0.15, 0.5], "m")
+    ('<0.15 m', '0.15–0.5 m', '≥0.5 m')
+    """
+    u = f" {units}" if units else ""
+    b = [f"{float(v):g}" for v in breaks]
+    return (f"<{b[0]}{u}", *(f"{lo}–{hi}{u}" for lo, hi in zip(b, b[1:])), f"≥{b[-1]}{u}")
+
+
 def load_region(path: str | Path) -> Region:
     """Read and validate a region file.
 
@@ -342,7 +353,7 @@ def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource]:
             continue
         out[name] = RasterSource(
             hazard=name, path=Path(os.path.normpath(base / p)), units=units, breaks=tuple(float(b) for b in breaks),
-            labels=tuple(str(x) for x in labels), band=band or 1,
+            labels=tuple(str(x) for x in labels) or default_labels(breaks, units), band=band or 1,
             crs=ck.get(item, "crs", str, prefix, "EPSG:n, WKT or WGS84", None),
             nodata=None if nums["nodata"] is None else float(nums["nodata"]),
             scale=None if nums["scale"] is None else float(nums["scale"]),

@@ -15,6 +15,7 @@ from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
+MAX_REQUEST_BYTES = 256 * 1024  # a callback request is a few kB; larger ones are refused (413)
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -35,11 +36,17 @@ def create_app(settings: Settings | None = None) -> Dash:
         suppress_callback_exceptions=True, serve_locally=True,
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     routes.register(app.server)
     # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB
     threading.Thread(target=_warm_up, args=(store,), daemon=False, name="onemap-warm-up").start()
     app.layout = html.Div([dash.page_container, dcc.Store(id="app-settings", data={"lang": settings.lang})],
                           className="app-root")
+    # Dash finishes its setup (scripts, callbacks, pages) on the first request and marks it done
+    # before it is done: concurrent first requests in a threaded worker then fail with "not a
+    # registered library". Run that setup now, before the server takes any request.
+    with app.server.test_request_context("/"):
+        app.server.preprocess_request()
     return app
 
 

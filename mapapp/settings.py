@@ -15,10 +15,12 @@ class Settings:
     port: int = 8050
     debug: bool = False
     lang: str = "zh"
+    tianditu_key: str = ""  # optional online basemap; empty: the choice is shown disabled
 
     @classmethod
     def from_env(cls, **explicit: object) -> "Settings":
-        """Explicit keyword arguments win over ``ONEMAP_DB_PATH``/``_HOST``/``_PORT``/``_DEBUG``/``_LANG``."""
+        """Explicit keyword arguments win over ``ONEMAP_DB_PATH``/``_HOST``/``_PORT``/``_DEBUG``/
+        ``_LANG``/``_TIANDITU_KEY``."""
         env = os.environ
         values = {
             "db_path": env.get("ONEMAP_DB_PATH", cls.db_path),
@@ -26,6 +28,7 @@ class Settings:
             "port": int(env.get("ONEMAP_PORT", cls.port)),
             "debug": env.get("ONEMAP_DEBUG", "").lower() in ("1", "true", "yes"),
             "lang": env.get("ONEMAP_LANG", cls.lang) if env.get("ONEMAP_LANG") in ("zh", "en") else cls.lang,
+            "tianditu_key": env.get("ONEMAP_TIANDITU_KEY", "").strip(),
         }
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

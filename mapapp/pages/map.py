@@ -6,7 +6,6 @@ in ``mapapp.pages.map_callbacks``. Component ids are ``map-*``.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dash
@@ -41,7 +40,7 @@ def js(name: str) -> dict[str, str]:
 
 def tile_layers(basemap: str) -> list[Any]:
     """The online tile layer chosen (none for "offline"; Tianditu only with a key)."""
-    key = os.environ.get("ONEMAP_TIANDITU_KEY", "")
+    key = context.settings().tianditu_key
     if basemap == "osm":
         return [dl.TileLayer(url=TILES["osm"][0], attribution=TILES["osm"][1], maxZoom=19)]
     if basemap == "tianditu" and key:
@@ -111,7 +110,7 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
                        op.get(h["hazard"], OPACITY_DEFAULT["hazard"]), components.hazard_legend(h, lang), lang,
                        _threshold(h, state.min_class.get(h["hazard"], MIN_CLASS_DEFAULT), lang))
             for h in hazards]
-    has_key = bool(os.environ.get("ONEMAP_TIANDITU_KEY"))
+    has_key = bool(context.settings().tianditu_key)
     basemaps = [{"label": t("basemap.offline", lang), "value": "offline"},
                 {"label": t("basemap.osm", lang), "value": "osm"},
                 {"label": t("basemap.tianditu" if has_key else "basemap.tianditu_nokey", lang),

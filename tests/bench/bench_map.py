@@ -88,6 +88,19 @@ def page_constants() -> tuple[int, dict]:
     return page.MIN_CLASS_DEFAULT, page.OPACITY_DEFAULT
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; /proc/stat minus idle, iowait)."""
+    f = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 # -- views ----------------------------------------------------------------------------------------
 def view_bounds(lat: float, lng: float, zoom: int, width: int = VIEW_PX[0],
                 height: int = VIEW_PX[1]) -> list[list[float]]:
@@ -392,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
                 "to_json_ms": (t1 - t0) * 1e3, "compress_ms": (t2 - t1) * 1e3}
 
     rows = []
+    busy0, own0 = busy_cpu_seconds(), own_cpu_seconds()
     t_start = time.perf_counter()
     for z in zooms:
         for lat, lng, b in views[z]:
@@ -409,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
                                                  args.accept_encoding))
             rows.append(row)
         print(f"  zoom {z} done ({time.perf_counter() - t_start:.0f} s)", flush=True)
+    wall = time.perf_counter() - t_start
+    own = own_cpu_seconds() - own0
+    others = busy_cpu_seconds() - busy0 - own
+    print(f"timed part: {wall:.1f} s, this process {own / wall:.2f} cores, other processes "
+          f"{max(others, 0) / wall:.2f} cores (of {os.cpu_count()}) meanwhile", flush=True)
     summary = summarise(rows, zooms)
 
     enc = "/".join(sorted(encodings))
@@ -453,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{verdict(p95 <= TARGET_P95_MS)}; worst zoom {worst[k][1]}: {worst[k][0]:.1f} ms -> "
               f"{verdict(worst[k][0] <= TARGET_P95_MS)}")
     result = {"args": {k: str(v) for k, v in vars(args).items()}, "encoding": enc, "summary": summary,
-              "card_ms": card["ms"], "loadavg_end": os.getloadavg()}
+              "card_ms": card["ms"], "loadavg_end": os.getloadavg(),
+              "timed_s": wall, "own_cores": own / wall, "other_cores": max(others, 0) / wall}
     if not args.skip_reference:
         ref = reference_geojson(store, HAZARD, REFERENCE_RES)
         result["reference"] = ref

@@ -1,7 +1,9 @@
 """Fixtures of the browser smoke tests.
 
 - ``app_server``: ``onemap serve`` on the session's demo store, on a free local port (its log
-  goes to ``test-output/logs/``); the value is the base URL.
+  goes to ``test-output/logs/``); the value is the base URL. :func:`serve` starts it (and any
+  other store's server) and, before handing it out, waits until every worker answers the
+  page's scripts (works around the app bug of ``test_smoke.py::test_brw002``).
 - ``browser``: Debian's headless Chromium (``/usr/bin/chromium``, installed by ``make sysdeps``)
   driven by Playwright; Playwright's own browser downloads are never used.
 - ``page``: a fresh zh-CN page whose requests may only reach the local server (the others are
@@ -28,10 +30,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,15 +216,43 @@ def server_command(db: Path, port: int) -> list[str]:
             "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]  # fmt: skip
 
 
+def bundle_paths(url: str) -> list[str]:
+    """The ``/_dash-component-suites/...`` scripts the app's page at ``url`` loads."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url + "/", timeout=30) as response:
+        html = response.read().decode("utf-8")
+    return sorted(set(re.findall(r'"(/_dash-component-suites/[^"]+)"', html)))
+
+
+def get_all_at_once(urls: list[str], timeout: float = 30.0) -> list[int | None]:
+    """GETs every URL, all released at the same moment (a barrier); their HTTP statuses."""
+    barrier = threading.Barrier(len(urls))
+
+    def get(u: str) -> int | None:
+        barrier.wait()
+        return _get_status(u, timeout=timeout)
+
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        return list(pool.map(get, urls))
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 # -------------------------------------------------------------------------------- fixtures
 
 
 @contextlib.contextmanager
-def serve(db: Path, log_name: str = "onemap-serve.log") -> Iterator[str]:
+def serve(db: Path, log_name: str = "onemap-serve.log", *, warm: bool = True) -> Iterator[str]:
     """Runs ``onemap serve`` on ``db`` on a free local port until the block ends; the base URL.
 
     The server's output goes to ``test-output/logs/<log_name>``; it is started in its own process
-    group and stopped with it (SIGTERM, then SIGKILL).
+    group and stopped with it (SIGTERM, then SIGKILL). ``warm``: wait until ``/`` answers 200;
+    else only until the port accepts connections, so that no request has reached any worker
+    yet (the fresh-worker check of test_smoke.py).
     """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -241,7 +273,13 @@ def serve(db: Path, log_name: str = "onemap-serve.log") -> Iterator[str]:
         )  # fmt: skip
         try:
             deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while (status := _get_status(url + "/", timeout=5.0)) != 200:
+            status: int | None = None
+            while True:
+                if warm:
+                    if (status := _get_status(url + "/", timeout=5.0)) == 200:
+                        break
+                elif _port_open(port):
+                    break
                 if proc.poll() is not None:
                     fail(f"exited with code {proc.returncode} before answering at {url}/")
                 if time.monotonic() > deadline:
@@ -367,6 +405,19 @@ _CANVAS_ALPHA_JS = """
 """
 
 
+# What keeps Dash busy (for a timeout's message): lifecycle, callback queues, loading markers.
+_DASH_STATE_JS = """
+() => {
+    const state = window.store && window.store.getState();
+    if (!state) return "no Dash store";
+    const queues = Object.fromEntries(Object.entries(state.callbacks || {})
+        .filter(([k]) => k !== "stored" && k !== "completed")
+        .map(([k, v]) => [k, (v || []).map((c) => c.callback && c.callback.output)]));
+    return JSON.stringify({lifecycle: state.appLifecycle, queues,
+        loading: !!document.querySelector("._dash-loading, ._dash-loading-callback, "
+                                          + '[data-dash-is-loading="true"]')});
+}
+"""
 # The offline basemap's GeoJSON fetches (``/basemap/{boundaries,labels}/<level>.geojson``).
 _BASEMAP_LOADED_JS = """
 () => performance.getEntriesByType("resource")
@@ -411,16 +462,26 @@ class MapPage:
         return self.page.evaluate(_BASEMAP_STATUS_JS)
 
     def wait(self) -> None:
-        wait_for_dash(self.page)
+        """Waits for Dash (``wait_for_dash``); on a timeout, says what Dash was still doing."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: PLC0415
+
+        try:
+            wait_for_dash(self.page)
+        except PlaywrightTimeoutError as exc:
+            raise AssertionError(f"Dash did not become idle at {self.page.url}: "
+                                 f"{self.page.evaluate(_DASH_STATE_JS)}") from exc
 
     def query(self) -> dict[str, str]:
         """The address bar's query (the app rewrites it on every change)."""
         return dict(parse_qsl(urlsplit(self.page.url).query, keep_blank_values=True))
 
-    def wait_for_query(self, key: str, predicate_js: str, timeout: float = CALLBACK_TIMEOUT) -> None:
-        """Waits until the URL's ``key`` value ``v`` (a string or null) makes ``predicate_js`` true."""
+    def wait_for_query(self, key: str, predicate_js: str,
+                       timeout: float = CALLBACK_TIMEOUT) -> None:
+        """Waits until the URL's ``key`` value ``v`` (string or null) makes ``predicate_js`` true,
+        then for Dash."""
         self.page.wait_for_function(
-            f"(key) => {{ const v = new URLSearchParams(location.search).get(key); return ({predicate_js}); }}",
+            "(key) => { const v = new URLSearchParams(location.search).get(key);"
+            f" return ({predicate_js}); }}",
             arg=key, timeout=timeout, polling=50)
         self.wait()
 
@@ -477,7 +538,8 @@ class MapPage:
     def view(self) -> tuple[float, float, float]:
         """(centre lat, centre lng, zoom) of the view Leaflet reports (its ``bounds``)."""
         (s, w), (n, e) = self.prop("map-leaflet", "bounds")
-        lat = math.degrees(2 * math.atan(math.exp((mercator_y(s) + mercator_y(n)) / 2)) - math.pi / 2)
+        y = (mercator_y(s) + mercator_y(n)) / 2
+        lat = math.degrees(2 * math.atan(math.exp(y)) - math.pi / 2)
         return lat, (w + e) / 2, self.prop("map-leaflet", "zoom")
 
     def to_page(self, lat: float, lng: float) -> tuple[float, float]:
@@ -485,7 +547,8 @@ class MapPage:
         (s, w), (n, e) = self.prop("map-leaflet", "bounds")
         box = self.map_box()
         x = box["x"] + (lng - w) / (e - w) * box["width"]
-        y = box["y"] + (mercator_y(n) - mercator_y(lat)) / (mercator_y(n) - mercator_y(s)) * box["height"]
+        share = (mercator_y(n) - mercator_y(lat)) / (mercator_y(n) - mercator_y(s))
+        y = box["y"] + share * box["height"]
         return x, y
 
     def canvas_alpha(self, pane: str = "om-hazards") -> tuple[int, float]:

@@ -108,6 +108,11 @@ def test_bad_viewport_from_the_client_is_reported_in_the_users_language(client):
     assert "地图视图无效" in json.dumps(out, ensure_ascii=False)
 
 
+def test_oversized_requests_are_refused(client):
+    r = client.post("/_dash-update-component", data=b"x" * 300_000, content_type="application/json")
+    assert r.status_code == 413
+
+
 def test_cards_through_the_callback(app, client):
     key = next(k for k in app.callback_map if k.startswith("..map-card.children...map-cell.data"))
     inputs = [("map-leaflet", "clickData", {"latlng": {"lat": 39.63, "lng": 118.18}}),

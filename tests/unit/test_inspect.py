@@ -13,24 +13,14 @@ from etl import schema
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.store import Store
 from layers.viewport import ViewportError
-from tests.unit.test_units import (
+from tests.unit.world import (
     BOXES,
     FACILITIES,
     LAYERS,
     MAX,
     SHARES,
-    build_world,
     position,
 )
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Store:
-    path = tmp_path_factory.mktemp("inspect") / "world.duckdb"
-    build_world(path)
-    store = Store(path)
-    yield store
-    store.close()
 
 
 def dumps(data) -> str:

@@ -80,6 +80,12 @@ def test_jjj_hazard_classes():
     assert eq.band == 1 and eq.crs is None and eq.synthetic is True
 
 
+def test_labels_default_to_the_breaks(tmp_path):
+    text = sub(jjj_text(), 'labels = ["<0.15 m", "0.15–0.5 m", "0.5–1.5 m", "1.5–3 m", ">3 m"]\n', "")
+    flood = load_region(write(tmp_path, text)).hazards["flood"]
+    assert flood.labels == ("<0.15 m", "0.15–0.5 m", "0.5–1.5 m", "1.5–3 m", "≥3 m")
+
+
 def test_relative_paths_follow_the_region_file(tmp_path):
     text = sub(jjj_text(), f'"{JJJ_DATA.as_posix()}/parks.csv"', '"data/my parks.csv"')
     r = load_region(write(tmp_path, text))

@@ -393,18 +393,7 @@ def test_demo_store_payload_size_and_time(demo, name, view):
     assert ms < 1000
 
 
-# --- facility filters and facility hexagons (on test_units' tiny world) ----------------------
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Store:
-    from tests.unit.test_units import build_world
-
-    path = tmp_path_factory.mktemp("viewport-world") / "world.duckdb"
-    build_world(path)
-    store = Store(path)
-    yield store
-    store.close()
+# --- facility filters and facility hexagons (on the tiny world of tests/unit/world.py) ----------------------
 
 
 ALL = Viewport(37.5, 114.0, 40.5, 118.5, 9.0)  # the whole tiny world
@@ -483,7 +472,7 @@ def test_filter_values_are_parameters(world):
 
 
 def brute_force_hexes(entity: str, view: Viewport, res: int, ids: list[str] | None = None):
-    from tests.unit.test_units import FACILITIES, position
+    from tests.unit.world import FACILITIES, position
 
     counts: dict[str, int] = {}
     for fid, *_ in FACILITIES[entity]:
