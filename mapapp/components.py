@@ -95,11 +95,12 @@ def cell_card(card: dict[str, Any], lang: str) -> html.Div:
             parts.append(html.P(f"{name}：{t('card.no_data', lang)}"))
             continue
         shares = hz.get("share_at_or_above") or []
-        header = [t("card.max", lang), t("card.mean", lang), t("card.class", lang),
-                  *[t("card.share_ge", lang, brk=_fmt(b)) for b in hz["breaks"]]]
-        row = [f"{_fmt(hz['max'])} {hz['units']}", f"{_fmt(hz['mean'])} {hz['units']}",
-               f"{hz['cls']} · {hz.get('label', '')}", *[f"{100 * s:.0f}%" for s in shares]]
-        parts += [html.H5(name), _table(header, [row])]
+        units = hz["units"]
+        rows = [(t("card.max", lang), f"{_fmt(hz['max'])} {units}"),
+                (t("card.mean", lang), f"{_fmt(hz['mean'])} {units}"),
+                (t("card.class", lang), f"{hz['cls']} · {hz.get('label', '')}"),
+                (t("card.shares", lang), "  ".join(f"≥{_fmt(b)}: {100 * v:.0f}%" for b, v in zip(hz["breaks"], shares)))]
+        parts += [html.H5(name), _kv_table(rows)]
         if hz.get("sampled"):
             parts.append(html.P(t("card.sampled", lang), className="om-note"))
     counts = card.get("counts") or {}
@@ -143,9 +144,12 @@ def facility_card(card: dict[str, Any], lang: str) -> html.Div:
             html.H4(card["name"], className="om-card-name")]
     if card.get("synthetic"):
         head.insert(1, html.Span(t("card.synthetic", lang), className="om-tag om-tag-synthetic"))
-    body = html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(_fmt(v))]) for k, v in rows]),
+    return html.Div([*head, _kv_table(rows)], className="om-card", id="map-card-facility")
+
+
+def _kv_table(rows: list[tuple[str, Any]]) -> html.Table:
+    return html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(_fmt(v))]) for k, v in rows]),
                       className="om-table om-table-kv")
-    return html.Div([*head, body], className="om-card", id="map-card-facility")
 
 
 # -- unit panel -------------------------------------------------------------------------------

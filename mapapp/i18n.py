@@ -61,7 +61,7 @@ UI: dict[str, tuple[str, str]] = {
     "card.max": ("最大值", "Max"),
     "card.mean": ("平均值", "Mean"),
     "card.class": ("等级", "Class"),
-    "card.share_ge": ("≥{brk} 占比", "Share ≥{brk}"),
+    "card.shares": ("不低于各分级值的面积占比", "Share at or above each break"),
     "card.no_data": ("无数据", "no data"),
     "card.sampled": ("六边形小于栅格像元：取中心像元值", "Hexagon smaller than a pixel: centre-pixel value"),
     "card.counts": ("设施数量", "Facilities"),
