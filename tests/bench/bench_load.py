@@ -3,14 +3,16 @@
 Not part of ``make test``; run by ``make bench``::
 
     python tests/bench/bench_load.py [--db data/jjj.duckdb] [--sessions 50] [--duration 30]
-        [--workers 2] [--think 0] [--seed 20261123] [--accept-encoding "gzip, br"] [--json FILE]
+        [--workers 2] [--think 0] [--no-keepalive] [--warm-up 3] [--seed 20261123]
+        [--accept-encoding "gzip, br"] [--json FILE]
 
 Starts ``python -m etl serve --db <store> --port <free> --workers 2`` (gunicorn, gthread, the
 CLI's default 4 threads per worker) in its own process group and waits for 200 on ``/``. The
 store is ``--db``, else ``ONEMAP_DB_PATH``, else ``data/jjj.duckdb`` (built when missing). After a
-warm-up (4 sessions as below for ``--warm-up`` s, so every worker has answered, then until the
+warm-up (4 sessions as below for ``--warm-up`` s, meant to reach every worker, then until the
 workers are idle; its errors are reported apart and count), ``--sessions`` threads, each with
-its own keep-alive ``http.client`` connection, loop for ``--duration`` seconds:
+its own keep-alive ``http.client`` connection (``--no-keepalive``: a new one per request), loop
+for ``--duration`` seconds:
 
 - a pan/zoom: the flood layer's ``hazard_hexagons`` request for a 1600 x 1000 px view at a random
   zoom 6-12 centred uniformly at random in the store's bbox (the same body as ``bench_map.py``);
@@ -23,9 +25,10 @@ its own keep-alive ``http.client`` connection, loop for ``--duration`` seconds:
 Latency is from sending the request to reading the whole (still compressed) body. Errors are
 non-200 answers and exceptions; a request on a kept-alive connection that the server closed
 before answering is retried once on a new connection (as browsers do) and counted as a retry.
-No request starts after ``--duration``; those in flight finish and count. The server's CPU
-(its workers' utime + stime from /proc) and the client's own are reported: both share the
-machine's cores.
+No request starts after ``--duration``; those in flight finish and count. Reported with the
+figures: the server's CPU per process (utime + stime from /proc), the sockets each worker holds
+at mid-run (how the kept-alive connections are spread), the client's own CPU and that of every
+other process on the machine meanwhile (/proc/stat): all share the same cores.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -141,6 +143,20 @@ def stop_server(proc: subprocess.Popen) -> None:
     proc._log.close()  # type: ignore[attr-defined]
 
 
+def socket_fds(pid: int) -> int:
+    """Open sockets of ``pid`` (a worker's client connections + its listening socket)."""
+    n = 0
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                n += os.readlink(fd).startswith("socket:")
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
+
+
 def wait_idle(pids: list[int], share: float = 0.05, window: float = 0.5, limit: float = 60.0) -> float:
     """Wait until ``pids`` use under ``share`` of a core over ``window`` s (start-up warm-ups)."""
     t0 = time.monotonic()
@@ -156,10 +172,13 @@ def wait_idle(pids: list[int], share: float = 0.05, window: float = 0.5, limit: 
 class Session:
     """One user: a keep-alive connection and a seeded RNG."""
 
-    def __init__(self, port: int, seed: int, bodies, accept: str, think: float):
+    def __init__(self, port: int, seed: int, bodies, accept: str, think: float, keepalive: bool = True):
         self.port, self.rng, self.bodies, self.think = port, random.Random(seed), bodies, think
         self.headers = {"Content-Type": "application/json", "Accept": "application/json",
                         "Accept-Encoding": accept}
+        self.keepalive = keepalive
+        if not keepalive:
+            self.headers["Connection"] = "close"
         self.conn: http.client.HTTPConnection | None = None
         self.records: list[tuple[str, float, int, int]] = []  # kind, ms, status (-1: exception), bytes
         self.errors: list[str] = []
@@ -170,7 +189,11 @@ class Session:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         self.conn.request("POST", "/_dash-update-component", body=body, headers=self.headers)
         r = self.conn.getresponse()
-        return r.status, len(r.read())
+        out = r.status, len(r.read())
+        if not self.keepalive:
+            self.conn.close()
+            self.conn = None
+        return out
 
     def request(self, kind: str, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -179,7 +202,7 @@ class Session:
             try:
                 status, n = self._send(data)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                if self.conn is None:
+                if self.conn is None or not self.keepalive:
                     raise
                 self.conn.close()  # the server closed an idle kept-alive connection: retry once
                 self.conn, self.retries = None, self.retries + 1
@@ -218,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--duration", type=float, default=30.0, help="seconds")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (onemap serve --workers)")
+    ap.add_argument("--no-keepalive", action="store_true",
+                    help="a new connection per request (Connection: close), so each one goes to "
+                         "whichever worker accepts it first")
     ap.add_argument("--think", type=float, default=0.0, help="mean pause between a session's steps (s)")
     ap.add_argument("--warm-up", type=float, default=3.0, help="seconds of warm-up requests")
     ap.add_argument("--seed", type=int, default=20261123)
@@ -265,17 +291,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"server: python -m etl serve --workers {args.workers} (pids {server_pids}), up in "
                   f"{t_start:.1f} s; warm-up {len(warm_records)} requests from {WARM_SESSIONS} sessions "
                   f"({len(warm_errors)} errors) + {idle:.1f} s until idle; "
-                  f"{args.sessions} sessions x {args.duration:.0f} s, think {args.think} s, Accept-Encoding "
+                  f"{args.sessions} sessions x {args.duration:.0f} s, think {args.think} s, "
+                  f"{'a connection per request' if args.no_keepalive else 'keep-alive'}, Accept-Encoding "
                   f"{args.accept_encoding!r}; loadavg {os.getloadavg()[0]:.2f}", flush=True)
 
-            sessions = [Session(port, args.seed + i, bodies, args.accept_encoding, args.think)
-                        for i in range(args.sessions)]
+            sessions = [Session(port, args.seed + i, bodies, args.accept_encoding, args.think,
+                                keepalive=not args.no_keepalive) for i in range(args.sessions)]
             cpu0, ru0 = [cpu_seconds([p]) for p in server_pids], resource.getrusage(resource.RUSAGE_SELF)
             busy0 = busy_cpu_seconds()
             t_begin = time.perf_counter()
             deadline = t_begin + args.duration
             with ThreadPoolExecutor(args.sessions) as ex:
                 futures = [ex.submit(s.run, deadline, bbox) for s in sessions]
+                time.sleep(args.duration / 2)
+                sockets = [socket_fds(p) for p in workers]  # how the connections are spread
                 for f in futures:
                     f.result()
             elapsed = time.perf_counter() - t_begin
@@ -297,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(records)} requests in {elapsed:.1f} s: {len(records) / elapsed:.1f} req/s; "
           f"{sum(r[3] for r in records) / 1e6:.1f} MB transferred; errors {len(errors)}; retries {retries}; "
           f"server CPU {server_cpu:.1f} s ({server_cpu / elapsed:.2f} cores; per process "
-          f"{', '.join(f'{c:.1f}' for c in per_pid)} s: master, workers), load client CPU {client_cpu:.1f} s "
+          f"{', '.join(f'{c:.1f}' for c in per_pid)} s: master, workers; sockets per worker (with its "
+          f"listening one) at mid-run {sockets}), load client CPU {client_cpu:.1f} s "
           f"({client_cpu / elapsed:.2f} cores), other processes {others / elapsed:.2f} cores (of {os.cpu_count()})")
     print("| requests | count | req/s | p50 ms | p95 ms | max ms | errors |")
     print("|---|---|---|---|---|---|---|")
@@ -328,11 +358,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{verdict(n_err <= TARGET_ERRORS and alive)}")
     print(f"  latency p95 <= {TARGET_P95_MS:.0f} ms: {p95:.0f} ms -> {verdict(p95 <= TARGET_P95_MS)}", flush=True)
     if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "elapsed": elapsed,
-                                         "summary": summary, "errors": errors, "retries": retries,
-                                         "warm_up_requests": len(warm_records), "warm_up_errors": warm_errors,
-                                         "server_cpu_s": server_cpu, "server_cpu_per_pid_s": per_pid, "other_cpu_s": others, "client_cpu_s": client_cpu,
-                                         "records": records}, indent=1))
+        args.json.write_text(json.dumps({
+            "args": {k: str(v) for k, v in vars(args).items()}, "elapsed": elapsed, "summary": summary,
+            "errors": errors, "retries": retries, "warm_up_requests": len(warm_records),
+            "warm_up_errors": warm_errors, "server_cpu_s": server_cpu, "server_cpu_per_pid_s": per_pid,
+            "worker_sockets_mid_run": sockets, "other_cpu_s": others, "client_cpu_s": client_cpu,
+            "records": records}, indent=1))
     return 0
 
 
