@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,11 @@ class Store:
             return result.fetchnumpy() if numpy else result.df()
         finally:
             cur.close()
+
+    @cached_property
+    def hazards(self) -> list[str]:
+        """The hazard layers' names in region-file order (read once: the store is read-only)."""
+        return self.query("SELECT hazard FROM hazard_layers ORDER BY rowid")["hazard"].tolist()
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A whole (small) table, columns checked against the allowlist."""

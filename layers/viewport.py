@@ -216,7 +216,7 @@ def hazard_cells_in_view(store: Store, hazard: str, viewport: Viewport, *, res: 
     """
     min_class = _check_int("min_class", min_class, 0)
     max_cells = _check_int("max_cells", max_cells, 1)
-    hazards = store.query("SELECT hazard FROM hazard_layers ORDER BY hazard")["hazard"].tolist()
+    hazards = store.hazards
     if hazard not in hazards:
         raise ValueError(f"unknown hazard {hazard!r}; expected one of {hazards}")
     resolutions = sorted(int(r) for r in store.meta["resolutions"])
