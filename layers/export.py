@@ -1,0 +1,104 @@
+"""Analysis tables -> files by extension: .csv, .xlsx, .parquet, .geojson (H3 cells as polygons).
+
+CSV is UTF-8 with a BOM so that Excel shows Chinese; GeoJSON turns an H3 ``cell`` column into
+hexagon polygons ([lng, lat], closed rings) and any ``lon``/``lat`` pair into points.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+import pandas as pd
+
+FORMATS = (".csv", ".xlsx", ".parquet", ".geojson")
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return None if value is pd.NA or value is pd.NaT else value
+
+
+def to_geojson(df: pd.DataFrame) -> dict[str, Any]:
+    """A FeatureCollection: one feature per row, a hexagon from ``cell`` or a point from lon/lat.
+
+    Raises
+    ------
+    ValueError
+        Neither a ``cell`` column nor ``lon`` and ``lat`` columns.
+    """
+    if "cell" in df.columns:
+        # h3 gives (lat, lng) counter-clockwise; GeoJSON wants [lng, lat], a closed ring
+        geometry = [{"type": "Polygon", "coordinates": [[[lng, lat] for lat, lng in
+                                                         h3.cell_to_boundary(c)]]} for c in df["cell"]]
+        for g in geometry:
+            ring = g["coordinates"][0]
+            ring.append(ring[0])
+    elif {"lon", "lat"} <= set(df.columns):
+        geometry = [{"type": "Point", "coordinates": [float(x), float(y)]} for x, y in zip(df["lon"], df["lat"])]
+    else:
+        raise ValueError("GeoJSON needs a 'cell' column (H3) or 'lon' and 'lat' columns; "
+                         f"the table has {list(df.columns)}. Write .csv, .xlsx or .parquet instead.")
+    records = df.to_dict(orient="records")
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": g, "properties": {k: _plain(v) for k, v in r.items()}}
+        for g, r in zip(geometry, records)]}
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
+                about: dict[str, Any] | None = None) -> Path:
+    """Write ``df`` to ``path`` in the format its extension names; returns the path.
+
+    ``about`` (method, parameters, sources) goes to an "about" sheet (.xlsx), the file's
+    key-value metadata (.parquet) or a top-level "about" member (.geojson); CSV has no place
+    for it.
+
+    Raises
+    ------
+    ValueError
+        An extension not in ``FORMATS``, or more rows than an Excel sheet holds.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise ValueError(f"cannot write {path.name}: the extension must be one of {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if ext == ".csv":
+        df.to_csv(path, index=False, encoding="utf-8-sig")
+    elif ext == ".xlsx":
+        if len(df) > XLSX_MAX_ROWS:
+            raise ValueError(f"{len(df):,} rows do not fit an Excel sheet ({XLSX_MAX_ROWS:,} at most); "
+                             "write .csv or .parquet, or choose a coarser resolution")
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            df.to_excel(xl, sheet_name=sheet[:31], index=False)
+            if about:
+                pd.DataFrame({"key": list(about), "value": [json.dumps(v, ensure_ascii=False)
+                                                           if not isinstance(v, str) else v
+                                                           for v in about.values()]}
+                             ).to_excel(xl, sheet_name="about", index=False)
+    elif ext == ".parquet":
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if about:
+            meta = dict(table.schema.metadata or {})
+            meta[b"onemap.about"] = json.dumps(about, ensure_ascii=False).encode("utf-8")
+            table = table.replace_schema_metadata(meta)
+        pq.write_table(table, path)
+    else:
+        data = to_geojson(df)
+        if about:
+            data["about"] = about
+        path.write_text(json.dumps(data, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    return path
