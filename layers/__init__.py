@@ -4,9 +4,11 @@
 ``etl.schema`` (the contract). ``mapapp`` calls only what ``__all__`` lists.
 """
 
+from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca
 from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.labels import VOCABULARIES, hazard_layers
+from layers.siting import SitingError, SitingResult, SolverError, solve_mclp
 from layers.store import Store, StoreUnavailable
 from layers.units import admin_geojson, admin_labels, admin_tree, unit_summary
 from layers.viewport import (
@@ -19,6 +21,12 @@ from layers.viewport import (
 )
 
 __all__ = [
+    "CatchmentError",
+    "DEFAULT_BANDS",
+    "E2SFCAResult",
+    "SitingError",
+    "SitingResult",
+    "SolverError",
     "HexPayload",
     "NotFoundError",
     "Store",
@@ -31,6 +39,7 @@ __all__ = [
     "admin_tree",
     "aggregation_resolution",
     "cell_card",
+    "e2sfca",
     "facility_card",
     "facility_hexes_in_view",
     "facility_points_in_view",
@@ -38,5 +47,6 @@ __all__ = [
     "hazard_layers",
     "payload_bytes",
     "resolution_for_zoom",
+    "solve_mclp",
     "unit_summary",
 ]
