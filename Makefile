@@ -64,6 +64,7 @@ bench: setup
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) tests/bench/bench_h3stats.py
 	$(PY) tests/bench/bench_memory.py
+	$(PY) tests/bench/bench_access.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
 

@@ -72,6 +72,13 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
         checked.admin = admin_mod.load_admin(region.admin)
     except DataError as exc:
         checked.problems += exc.problems
+    else:  # terrain adcodes must name units of the boundary file
+        known = set(checked.admin.units["adcode"])
+        for code, cls in region.standards.terrain_by_unit.items():
+            if code not in known:
+                checked.problems.append(Problem("region_bad_value", str(region.path), {
+                    "key": f"standards.terrain.{cls}", "found": repr(code),
+                    "expected": "a city or county adcode of the admin boundary file"}))
     step = progress("sources", len(region.tables)) if progress else None
     for src in region.tables:
         try:
@@ -202,6 +209,7 @@ def build_store(
         "standards": {
             "hours_by_tier": region.standards.hours_by_tier, "speed_kmh": region.standards.speed_kmh,
             "detour": region.standards.detour, "dispatch_delay_h": region.standards.dispatch_delay_h,
+            "terrain_by_unit": region.standards.terrain_by_unit,
         },
     }
     write_store(db, tables, meta)

@@ -70,12 +70,18 @@ class AdminSource:
 
 @dataclass(frozen=True)
 class Standards:
-    """Response standards: hours by reserve tier, speeds, detour factors, dispatch delay."""
+    """Response standards: hours by reserve tier, speeds, detour factors, dispatch delay, and
+    the terrain class (a key of ``detour``) of listed city or county adcodes.
+
+    ``terrain_by_unit`` maps an adcode to its class; a county takes its own class if listed,
+    else its city's, else ``"plain"`` (applied by ``layers.access``).
+    """
 
     hours_by_tier: dict[str, float]
     speed_kmh: dict[str, float]
     detour: dict[str, float]
     dispatch_delay_h: float
+    terrain_by_unit: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,9 @@ _RASTER_KEYS = {
     "synthetic", "description",
 }
 _ADMIN_KEYS = {"path", "crs", "columns"}
-_STANDARD_KEYS = {"hours_by_tier", "speed_kmh", "detour", "dispatch_delay_h"}
+_STANDARD_KEYS = {"hours_by_tier", "speed_kmh", "detour", "dispatch_delay_h", "terrain"}
+#: The terrain class of every unit not listed under ``standards.terrain``.
+DEFAULT_TERRAIN = "plain"
 
 
 class _Checker:
@@ -221,7 +229,7 @@ def load_region(path: str | Path) -> Region:
     hazards = _hazards(doc, ck, base)
     declared = doc.get("hazards") if isinstance(doc.get("hazards"), dict) else {}
     chains = _chains(doc, ck, set(declared))
-    standards = _standards(doc, ck)
+    standards = _standards(doc, ck, adcodes)
 
     if ck.problems:
         raise DataError(ck.problems)
@@ -379,7 +387,7 @@ def _chains(doc: dict, ck: _Checker, hazards: set[str]) -> dict[str, tuple[str, 
     return out
 
 
-def _standards(doc: dict, ck: _Checker) -> Standards | None:
+def _standards(doc: dict, ck: _Checker, region_adcodes: tuple[str, ...] = ()) -> Standards | None:
     st = ck.get(doc, "standards", dict, "", "a [standards] table")
     if st is None:
         return None
@@ -399,9 +407,50 @@ def _standards(doc: dict, ck: _Checker) -> Standards | None:
             ck.add("region_unknown_key", key=f"standards.hours_by_tier.{tier}",
                    expected=list(schema.RESERVE_TIERS))
     delay = ck.get(st, "dispatch_delay_h", (int, float), "standards.", "hours (a number)", 0.0)
+    detour = numbers("detour", "detour factors, e.g. { plain = 1.3, mountain = 1.6 }")
     return Standards(
         hours_by_tier=hours,
         speed_kmh=numbers("speed_kmh", "km/h by tier or road class"),
-        detour=numbers("detour", "detour factors, e.g. { plain = 1.3, mountain = 1.6 }"),
+        detour=detour,
         dispatch_delay_h=float(delay or 0.0),
+        terrain_by_unit=_terrain(st, ck, detour, region_adcodes),
     )
+
+
+def _terrain(st: dict, ck: _Checker, detour: dict[str, float],
+             region_adcodes: tuple[str, ...]) -> dict[str, str]:
+    """``standards.terrain`` (class -> [city or county adcodes]) as adcode -> class.
+
+    Every class must be a key of ``detour`` (and so must ``DEFAULT_TERRAIN`` once any class is
+    listed); an adcode must be 6 digits, lie in one of the region's adcodes (by prefix: a
+    province ``130000`` holds ``13xxxx``, a city ``130100`` holds ``1301xx``) and be listed once.
+    """
+    table = ck.get(st, "terrain", dict, "standards.",
+                   "a table of class = [city or county adcodes], e.g. { mountain = [\"130700\"] }", {})
+    if table and DEFAULT_TERRAIN not in detour:
+        ck.add("region_missing_key", key=f"standards.detour.{DEFAULT_TERRAIN}",
+               expected=f"the detour factor of the default terrain class \"{DEFAULT_TERRAIN}\"")
+    prefixes = [c[:2] if c.endswith("0000") else c[:4] if c.endswith("00") else c
+                for c in region_adcodes if isinstance(c, str)]
+    out: dict[str, str] = {}
+    for cls, codes in table.items():
+        key = f"standards.terrain.{cls}"
+        if cls not in detour:
+            ck.add("region_unknown_key", key=key, expected=sorted(detour))
+            continue
+        if not isinstance(codes, list):
+            ck.add("region_bad_value", key=key, found=repr(codes), expected="a list of 6-digit adcodes")
+            continue
+        for code in codes:
+            if not (isinstance(code, str) and len(code) == 6 and code.isdigit()) or code.endswith("0000"):
+                ck.add("region_bad_value", key=key, found=repr(code),
+                       expected="6-digit city or county adcodes as strings, e.g. \"130700\"")
+            elif prefixes and not any(code.startswith(p) for p in prefixes):
+                ck.add("region_bad_value", key=key, found=repr(code),
+                       expected=f"an adcode inside the region's adcodes {list(region_adcodes)}")
+            elif code in out:
+                ck.add("region_bad_value", key=key, found=repr(code),
+                       expected=f"each adcode in one class only (already under {out[code]!r})")
+            else:
+                out[code] = cls
+    return out

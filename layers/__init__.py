@@ -4,6 +4,8 @@
 ``etl.schema`` (the contract). ``mapapp`` calls only what ``__all__`` lists.
 """
 
+from layers.access import AccessParams, access_from_store, access_table, nearest_facilities
+from layers.cells import region_cells
 from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca
 from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
 from layers.inspect import NotFoundError, cell_card, facility_card
@@ -21,6 +23,7 @@ from layers.viewport import (
 )
 
 __all__ = [
+    "AccessParams",
     "CatchmentError",
     "DEFAULT_BANDS",
     "E2SFCAResult",
@@ -34,6 +37,8 @@ __all__ = [
     "VOCABULARIES",
     "Viewport",
     "ViewportError",
+    "access_from_store",
+    "access_table",
     "admin_geojson",
     "admin_labels",
     "admin_tree",
@@ -45,7 +50,9 @@ __all__ = [
     "facility_points_in_view",
     "hazard_cells_in_view",
     "hazard_layers",
+    "nearest_facilities",
     "payload_bytes",
+    "region_cells",
     "resolution_for_zoom",
     "solve_mclp",
     "unit_summary",

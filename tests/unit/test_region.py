@@ -214,3 +214,35 @@ def test_duplicate_source_names_across_entities(tmp_path):
     text = sub(jjj_text(), 'name = "reserves_synthetic"', 'name = "parks"')
     [(code, params)] = problems(write(tmp_path, text))
     assert code == "region_bad_value" and "parks" in str(params.get("found"))
+
+
+# --- standards.terrain ---------------------------------------------------------------------------
+
+
+def test_jjj_terrain_lists_cities_and_counties():
+    by_unit = load_region(JJJ).standards.terrain_by_unit
+    assert len(by_unit) == 31
+    assert by_unit["130700"] == by_unit["130800"] == by_unit["110109"] == "mountain"  # 张家口, 承德, 门头沟
+    assert by_unit["110111"] == by_unit["120119"] == "hill"  # 房山, 蓟州
+    assert set(by_unit.values()) <= set(load_region(JJJ).standards.detour)
+
+
+@pytest.mark.parametrize(("old", "new", "key", "code"), [
+    ('hill = [\n', 'steep = [\n', "standards.terrain.steep", "region_unknown_key"),  # not in detour
+    ('"130700", "130800",', '"130700", "1307",', "standards.terrain.mountain", "region_bad_value"),
+    ('"130700", "130800",', '"130700", "130000",', "standards.terrain.mountain", "region_bad_value"),
+    ('"130700", "130800",', '"130700", "410100",', "standards.terrain.mountain", "region_bad_value"),
+    ('"130700", "130800",', '"130700", "110111",', "standards.terrain.hill", "region_bad_value"),  # twice
+    ("detour = { plain = 1.3,", "detour = {", "standards.detour.plain", "region_missing_key"),
+])
+def test_bad_terrain_is_a_region_error_naming_the_key(tmp_path, old, new, key, code):
+    found = problems(write(tmp_path, sub(jjj_text(), old, new)))
+    assert (code, key) in [(c, p.get("key")) for c, p in found]
+
+
+def test_terrain_adcode_missing_from_the_boundaries_is_reported_by_check_sources(tmp_path):
+    from etl.build import check_sources  # noqa: PLC0415
+
+    checked = check_sources(write(tmp_path, sub(jjj_text(), '"130700", "130800",', '"130700", "130799",')))
+    assert [(p.code, p.params["key"], p.params["found"]) for p in checked.problems] == [
+        ("region_bad_value", "standards.terrain.mountain", "'130799'")]

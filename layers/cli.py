@@ -1,0 +1,121 @@
+"""``onemap analyze NAME --db DB [options] --out FILE``: an analysis of ``layers`` on a store,
+written by extension (.csv, .xlsx, .geojson, .parquet). A plugin of the ``onemap`` group
+(entry point ``onemap.commands``), like ``serve``; ``etl`` never imports ``layers``.
+
+Exit codes: 0 done, 1 a store or data problem (message names the fix), 2 bad parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from layers.export import FORMATS, write_table
+
+_TEXT = {
+    "wrote": ("已写出 {n:,} 行到 {out}（{seconds:.1f} 秒）", "wrote {n:,} rows to {out} ({seconds:.1f} s)"),
+    "bad": ("参数无效：{detail}", "invalid parameter: {detail}"),
+}
+
+
+def _lang(ctx: click.Context) -> str:
+    obj = ctx.find_root().obj or {}
+    return "en" if obj.get("lang") == "en" else "zh"
+
+
+def _say(ctx: click.Context, key: str, **kw: Any) -> str:
+    return _TEXT[key][1 if _lang(ctx) == "en" else 0].format(**kw)
+
+
+class Pairs(click.ParamType):
+    """``name=number`` items, e.g. ``--speed county=40``; repeatable."""
+
+    name = "name=number"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, float]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, number = str(value).partition("=")
+        try:
+            return name.strip(), float(number)
+        except ValueError:
+            self.fail(f"expected name=number (e.g. county=40), got {value!r}", param, ctx)
+        return "", 0.0  # unreachable: fail raises
+
+
+def _out_path(value: Path) -> Path:
+    if value.suffix.lower() not in FORMATS:
+        raise click.BadParameter(f"{value.name}: the extension must be one of {', '.join(FORMATS)}")
+    return value
+
+
+def _open_store(ctx: click.Context, db: Path) -> Any:
+    from layers import Store, StoreUnavailable  # noqa: PLC0415
+
+    try:
+        return Store(db)
+    except StoreUnavailable as exc:
+        click.echo(exc.en if _lang(ctx) == "en" else exc.zh, err=True)
+        sys.exit(1)
+
+
+def _finish(ctx: click.Context, df: Any, out: Path, t0: float, about: dict[str, Any], sheet: str) -> None:
+    try:
+        write_table(df, out, sheet=sheet, about=about)
+    except ValueError as exc:
+        click.echo(_say(ctx, "bad", detail=exc), err=True)
+        sys.exit(2)
+    click.echo(_say(ctx, "wrote", n=len(df), out=out, seconds=time.perf_counter() - t0), err=True)
+
+
+DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ONEMAP_DB_PATH",
+                  default="data/jjj.duckdb", show_default=True, help="The store (read-only).")
+OUT = click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                   callback=lambda ctx, p, v: _out_path(v), help="Output .csv, .xlsx, .geojson or .parquet.")
+
+
+@click.group()
+def analyze() -> None:
+    """Analyses on a store (methods and limits: layers/METHODS.md)."""
+
+
+@analyze.command("access")
+@DB
+@click.option("--res", type=click.IntRange(0, 15), default=8, show_default=True, help="H3 resolution of the cells.")
+@click.option("--groups", type=click.Choice(["tiers", "chains"]), default="tiers", show_default=True,
+              help="Reserves by tier, or enterprises by the chains relevant to --hazard.")
+@click.option("--hazard", help="Hazard whose relevant chains are grouped (with --groups chains).")
+@click.option("-k", "k", type=click.IntRange(1, 20), default=1, show_default=True, help="Nearest facilities per group.")
+@click.option("--speed", "speeds", type=Pairs(), multiple=True, help="Speed km/h by tier, e.g. county=40.")
+@click.option("--detour", "detours", type=Pairs(), multiple=True, help="Detour factor by terrain, e.g. mountain=1.8.")
+@click.option("--delay", type=click.FloatRange(min=0), help="Dispatch delay in hours.")
+@OUT
+@click.pass_context
+def access(ctx: click.Context, db: Path, res: int, groups: str, hazard: str | None, k: int,
+           speeds: tuple, detours: tuple, delay: float | None, out: Path) -> None:
+    """Nearest facilities of each group from every H3 cell: km and hours."""
+    from layers.access import access_from_store  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    store = _open_store(ctx, db)
+    overrides: dict[str, Any] = {}
+    if speeds:
+        overrides["speed_kmh"] = dict(speeds)
+    if detours:
+        overrides["detour"] = dict(detours)
+    if delay is not None:
+        overrides["dispatch_delay_h"] = delay
+    try:
+        df = access_from_store(store, res, groups=groups, hazard=hazard, k=k, **overrides)
+    except (ValueError, LookupError) as exc:
+        click.echo(_say(ctx, "bad", detail=exc), err=True)
+        sys.exit(2)
+    about = {"analysis": "access", "method": "great-circle km x detour (terrain) / speed + dispatch "
+             "delay; a distance model, not a road network (layers/METHODS.md#access)", "store": str(db), "build_id": store.meta.get("build_id"),
+             "res": res, "groups": groups, "hazard": hazard, "k": k, "overrides": json.dumps(overrides)}
+    _finish(ctx, df, out, t0, about, "access")
