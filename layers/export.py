@@ -7,26 +7,16 @@ hexagon polygons ([lng, lat], closed rings) and any ``lon``/``lat`` pair into po
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import h3
-import numpy as np
 import pandas as pd
+
+from layers.store import json_ready
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".geojson")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.ndarray, list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return None if value is pd.NA or value is pd.NaT else value
 
 
 def to_geojson(df: pd.DataFrame) -> dict[str, Any]:
@@ -51,7 +41,7 @@ def to_geojson(df: pd.DataFrame) -> dict[str, Any]:
                          f"the table has {list(df.columns)}. Write .csv, .xlsx or .parquet instead.")
     records = df.to_dict(orient="records")
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": g, "properties": {k: _plain(v) for k, v in r.items()}}
+        {"type": "Feature", "geometry": g, "properties": {k: json_ready(v) for k, v in r.items()}}
         for g, r in zip(geometry, records)]}
 
 

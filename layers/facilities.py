@@ -13,8 +13,8 @@ import h3
 import numpy as np
 
 from etl import schema
-from layers.store import Store
-from layers.viewport import Viewport, _check_int, _plain, resolution_for_zoom
+from layers.store import Store, json_ready
+from layers.viewport import Viewport, _check_int, resolution_for_zoom
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def facility_points_in_view(
     for c in columns:
         col = df[c].iloc[:limit]
         out[c] = (col.astype(float).round(6).tolist() if c in ("lon", "lat")
-                  else [_plain(v) for v in col.tolist()])
+                  else [json_ready(v) for v in col.tolist()])
     return out
 
 

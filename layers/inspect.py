@@ -15,8 +15,8 @@ import h3
 import numpy as np
 
 from etl import schema
-from layers.store import Store
-from layers.viewport import ViewportError, _number, _plain
+from layers.store import Store, json_ready
+from layers.viewport import ViewportError, _number
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +120,11 @@ def _hazards(store: Store, cell: int, res: int) -> list[dict[str, Any]]:
         "res = ? AND cell = ?) AS h ON h.hazard = l.hazard ORDER BY l.rowid", [res, cell])
     out = []
     for row in df.itertuples(index=False):
-        breaks, labels = _plain(row.breaks), _plain(row.labels)
+        breaks, labels = json_ready(row.breaks), json_ready(row.labels)
         item = {"hazard": row.hazard, "units": row.units, "breaks": breaks, "labels": labels,
                 **dict.fromkeys(("max", "mean", "p90", "cls", "label", "share_at_or_above",
                                  "sampled"))}
-        if _plain(row.cls) is not None:
+        if json_ready(row.cls) is not None:
             cls, shares = int(row.cls), [round(float(s), 4) for s in row.shares]
             if len(shares) != len(breaks):
                 logger.warning("%s: %d shares for %d breaks", row.hazard, len(shares), len(breaks))
@@ -235,5 +235,5 @@ def facility_card(store: Store, entity: str, id: str) -> dict[str, Any]:  # noqa
     if df.empty:
         raise NotFoundError("unknown_facility", f"no {entity} with id {id!r} in the store",
                             entity=entity, id=id)
-    out = {c: _plain(v) for c, v in df.iloc[0].items()}
+    out = {c: json_ready(v) for c, v in df.iloc[0].items()}
     return {**out, "entity": entity, "admin": admin_chain(store, out.get("adcode"))}

@@ -7,12 +7,14 @@ travel as ``?`` parameters and identifiers come from ``etl.schema``'s allowlist.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from etl import schema
@@ -79,3 +81,15 @@ class Store:
 
     def close(self) -> None:
         self._con.close()
+
+
+def json_ready(value: Any) -> Any:
+    """A DataFrame cell as JSON-ready Python: arrays -> lists, NumPy scalars -> Python,
+    NaN/inf/NA/NaT/None -> None (JSON has no NaN)."""
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return None if pd.isna(value) else value

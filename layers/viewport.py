@@ -16,7 +16,6 @@ from typing import Any, Sequence
 
 import h3
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from h3.api import numpy_int as h3n
 
@@ -239,10 +238,3 @@ def hazard_cells_in_view(store: Store, hazard: str, viewport: Viewport, *, res: 
     return HexPayload(hazard, used, requested, truncated, rows["h3"].tolist(),
                       rows["cls"].astype(int).tolist(), _round_sig(rows["value"].astype(float)),
                       float(rows["sampled"].mean()) if len(rows["h3"]) else 0.0)
-
-
-def _plain(value: Any) -> Any:
-    """A DataFrame cell as JSON-ready Python (arrays -> lists, NaN/NA/None -> None)."""
-    if isinstance(value, (np.ndarray, list, tuple)):
-        return [_plain(v) for v in value]
-    return None if pd.isna(value) else value.item() if isinstance(value, np.generic) else value
