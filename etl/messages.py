@@ -246,6 +246,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 #: Chinese for the English "expected ..." phrases the region-file checks use.
 EXPECTED_ZH: dict[str, str] = {
     "6-digit strings": "6 位数字字符串",
+    '6-digit city or county adcodes as strings, e.g. "130700"': '6 位市级或县级行政区划代码（字符串），例如 "130700"',
+    'a table of class = [city or county adcodes], e.g. { mountain = ["130700"] }':
+        '地形类别 = [市级或县级行政区划代码] 的表，例如 { mountain = ["130700"] }',
     "EPSG:n, WKT or WGS84": "EPSG:<编号>、WKT 或 WGS84",
     "WGS84, CGCS2000, GCJ02, BD09, EPSG:n or WKT": "WGS84、CGCS2000、GCJ02、BD09、EPSG:<编号> 或 WKT",
     "[lon_min, lat_min, lon_max, lat_max]": "[最小经度, 最小纬度, 最大经度, 最大纬度]",
