@@ -8,6 +8,7 @@ from layers.access import AccessParams, access_from_store, access_table, nearest
 from layers.cells import region_cells
 from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca
 from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
+from layers.gaps import coverage_gaps, gaps_from_store
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.labels import VOCABULARIES, hazard_layers
 from layers.siting import SitingError, SitingResult, SolverError, solve_mclp
@@ -44,11 +45,13 @@ __all__ = [
     "admin_tree",
     "aggregation_resolution",
     "cell_card",
+    "coverage_gaps",
     "e2sfca",
     "facility_card",
     "facility_hexes_in_view",
     "facility_points_in_view",
     "hazard_cells_in_view",
+    "gaps_from_store",
     "hazard_layers",
     "nearest_facilities",
     "payload_bytes",

@@ -119,3 +119,68 @@ def access(ctx: click.Context, db: Path, res: int, groups: str, hazard: str | No
              "delay; a distance model, not a road network (layers/METHODS.md#access)", "store": str(db), "build_id": store.meta.get("build_id"),
              "res": res, "groups": groups, "hazard": hazard, "k": k, "overrides": json.dumps(overrides)}
     _finish(ctx, df, out, t0, about, "access")
+
+
+def _flat_lists(df: Any, out: Path) -> Any:
+    """List cells (missing_chains, hazards) as 'a;b' text for .csv and .xlsx."""
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        return df
+    df = df.copy()
+    for col in ("missing_chains", "hazards"):
+        if col in df.columns:
+            df[col] = [";".join(v) if isinstance(v, list) else v for v in df[col]]
+    return df
+
+
+@analyze.command("gaps")
+@DB
+@click.option("--hazard", default="flood", show_default=True,
+              help="A hazard layer of the store (flood, earthquake, wildfire, ...) or 'any'.")
+@click.option("--res", type=click.IntRange(0, 15), default=8, show_default=True, help="H3 resolution of the cells.")
+@click.option("--min-class", "min_class", type=int,
+              help="At risk from this hazard class up (1 = first break; default 2).")
+@click.option("--hours", "hours", type=Pairs(), multiple=True,
+              help="Standard hours by tier over the store's, e.g. county=6.")
+@click.option("--chain-hours", type=float, default=6.0, show_default=True,
+              help="Hours within which each relevant chain's nearest enterprise must arrive.")
+@click.option("--level", type=click.Choice(["cells", "county", "city", "province"]), default="county",
+              show_default=True, help="Output: at-risk cells, or the summary per unit of a level.")
+@click.option("--speed", "speeds", type=Pairs(), multiple=True, help="Speed km/h by tier, e.g. county=40.")
+@click.option("--detour", "detours", type=Pairs(), multiple=True, help="Detour factor by terrain, e.g. mountain=1.8.")
+@click.option("--delay", type=click.FloatRange(min=0), help="Dispatch delay in hours.")
+@OUT
+@click.pass_context
+def gaps(ctx: click.Context, db: Path, hazard: str, res: int, min_class: int | None, hours: tuple,
+         chain_hours: float, level: str, speeds: tuple, detours: tuple, delay: float | None, out: Path) -> None:
+    """Coverage gaps: at-risk cells the reserve standards do not reach in time."""
+    from layers.gaps import gaps_from_store  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    store = _open_store(ctx, db)
+    overrides: dict[str, Any] = {}
+    if speeds:
+        overrides["speed_kmh"] = dict(speeds)
+    if detours:
+        overrides["detour"] = dict(detours)
+    if delay is not None:
+        overrides["dispatch_delay_h"] = delay
+    try:
+        cells, units = gaps_from_store(store, hazard, res, min_class=min_class,
+                                       hours_by_tier=dict(hours) or None, chain_hours=chain_hours, **overrides)
+    except (ValueError, LookupError) as exc:
+        click.echo(_say(ctx, "bad", detail=exc), err=True)
+        sys.exit(2)
+    if level == "cells":
+        df = cells
+    else:
+        if out.suffix.lower() == ".geojson":
+            click.echo(_say(ctx, "bad", detail="--level county/city/province is a table: write .csv, "
+                            ".xlsx or .parquet (or --level cells for .geojson hexagons)"), err=True)
+            sys.exit(2)
+        df = units[units["level"] == level].reset_index(drop=True)
+    about = {"analysis": "gaps", "method": "at risk: hazard class >= min_class; gap: nearest county "
+             "reserve beyond the county standard hours; hours from the access distance model "
+             "(layers/METHODS.md#gaps)", "store": str(db), "build_id": store.meta.get("build_id"),
+             "res": res, "hazard": hazard, "min_class": min_class, "hours": json.dumps(dict(hours)),
+             "chain_hours": chain_hours, "level": level, "overrides": json.dumps(overrides)}
+    _finish(ctx, _flat_lists(df, out), out, t0, about, "gaps")

@@ -49,3 +49,20 @@ def test_bad_parameters_exit_2_with_the_reason(demo_db, tmp_path):
     assert result.exit_code == 2 and ".geojson" in result.output
     result = run("analyze", "access", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "a.csv"))
     assert result.exit_code == 1 and "onemap build" in result.output
+
+
+def test_gaps_flood_by_county_to_csv(demo_db, tmp_path):
+    out = tmp_path / "gaps.csv"
+    result = run("analyze", "gaps", "--db", str(demo_db), "--hazard", "flood", "--res", "6",
+                 "--level", "county", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"adcode": str})
+    tiers = ["national", "provincial", "municipal", "county"]
+    assert list(df.columns) == ["level", "adcode", "name", "at_risk_cells", "at_risk_area_km2", "population",
+                                "gap_area_km2", *[f"share_covered_{t}" for t in tiers], "worst_hours",
+                                "p90_hours", "has_county_depot", "counties_without_county_depot",
+                                "missing_chains"]
+    assert len(df) > 0 and set(df["level"]) == {"county"}
+    shares = df[[f"share_covered_{t}" for t in tiers]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    assert (df["gap_area_km2"] <= df["at_risk_area_km2"] + 1e-9).all() and (df["p90_hours"] <= df["worst_hours"]).all()
