@@ -73,6 +73,18 @@ def _finish(ctx: click.Context, df: Any, out: Path, t0: float, about: dict[str, 
     click.echo(_say(ctx, "wrote", n=len(df), out=out, seconds=time.perf_counter() - t0), err=True)
 
 
+def _access_overrides(speeds: tuple, detours: tuple, delay: float | None) -> dict[str, Any]:
+    """``--speed``/``--detour``/``--delay`` -> ``AccessParams.from_standards`` overrides."""
+    out: dict[str, Any] = {}
+    if speeds:
+        out["speed_kmh"] = dict(speeds)
+    if detours:
+        out["detour"] = dict(detours)
+    if delay is not None:
+        out["dispatch_delay_h"] = delay
+    return out
+
+
 DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ONEMAP_DB_PATH",
                   default="data/jjj.duckdb", show_default=True, help="The store (read-only).")
 OUT = click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -103,21 +115,15 @@ def access(ctx: click.Context, db: Path, res: int, groups: str, hazard: str | No
 
     t0 = time.perf_counter()
     store = _open_store(ctx, db)
-    overrides: dict[str, Any] = {}
-    if speeds:
-        overrides["speed_kmh"] = dict(speeds)
-    if detours:
-        overrides["detour"] = dict(detours)
-    if delay is not None:
-        overrides["dispatch_delay_h"] = delay
+    overrides = _access_overrides(speeds, detours, delay)
     try:
         df = access_from_store(store, res, groups=groups, hazard=hazard, k=k, **overrides)
     except (ValueError, LookupError) as exc:
         click.echo(_say(ctx, "bad", detail=exc), err=True)
         sys.exit(2)
     about = {"analysis": "access", "method": "great-circle km x detour (terrain) / speed + dispatch "
-             "delay; a distance model, not a road network (layers/METHODS.md#access)", "store": str(db), "build_id": store.meta.get("build_id"),
-             "res": res, "groups": groups, "hazard": hazard, "k": k, "overrides": json.dumps(overrides)}
+             "delay; a distance model, not a road network (layers/METHODS.md#access)", "store": str(db),
+             "build_id": store.meta.get("build_id"), "res": res, "groups": groups, "hazard": hazard, "k": k, "overrides": json.dumps(overrides)}
     _finish(ctx, df, out, t0, about, "access")
 
 
@@ -157,13 +163,7 @@ def gaps(ctx: click.Context, db: Path, hazard: str, res: int, min_class: int | N
 
     t0 = time.perf_counter()
     store = _open_store(ctx, db)
-    overrides: dict[str, Any] = {}
-    if speeds:
-        overrides["speed_kmh"] = dict(speeds)
-    if detours:
-        overrides["detour"] = dict(detours)
-    if delay is not None:
-        overrides["dispatch_delay_h"] = delay
+    overrides = _access_overrides(speeds, detours, delay)
     try:
         cells, units = gaps_from_store(store, hazard, res, min_class=min_class,
                                        hours_by_tier=dict(hours) or None, chain_hours=chain_hours, **overrides)
