@@ -91,6 +91,17 @@ OUT = click.option("--out", required=True, type=click.Path(dir_okay=False, path_
                    callback=lambda ctx, p, v: _out_path(v), help="Output .csv, .xlsx, .geojson or .parquet.")
 
 
+def ACCESS_OPTIONS(command: Any) -> Any:  # noqa: N802 (a decorator, named like DB and OUT)
+    """``--speed``, ``--detour``, ``--delay``: the access parameters both analyses take."""
+    for option in reversed((
+            click.option("--speed", "speeds", type=Pairs(), multiple=True, help="Speed km/h by tier, e.g. county=40."),
+            click.option("--detour", "detours", type=Pairs(), multiple=True,
+                         help="Detour factor by terrain, e.g. mountain=1.8."),
+            click.option("--delay", type=click.FloatRange(min=0), help="Dispatch delay in hours."))):
+        command = option(command)
+    return command
+
+
 @click.group()
 def analyze() -> None:
     """Analyses on a store (methods and limits: layers/METHODS.md)."""
@@ -103,9 +114,7 @@ def analyze() -> None:
               help="Reserves by tier, or enterprises by the chains relevant to --hazard.")
 @click.option("--hazard", help="Hazard whose relevant chains are grouped (with --groups chains).")
 @click.option("-k", "k", type=click.IntRange(1, 20), default=1, show_default=True, help="Nearest facilities per group.")
-@click.option("--speed", "speeds", type=Pairs(), multiple=True, help="Speed km/h by tier, e.g. county=40.")
-@click.option("--detour", "detours", type=Pairs(), multiple=True, help="Detour factor by terrain, e.g. mountain=1.8.")
-@click.option("--delay", type=click.FloatRange(min=0), help="Dispatch delay in hours.")
+@ACCESS_OPTIONS
 @OUT
 @click.pass_context
 def access(ctx: click.Context, db: Path, res: int, groups: str, hazard: str | None, k: int,
@@ -151,9 +160,7 @@ def _flat_lists(df: Any, out: Path) -> Any:
               help="Hours within which each relevant chain's nearest enterprise must arrive.")
 @click.option("--level", type=click.Choice(["cells", "county", "city", "province"]), default="county",
               show_default=True, help="Output: at-risk cells, or the summary per unit of a level.")
-@click.option("--speed", "speeds", type=Pairs(), multiple=True, help="Speed km/h by tier, e.g. county=40.")
-@click.option("--detour", "detours", type=Pairs(), multiple=True, help="Detour factor by terrain, e.g. mountain=1.8.")
-@click.option("--delay", type=click.FloatRange(min=0), help="Dispatch delay in hours.")
+@ACCESS_OPTIONS
 @OUT
 @click.pass_context
 def gaps(ctx: click.Context, db: Path, hazard: str, res: int, min_class: int | None, hours: tuple,
