@@ -126,6 +126,38 @@
       m.bindTooltip(tooltipEl(p.name));
       return m;
     },
+    /* analysis choropleth: units shaded by class c of the run's palette */
+    choroStyle: function (feature, context) {
+      const hide = context.hideout || {};
+      const palette = hide.palette || ["#cccccc"];
+      const cls = Math.min(feature.properties.c || 0, palette.length - 1);
+      return { fillColor: palette[cls], fillOpacity: opacityOf(context), color: "#555555", weight: 0.6 };
+    },
+    /* analysis overlay: dispatch lines (green: meets its standard), event areas, sites */
+    analysisStyle: function (feature) {
+      const p = feature.properties || {};
+      if (feature.geometry && feature.geometry.type === "LineString") {
+        const ok = p.meets_standard;
+        return { color: ok === false ? "#d73027" : ok === true ? "#1a9850" : "#7b3294",
+                 weight: p.kind === "reserve" ? 2.5 : 1.5, opacity: 0.85, dashArray: p.kind === "reserve" ? null : "4 4" };
+      }
+      return { color: "#d7301f", weight: 2, fillOpacity: 0.08, dashArray: "6 4" };
+    },
+    analysisPoint: function (feature, latlng) {
+      const p = feature.properties || {};
+      let m;
+      if (p.kind === "site" || p.kind === "epicentre" || p.kind === "event") {
+        const el = document.createElement("div");
+        el.className = "om-site-marker" + (p.kind === "site" ? "" : " om-event-marker");
+        el.textContent = p.kind === "site" ? String(p.order || "") : "✱";
+        m = L.marker(latlng, { icon: L.divIcon({ html: el, className: "om-divicon", iconSize: [24, 24], iconAnchor: [12, 12] }) });
+      } else {
+        m = L.circleMarker(latlng, { radius: 5, color: "#ffffff", weight: 1, fillColor: p.kind === "reserve" ? "#009E73" : "#E69F00", fillOpacity: 0.95 });
+      }
+      const text = (p.name || "") + (typeof p.hours === "number" ? " · " + p.hours.toFixed(1) + " h" : "");
+      m.bindTooltip(tooltipEl(text), { permanent: p.kind === "site" || (p.label === true), direction: "right", className: "om-ana-tip" });
+      return m;
+    },
     clusterIcon: function (feature, latlng, index, context) {
       const n = feature.properties.point_count;
       const px = Math.round(20 + 8 * Math.log10(Math.max(n, 1)));
@@ -177,6 +209,14 @@
     /* compact hexagons + opacity -> GeoJSON data and hideout of one hazard layer */
     hexLayer: function (payload, opacity, hideout) {
       const hide = Object.assign({}, hideout || {}, { opacity: opacity });
+      const ctx = window.dash_clientside.callback_context;
+      const onlyOpacity = ctx.triggered.length === 1 && ctx.triggered[0].prop_id.indexOf("opacity") >= 0;
+      if (onlyOpacity) { return [window.dash_clientside.no_update, hide]; }
+      return [{ type: "FeatureCollection", features: hexFeatures(payload) }, hide];
+    },
+    /* analysis result (hexagons + palette) + opacity -> the analysis hexagon layer */
+    analysisLayer: function (payload, opacity, hideout) {
+      const hide = Object.assign({}, hideout || {}, { opacity: opacity, palette: (payload && payload.palette) || [] });
       const ctx = window.dash_clientside.callback_context;
       const onlyOpacity = ctx.triggered.length === 1 && ctx.triggered[0].prop_id.indexOf("opacity") >= 0;
       if (onlyOpacity) { return [window.dash_clientside.no_update, hide]; }

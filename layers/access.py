@@ -299,6 +299,58 @@ def access_table(cells: pd.DataFrame, facilities: pd.DataFrame, params: AccessPa
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
+def pairs_within_hours(cells: pd.DataFrame, facilities: pd.DataFrame, params: AccessParams,
+                       max_hours: float) -> pd.DataFrame:
+    """Every (cell, facility) pair that arrives within ``max_hours`` (all pairs, not the nearest).
+
+    Same model as ``access_table``: ``hours = gc_km * detour(terrain of the cell) / speed(group of
+    the facility) + delay``. A k-d tree on 3-D unit vectors finds the pairs within the largest
+    admissible chord (smallest detour, fastest group), then each pair is checked exactly.
+
+    Parameters
+    ----------
+    cells
+        ``lat``, ``lng`` and optionally ``terrain`` (NA -> plain).
+    facilities
+        ``lat``, ``lng`` and ``group`` (a tier or chain code, for the speed).
+    params
+        ``AccessParams``.
+    max_hours
+        Upper bound on hours (finite, > 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``i`` (row position in ``cells``), ``j`` (row position in ``facilities``), ``gc_km``,
+        ``road_km``, ``hours``; sorted by ``i`` then ``j``.
+    """
+    if isinstance(max_hours, bool) or not isinstance(max_hours, (int, float, np.number)) \
+            or not math.isfinite(max_hours) or max_hours <= 0:
+        raise ValueError(f"max_hours: found {max_hours!r:.20}; expected hours > 0")
+    cla, clo = _check_points("cells", cells["lat"], cells["lng"])
+    fla, flo = _check_points("facilities", facilities["lat"], facilities["lng"])
+    group = facilities["group"].astype(object).to_numpy()
+    speed_of = {g: params.speed_for(str(g)) for g in pd.unique(group)}
+    speed = np.array([speed_of[g] for g in group], float)
+    empty = pd.DataFrame({"i": np.array([], np.int64), "j": np.array([], np.int64), "gc_km": [],
+                          "road_km": [], "hours": []})
+    budget = float(max_hours) - params.dispatch_delay_h
+    if budget < 0 or len(cla) == 0 or len(fla) == 0:
+        return empty
+    detour = _detour_per_cell(cells, params.detour)
+    max_km = budget * float(speed.max()) / float(detour.min())
+    chord = 2.0 * math.sin(min(max_km / EARTH_RADIUS_KM, math.pi) / 2.0)
+    pairs = cKDTree(_unit_vectors(cla, clo)).sparse_distance_matrix(
+        cKDTree(_unit_vectors(fla, flo)), chord, output_type="ndarray")
+    i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    gc_km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(pairs["v"] / 2.0, 0.0, 1.0))
+    road_km = gc_km * detour[i]
+    hours = road_km / speed[j] + params.dispatch_delay_h
+    ok = hours <= max_hours + 1e-12
+    out = pd.DataFrame({"i": i[ok], "j": j[ok], "gc_km": gc_km[ok], "road_km": road_km[ok], "hours": hours[ok]})
+    return out.sort_values(["i", "j"], kind="stable", ignore_index=True) if len(out) else empty
+
+
 # --- store adapter ----------------------------------------------------------------------------
 
 def _facilities(store: Store, groups: str, hazard: str | None) -> tuple[pd.DataFrame, list[str]]:

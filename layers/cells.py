@@ -37,6 +37,12 @@ def h3_strings(cells: np.ndarray) -> pd.Series:
     return arr.cast(pa.string()).to_pandas()  # pandas' default string dtype
 
 
+def cell_areas(cells: np.ndarray) -> np.ndarray:
+    """Area in km2 of each H3 cell (uint64 ids), by ``h3.cell_area``."""
+    ids = np.asarray(cells, np.uint64)
+    return np.fromiter((h3i.cell_area(c, "km^2") for c in ids.tolist()), float, ids.size)
+
+
 _CACHE_SIZE = 4
 _cells_cache: OrderedDict[tuple[str, str, int, str], pd.DataFrame] = OrderedDict()
 _cells_lock = threading.Lock()

@@ -177,3 +177,115 @@ def e2sfca(pairs: pd.DataFrame, demand: Any, supply: Any,
                            "undefined": undefined}, index=cap.index)
     return E2SFCAResult(accessibility=access, ratio=ratios)
 
+
+
+# --- store adapter ----------------------------------------------------------------------------
+
+#: Tiers whose capacity is counted by default: the relief-material depots (capacity in 件).
+DEFAULT_TIERS = ("national", "provincial", "municipal", "county")
+
+
+def e2sfca_from_store(store: Any, res: int = 7, *, tiers: Sequence[str] = DEFAULT_TIERS,
+                      bands: Sequence[tuple[float, float]] = DEFAULT_BANDS, demand: str = "auto",
+                      adcode: str | None = None,
+                      **access_overrides: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """E2SFCA of reserve capacity for the region's cells at ``res``, costs in hours.
+
+    Supply: the reserves of ``tiers`` with a capacity, all in one unit (the store's
+    ``capacity_unit``; mixed units are refused). Demand: each cell's population
+    (``exposure_cells``; ``demand="population"``) or its area in km2 (``"area"``, a stand-in that
+    measures capacity per km2); ``"auto"`` uses population when the store has exposure. Cost:
+    hours of the ``access`` distance model (detour of the cell's terrain, speed of the reserve's
+    tier, dispatch delay).
+
+    Returns
+    -------
+    (cells, units, about)
+        ``cells``: ``cell`` (H3 string), ``county``, ``city``, ``demand``, ``accessibility``
+        (capacity per person, or per km2), ``per_1000`` (x 1000; population only), ``n_supply``. ``units``:
+        per county, city and province: ``level``, ``adcode``, ``name``, ``demand``,
+        ``accessibility`` (demand-weighted mean), ``min``, ``max``, ``share_zero`` (of demand
+        with no reserve within the last band). ``about``: unit, demand kind, totals, the
+        supplies whose ratio is undefined.
+
+    Raises
+    ------
+    ValueError
+        Unknown tier, resolution or adcode; mixed capacity units; bad bands or access
+        parameters; ``demand="population"`` without exposure.
+    """
+    from etl import schema  # noqa: PLC0415  (layers may import etl.schema; kept local like the adapters)
+    from layers.access import AccessParams, pairs_within_hours  # noqa: PLC0415
+    from layers.cells import cell_areas, h3_strings, region_cells  # noqa: PLC0415
+
+    tiers = list(dict.fromkeys(tiers))
+    unknown = [t for t in tiers if t not in schema.RESERVE_TIERS]
+    if not tiers or unknown:
+        raise ValueError(f"tiers: found {unknown or tiers}; expected one or more of {list(schema.RESERVE_TIERS)}")
+    if demand not in ("auto", "population", "area"):
+        raise ValueError(f"demand: found {demand!r:.30}; expected auto, population or area")
+    up, _ = _check_bands(bands)
+    params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
+    cells = region_cells(store, res)
+    if adcode is not None:
+        unit = store.query("SELECT level FROM admin_units WHERE adcode = ?", [str(adcode)])
+        if unit.empty or unit["level"].iloc[0] not in ("province", "city", "county"):
+            raise ValueError(f"adcode: found {adcode!r:.20}; expected a province, city or county adcode of the store")
+        keep = store.query(f"SELECT cell FROM admin_cells WHERE res = ? AND {unit['level'].iloc[0]} = ?",
+                           [int(res), str(adcode)])["cell"].to_numpy(np.uint64)
+        cells = cells[np.isin(cells["cell"].to_numpy(np.uint64), keep)].reset_index(drop=True)
+    fac = store.query("SELECT id, lat, lon AS lng, tier AS \"group\", capacity, capacity_unit FROM reserves "
+                      "WHERE list_contains(?::VARCHAR[], tier) AND capacity IS NOT NULL ORDER BY id", [tiers])
+    if fac.empty:
+        raise ValueError(f"tiers {tiers}: no reserve with a capacity in the store")
+    units_found = sorted(set(fac["capacity_unit"].fillna("")))
+    if len(units_found) > 1:
+        raise ValueError(f"tiers {tiers}: capacities in several units {units_found}; expected one unit "
+                         "(choose tiers whose reserves share a unit)")
+    expo = store.query("SELECT cell, population FROM exposure_cells WHERE res = ?", [int(res)])
+    pop = pd.Series(expo["population"].to_numpy(float), index=expo["cell"].to_numpy(np.uint64))
+    has_pop = bool(pop.sum() > 0)
+    if demand == "population" and not has_pop:
+        raise ValueError("demand: 'population' needs exposure_cells in the store (none found); use 'area'")
+    use_pop = demand == "population" or (demand == "auto" and has_pop)
+    ids = cells["cell"].to_numpy(np.uint64)
+    if use_pop:
+        amount = pop.reindex(ids).fillna(0.0).to_numpy()
+    else:
+        amount = cell_areas(ids)
+    pairs = pairs_within_hours(cells, fac, params, float(up[-1]))
+    result = e2sfca(pd.DataFrame({"demand_id": pairs["i"].to_numpy(), "supply_id": pairs["j"].to_numpy(),
+                                  "cost": pairs["hours"].to_numpy()}),
+                    pd.Series(amount, index=np.arange(len(cells))),
+                    pd.Series(fac["capacity"].to_numpy(float), index=np.arange(len(fac))), bands)
+    acc = result.accessibility
+    out = pd.DataFrame({"cell": h3_strings(ids), "county": cells["county"].to_numpy(),
+                        "city": cells["city"].to_numpy(), "demand": acc["population"].to_numpy(),
+                        "accessibility": acc["accessibility"].to_numpy()})
+    if use_pop:
+        out["per_1000"] = out["accessibility"] * 1000.0
+    out["n_supply"] = acc["n_supply"].to_numpy()
+    prov = store.query("SELECT cell, province FROM admin_cells WHERE res = ?", [int(res)])
+    province = pd.Series(prov["province"].to_numpy(), index=prov["cell"].to_numpy(np.uint64)).reindex(ids)
+    parts = []
+    for level, codes in (("county", out["county"]), ("city", out["city"]), ("province", province.to_numpy())):
+        g = pd.DataFrame({"adcode": codes, "d": out["demand"], "a": out["accessibility"]}).dropna(subset=["adcode"])
+        g["da"], g["zero"] = g["d"] * g["a"], g["d"] * (g["a"] <= 0)
+        s = g.groupby("adcode", sort=True).agg(demand=("d", "sum"), da=("da", "sum"), min=("a", "min"),
+                                                max=("a", "max"), zero=("zero", "sum"))
+        s["accessibility"] = np.where(s["demand"] > 0, s["da"] / s["demand"].where(s["demand"] > 0, 1.0), np.nan)
+        s["share_zero"] = np.where(s["demand"] > 0, s["zero"] / s["demand"].where(s["demand"] > 0, 1.0), np.nan)
+        s.insert(0, "level", level)
+        parts.append(s.drop(columns=["da", "zero"]).reset_index())
+    units = pd.concat(parts, ignore_index=True)
+    names = store.query("SELECT adcode, name FROM admin_units")
+    units.insert(2, "name", units["adcode"].map(dict(zip(names["adcode"], names["name"]))))
+    if use_pop:
+        units["per_1000"] = units["accessibility"] * 1000.0
+    undefined = result.ratio[result.ratio["undefined"]].index.to_numpy()
+    about = {"unit": f"{units_found[0]} per {'person' if use_pop else 'km2'}",
+             "demand": "population" if use_pop else "area_km2", "tiers": tiers,
+             "bands_h": [list(b) for b in bands], "supplies": int(len(fac)), "pairs": int(len(pairs)),
+             "total_capacity": float(fac["capacity"].sum()), "total_demand": float(amount.sum()),
+             "undefined_supplies": fac["id"].to_numpy()[undefined].tolist()}
+    return out, units, about

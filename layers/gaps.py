@@ -29,14 +29,13 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
 
 from etl import schema
 from layers import access as _access
 from layers.access import AccessParams, access_table
-from layers.cells import h3_strings, region_cells
+from layers.cells import cell_areas, h3_strings, region_cells
 from layers.store import Store
 
 #: The tier whose standard defines a gap.
@@ -326,6 +325,53 @@ def _depot_counties(store: Store) -> set[str]:
     return out
 
 
+def _at_risk(store: Store, hazard: str, res: int, min_class: Any
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(at-risk cells, their (hazard, cell, class) rows, the hazards chosen); see ``at_risk_cells``."""
+    hazards = _layers(store)
+    if not isinstance(hazard, str) or (hazard not in hazards and hazard != "any"):
+        raise ValueError(f"hazard: found {hazard!r:.40}; expected one of {[*hazards, 'any']}")
+    chosen = list(hazards) if hazard == "any" else [hazard]
+    thresholds = _min_classes(min_class, hazards, chosen)
+    cells = region_cells(store, res)  # validates res
+    risk = store.query(
+        "SELECT hazard, cell, class FROM hazard_cells WHERE res = ? AND list_contains(?::VARCHAR[], hazard)",
+        [int(res), chosen])
+    hz_codes, hz_names = pd.factorize(risk["hazard"].astype(object))
+    need = np.array([thresholds[h] for h in hz_names] + [0], np.int64)[hz_codes]
+    risk = risk[risk["class"].to_numpy(np.int64) >= need].reset_index(drop=True)
+    at_cells = np.unique(risk["cell"].to_numpy(np.uint64))
+    pos = pd.Index(cells["cell"].to_numpy(np.uint64)).get_indexer(at_cells)
+    sub = cells.iloc[pos[pos >= 0]].reset_index(drop=True)
+    prov = store.query("SELECT cell, province FROM admin_cells WHERE res = ?", [int(res)])
+    sub = sub.merge(prov.astype({"cell": "uint64"}), on="cell", how="left")
+    sub["area_km2"] = cell_areas(sub["cell"].to_numpy(np.uint64))
+    expo = store.query("SELECT cell, population FROM exposure_cells WHERE res = ?", [int(res)])
+    sub = sub.merge(expo.astype({"cell": "uint64"}), on="cell", how="left")
+    if hazard != "any":
+        sub["hazard_class"] = (risk.set_index("cell")["class"].reindex(sub["cell"].to_numpy(np.uint64))
+                               .to_numpy().astype(np.int64))
+    return sub, risk, chosen
+
+
+def at_risk_cells(store: Store, hazard: str = "flood", res: int = 8, *, min_class: Any = None) -> pd.DataFrame:
+    """The region's cells at risk from ``hazard`` (or ``"any"``) at ``res``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cell`` (uint64), ``lat``, ``lng``, ``county``, ``city``, ``terrain`` (as
+        ``region_cells``), ``province``, ``area_km2`` (``h3.cell_area``), ``population``
+        (``exposure_cells``; NaN without exposure) and, for one hazard, ``hazard_class``.
+
+    Raises
+    ------
+    ValueError
+        Unknown hazard or resolution, ``min_class`` out of range (as ``gaps_from_store``).
+    """
+    return _at_risk(store, hazard, res, min_class)[0]
+
+
 def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_class: Any = None,
                     hours_by_tier: Mapping[str, float] | None = None,
                     chain_hours: float = DEFAULT_CHAIN_HOURS,
@@ -365,9 +411,6 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
         Unknown hazard or resolution, ``min_class`` out of range, bad hours or access
         parameters (names the key, found, expected).
     """
-    hazards = _layers(store)
-    if not isinstance(hazard, str) or (hazard not in hazards and hazard != "any"):
-        raise ValueError(f"hazard: found {hazard!r:.40}; expected one of {[*hazards, 'any']}")
     standards = store.meta.get("standards") or {}
     base = dict(standards.get("hours_by_tier") or {})
     if hours_by_tier is not None and not isinstance(hours_by_tier, Mapping):
@@ -375,26 +418,9 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
     std = check_hours_by_tier({**base, **(hours_by_tier or {})})
     chain_hours = _hours("chain_hours", chain_hours, strict=True)
     params = AccessParams.from_standards(standards, **access_overrides)
-    chosen = list(hazards) if hazard == "any" else [hazard]
-    thresholds = _min_classes(min_class, hazards, chosen)
-    cells = region_cells(store, res)  # validates res
-    risk = store.query(
-        "SELECT hazard, cell, class FROM hazard_cells WHERE res = ? AND list_contains(?::VARCHAR[], hazard)",
-        [int(res), chosen])
-    hz_codes, hz_names = pd.factorize(risk["hazard"].astype(object))
-    need = np.array([thresholds[h] for h in hz_names] + [0], np.int64)[hz_codes]
-    risk = risk[risk["class"].to_numpy(np.int64) >= need].reset_index(drop=True)
+    sub, risk, chosen = _at_risk(store, hazard, res, min_class)
     by_hazard = store.meta.get("chains_by_hazard") or {}
-    at_cells = np.unique(risk["cell"].to_numpy(np.uint64))
-    pos = pd.Index(cells["cell"].to_numpy(np.uint64)).get_indexer(at_cells)
-    sub = cells.iloc[pos[pos >= 0]].reset_index(drop=True)
-    prov = store.query("SELECT cell, province FROM admin_cells WHERE res = ?", [int(res)])
-    sub = sub.merge(prov.astype({"cell": "uint64"}), on="cell", how="left")
-    area = np.fromiter((h3i.cell_area(int(c), "km^2") for c in sub["cell"].tolist()), float, len(sub))
-    at_risk = sub[["cell", "county", "city", "province"]].copy()
-    at_risk["area_km2"] = area
-    expo = store.query("SELECT cell, population FROM exposure_cells WHERE res = ?", [int(res)])
-    at_risk = at_risk.merge(expo.astype({"cell": "uint64"}), on="cell", how="left")
+    at_risk = sub[["cell", "county", "city", "province", "area_km2", "population"]].copy()
     per_cell = risk[risk["cell"].isin(at_risk["cell"])]
     if hazard == "any":
         hz_codes, hz_names = pd.factorize(per_cell["hazard"].astype(object))
@@ -408,7 +434,6 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
         at_risk["chains"] = [ch_of[i] for i in inv.ravel()]
         chains = list(dict.fromkeys(c for h in chosen for c in by_hazard.get(h, [])))
     else:
-        cls = per_cell.set_index("cell")["class"].reindex(at_risk["cell"]).to_numpy()
         chains = list(dict.fromkeys(by_hazard.get(hazard, [])))
 
     ar_cells = sub[["cell", "lat", "lng", "terrain"]]
@@ -423,7 +448,7 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
     if hazard == "any":
         out.insert(out.columns.get_loc("area_km2"), "hazards", hz)
     else:
-        out.insert(out.columns.get_loc("area_km2"), "hazard_class", cls.astype(np.int64))
+        out.insert(out.columns.get_loc("area_km2"), "hazard_class", sub["hazard_class"].to_numpy())
     names = store.query("SELECT adcode, name FROM admin_units")
     if len(units):
         units.insert(2, "name", units["adcode"].map(dict(zip(names["adcode"], names["name"]))))

@@ -39,8 +39,14 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
+
+from etl import schema
+from layers.access import AccessParams, pairs_within_hours
+from layers.cells import h3_strings, region_cells
+from layers.gaps import at_risk_cells, check_hours_by_tier
 
 logger = logging.getLogger(__name__)
 
@@ -395,3 +401,183 @@ def solve_mclp(cover: Any, weight: Any, k: int, *, covered_already: Any = None,
     return SitingResult(sites=sites, objective=objective, bound=float(bound), gap=float(gap),
                         covered=share >= 1.0, share=share, method=method, status=str(status),
                         seconds=seconds, before=before, after=objective)
+
+
+# --- store adapter ----------------------------------------------------------------------------
+
+def cover_within(demand: pd.DataFrame, candidates: pd.DataFrame, params: AccessParams, tier: str,
+                 hours: float) -> sp.csr_matrix:
+    """``(len(demand), len(candidates))`` 0/1 matrix: a depot of ``tier`` at the candidate reaches
+    the demand cell within ``hours`` (``layers.access.pairs_within_hours``)."""
+    fac = pd.DataFrame({"lat": candidates["lat"].to_numpy(float), "lng": candidates["lng"].to_numpy(float),
+                        "group": tier})
+    p = pairs_within_hours(demand, fac, params, hours)
+    return sp.csr_matrix((np.ones(len(p)), (p["i"].to_numpy(), p["j"].to_numpy())),
+                         shape=(len(demand), len(candidates)))
+
+
+def _unit_cells(store: Any, res: int, adcode: str | None) -> np.ndarray | None:
+    """Cells of ``adcode`` (province, city or county) at ``res``; None for the whole region."""
+    if adcode is None:
+        return None
+    units = store.query("SELECT adcode, level FROM admin_units WHERE adcode = ?", [str(adcode)])
+    if units.empty:
+        raise SitingError(f"adcode: found {adcode!r:.20}; expected an adcode of the store's admin units "
+                          "(province, city or county)")
+    level = str(units["level"].iloc[0])
+    if level not in ("province", "city", "county"):
+        raise SitingError(f"adcode {adcode}: level {level!r}; expected a province, city or county")
+    rows = store.query(f"SELECT cell FROM admin_cells WHERE res = ? AND {level} = ?", [int(res), str(adcode)])
+    return rows["cell"].to_numpy(np.uint64)
+
+
+def siting_from_store(store: Any, k: int, *, hazard: str = "flood", res: int = 7, min_class: Any = None,
+                      tier: str = "county", hours: float | None = None, existing: bool = True,
+                      weighting: str = "auto", adcode: str | None = None, exclude_at_risk: bool = False,
+                      time_limit: float = 60.0, method: str = "auto",
+                      **access_overrides: Any) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Choose ``k`` new depots of ``tier`` among the region's cells (MCLP on a store).
+
+    Demand: the cells at risk from ``hazard`` (``layers.gaps.at_risk_cells``), each weighted
+    by its hazard class times its population (``weighting="population"``; ``exposure_cells``)
+    or its area (``"area"``); ``"auto"`` takes population when the store has exposure.
+    Candidates: every cell of the region (or of ``adcode``) at ``res``, optionally without
+    the at-risk cells. A candidate covers a demand cell when a depot there arrives within
+    ``hours`` (default: the tier's standard, meta ``standards.hours_by_tier``) under the
+    access distance model; existing depots of the tier are fixed and count (``existing``).
+
+    Returns
+    -------
+    (sites, summary, demand)
+        ``sites``: one row per new site in order of marginal gain: ``order``, ``cell`` (H3
+        string), ``lon``, ``lat``, ``county``, ``city``, ``province``, ``gain_weight``,
+        ``gain_area_km2``, ``gain_population`` (demand newly covered that no other new site
+        covers). ``summary``: JSON-ready dict with ``objective``, ``bound``, ``gap``,
+        ``sites``, before/after weight, area and population shares, method, status, timings.
+        ``demand``: the at-risk cells (H3 string) with ``weight``, ``covered_before`` and
+        ``covered_after``.
+
+    Raises
+    ------
+    SitingError
+        (a ``ValueError``) bad ``k``, ``tier``, ``hours``, ``weighting`` or ``adcode``;
+        ``ValueError`` from ``at_risk_cells`` / ``AccessParams`` for a bad hazard, res,
+        min_class or access parameter.
+    """
+    t0 = time.perf_counter()
+    if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+        raise SitingError(f"k: found {k!r:.20}; expected an integer >= 1")
+    if tier not in schema.RESERVE_TIERS:
+        raise SitingError(f"tier: found {tier!r:.30}; expected one of {list(schema.RESERVE_TIERS)}")
+    if weighting not in ("auto", "population", "area"):
+        raise SitingError(f"weighting: found {weighting!r:.30}; expected auto, population or area")
+    standards = store.meta.get("standards") or {}
+    std = check_hours_by_tier(dict(standards.get("hours_by_tier") or {}))
+    if hours is None:
+        if tier not in std:
+            raise SitingError(f"hours: the store has no standard for tier {tier!r} (found {sorted(std)}); "
+                              "give --hours")
+        hours = std[tier]
+    if isinstance(hours, bool) or not isinstance(hours, Real) or not np.isfinite(hours) or hours <= 0:
+        raise SitingError(f"hours: found {hours!r:.20}; expected a number of hours > 0")
+    params = AccessParams.from_standards(standards, **access_overrides)
+    params.speed_for(tier)  # a tier without speed fails here, before any work
+    demand = at_risk_cells(store, hazard, res, min_class=min_class)
+    restrict = _unit_cells(store, res, adcode)
+    cells = region_cells(store, res)
+    if restrict is not None:
+        cells = cells[np.isin(cells["cell"].to_numpy(np.uint64), restrict)]
+        demand = demand[np.isin(demand["cell"].to_numpy(np.uint64), restrict)]
+    if exclude_at_risk:
+        cells = cells[~np.isin(cells["cell"].to_numpy(np.uint64), demand["cell"].to_numpy(np.uint64))]
+    demand = demand.reset_index(drop=True)
+    cells = cells.reset_index(drop=True)
+    if demand.empty or cells.empty:
+        raise SitingError(f"no {'at-risk cells' if demand.empty else 'candidate cells'} for hazard "
+                          f"{hazard!r} in {adcode or 'the region'} at res {res}; lower min_class or widen the area")
+    pop = demand["population"].to_numpy(float)
+    has_pop = bool(np.nan_to_num(pop).sum() > 0)
+    if weighting == "population" and not has_pop:
+        raise SitingError("weighting: 'population' needs exposure_cells in the store (none found); use 'area'")
+    use_pop = weighting == "population" or (weighting == "auto" and has_pop)
+    cls = demand["hazard_class"].to_numpy(float) if "hazard_class" in demand else np.ones(len(demand))
+    weight = cls * (np.nan_to_num(pop) if use_pop else demand["area_km2"].to_numpy(float))
+
+    base = np.zeros(len(demand), dtype=bool)
+    n_existing = 0
+    if existing:
+        fac = store.query("SELECT lat, lon AS lng FROM reserves WHERE tier = ?", [tier])
+        n_existing = len(fac)
+        if n_existing:
+            base = np.diff(cover_within(demand, fac, params, tier, hours).indptr) > 0
+    # Only demand not yet covered can gain; only candidates reaching some of it matter.
+    open_rows = np.flatnonzero(~base)
+    cover_open = cover_within(demand.iloc[open_rows], cells, params, tier, hours)
+    useful = np.flatnonzero(np.diff(cover_open.tocsc().indptr) > 0)
+    t_cover = time.perf_counter() - t0
+    if len(useful) == 0:
+        sites_idx, result = np.array([], np.int64), None
+        before = objective = bound = float(weight[base].sum())
+        covered_after = base.copy()
+        gap, method_used, status, solve_s = 0.0, "none", "nothing to gain: no candidate reaches uncovered demand", 0.0
+    else:
+        sub = cover_open[:, useful]
+        result = solve_mclp(sub, weight[open_rows], k, time_limit=time_limit, method=method)
+        sites_idx = useful[result.sites]
+        before = float(weight[base].sum())
+        objective = before + result.objective
+        bound = before + result.bound
+        gap = (bound - objective) / max(bound, _EPS)
+        covered_after = base.copy()
+        covered_after[open_rows[result.covered]] = True
+        method_used, status, solve_s = result.method, result.status, result.seconds
+
+    # marginal (exclusive) gain of each chosen site, and greedy-style order by it
+    rows = []
+    if len(sites_idx):
+        chosen = cover_open[:, sites_idx].tocsc()
+        counts = np.asarray(chosen.sum(axis=1)).ravel()
+        for col, j in enumerate(sites_idx):
+            hit = chosen[:, col].nonzero()[0]
+            only = open_rows[hit[counts[hit] == 1]]
+            rows.append((int(j), float(weight[only].sum()), float(demand["area_km2"].to_numpy()[only].sum()),
+                         float(np.nansum(pop[only])) if has_pop else float("nan")))
+    rows.sort(key=lambda r: -r[1])
+    pick = [r[0] for r in rows]
+    chosen_cells = cells.iloc[pick]
+    prov = store.query("SELECT cell, province FROM admin_cells WHERE res = ?", [int(res)])
+    prov_of = dict(zip(prov["cell"].to_numpy(np.uint64).tolist(), prov["province"]))
+    sites = pd.DataFrame({
+        "order": np.arange(1, len(pick) + 1),
+        "cell": h3_strings(chosen_cells["cell"].to_numpy(np.uint64)),
+        "lon": chosen_cells["lng"].to_numpy(), "lat": chosen_cells["lat"].to_numpy(),
+        "county": chosen_cells["county"].to_numpy(), "city": chosen_cells["city"].to_numpy(),
+        "province": [prov_of.get(c) for c in chosen_cells["cell"].to_numpy(np.uint64).tolist()],
+        "gain_weight": [r[1] for r in rows], "gain_area_km2": [r[2] for r in rows],
+        "gain_population": [r[3] for r in rows]})
+    area = demand["area_km2"].to_numpy(float)
+    total_w, total_a = float(weight.sum()), float(area.sum())
+
+    def share(mask: np.ndarray, values: np.ndarray, total: float) -> float:
+        return float(values[mask].sum() / total) if total > 0 else 0.0
+
+    summary = {
+        "analysis": "siting", "method_ref": "layers/METHODS.md#siting",
+        "objective": objective, "bound": bound, "gap": float(max(gap, 0.0)) if gap > 1e-9 else 0.0,
+        "sites": [{"cell": c, "lon": round(float(x), 5), "lat": round(float(y), 5), "county": co}
+                  for c, x, y, co in zip(sites["cell"], sites["lon"], sites["lat"], sites["county"])],
+        "k": int(k), "hazard": hazard, "res": int(res), "tier": tier, "hours": float(hours),
+        "adcode": adcode, "weighting": "population x class" if use_pop else "area_km2 x class",
+        "existing_depots": n_existing, "demand_cells": int(len(demand)), "candidate_cells": int(len(cells)),
+        "useful_candidates": int(len(useful)), "cover_nonzeros": int(cover_open.nnz),
+        "before": before, "after": objective, "total_weight": total_w,
+        "before_share": share(base, weight, total_w), "after_share": share(covered_after, weight, total_w),
+        "at_risk_area_km2": total_a, "covered_area_before_km2": float(area[base].sum()),
+        "covered_area_after_km2": float(area[covered_after].sum()),
+        "solver": method_used, "status": status, "cover_seconds": round(t_cover, 3),
+        "solve_seconds": round(solve_s, 3), "seconds": round(time.perf_counter() - t0, 3)}
+    demand_out = pd.DataFrame({
+        "cell": h3_strings(demand["cell"].to_numpy(np.uint64)), "county": demand["county"].to_numpy(),
+        "area_km2": area, "population": pop, "weight": weight,
+        "covered_before": base, "covered_after": covered_after})
+    return sites, summary, demand_out

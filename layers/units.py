@@ -18,13 +18,13 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
 
 from etl import schema
+from layers.cells import cell_areas
 from layers.inspect import NotFoundError, check_text
 from layers.store import Store
 from layers.viewport import _number
@@ -197,8 +197,7 @@ def _class_sums(key: _Key) -> tuple[pd.DataFrame, pd.DataFrame]:
     store, (res,) = key.store(), key.args
     cells = store.query("SELECT cell, county, city, province FROM admin_cells WHERE res = ?",
                         [res], numpy=True)
-    area = np.fromiter((h3i.cell_area(c, "km^2") for c in cells["cell"].tolist()), float,
-                       len(cells["cell"]))
+    area = cell_areas(cells["cell"])
     units = pd.DataFrame({k: cells[k] for k in ("county", "city", "province")}).assign(area=area)
     by_county = units.groupby(["county", "city", "province"], dropna=False,
                               as_index=False)["area"].sum()

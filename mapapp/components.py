@@ -109,6 +109,10 @@ def cell_card(card: dict[str, Any], lang: str) -> html.Div:
         parts += [html.H5(t("card.counts", lang)), _table(
             ["", t("card.in_cell", lang), t("card.around", lang, km=_fmt(around_km, 2))],
             [[t(f"layer.{e}", lang), c.get("in_cell"), c.get("around")] for e, c in counts.items()])]
+    parts.append(html.Div([
+        html.Button(t("ana.here.site", lang), id={"type": "ana-here", "kind": "site"}, className="om-button"),
+        html.Button(t("ana.here.dispatch", lang), id={"type": "ana-here", "kind": "dispatch"}, className="om-button"),
+    ], className="om-ana-buttons"))
     return html.Div(parts, className="om-card", id="map-card-cell")
 
 

@@ -13,9 +13,9 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import components, context, style
+from mapapp import analysis_view, components, context, style
 from mapapp.i18n import label, t
-from mapapp.pages import map_callbacks  # noqa: F401  (registers the callbacks)
+from mapapp.pages import analysis_callbacks, map_callbacks  # noqa: F401  (register the callbacks)
 from mapapp.urlstate import ENTITY_LAYERS, MapState
 
 dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
@@ -175,7 +175,7 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
             dl.Pane(labels, name="om-labels", style={"zIndex": 440}),
             dl.GeoJSON(id="map-selected-cell", interactive=False,
                        style={"color": "#d7301f", "weight": 3, "fill": False}),
-            *points, dl.ScaleControl(position="bottomleft", imperial=False)],
+            *analysis_view.map_layers(), *points, dl.ScaleControl(position="bottomleft", imperial=False)],
         className="om-map")
 
 
@@ -207,10 +207,16 @@ def layout(**query: Any) -> html.Div:
         html.Div([
             _left_panel(state, hazards, admin_tree(store), lang),
             html.Div(_map(state, hazards, meta.get("bbox")), className="om-map-wrap"),
-            html.Div([html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
+            html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(hazards, lang)],
+                                   open=True, className="om-ana-details"),
+                      dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"),
+                                  type="dot", delay_show=300),
+                      html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
                       html.Div(id="map-unit", className="om-unit-wrap")], className="om-right"),
         ], className="om-body"),
         dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),
         dcc.Store(id="map-cell"), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),
         *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],
+        dcc.Store(id="ana-hex"), dcc.Store(id="ana-go"), dcc.Store(id="ana-params"), dcc.Store(id="ana-polygon"),
+        dcc.Download(id="ana-download"),
     ], className=f"om-page om-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -1,0 +1,153 @@
+"""Components of the analyses panel: controls (left), result (right) and the map layers it draws.
+
+Ids are ``ana-*``. Strings from data files go in as text (Dash children, DataTable cells).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_leaflet as dl
+from dash import dash_table, dcc, html
+
+from layers import VOCABULARIES
+from mapapp import analyses
+from mapapp.i18n import label, t
+
+#: Control -> the rows it sits in (visibility follows ``analyses.CONTROLS``).
+CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "weights", "event", "point",
+                "radius", "magnitude", "polygon")
+SITE_KINDS = ("depot", "park", "capacity_base")
+EVENTS = ("point", "quake", "polygon")
+#: Column id -> i18n key of its header; others show the column id.
+HEADERS = {
+    "name": ("名称", "Name"), "adcode": ("行政区划代码", "Adcode"), "level": ("级别", "Level"),
+    "at_risk_area_km2": ("风险面积 km²", "At-risk km²"), "gap_area_km2": ("缺口面积 km²", "Gap km²"),
+    "worst_hours": ("最长到达 h", "Worst h"), "p90_hours": ("P90 到达 h", "P90 h"),
+    "has_county_depot": ("有县级库", "County depot"), "missing_chains": ("缺失产业链", "Missing chains"),
+    "population": ("人口", "Population"), "accessibility": ("可达性", "Accessibility"),
+    "per_1000": ("每千人", "Per 1,000"), "demand": ("需求", "Demand"), "share_zero": ("不可达占比", "Share unreached"),
+    "order": ("序号", "#"), "cell": ("六边形", "Hexagon"), "lon": ("经度", "Lon"), "lat": ("纬度", "Lat"),
+    "county": ("县", "County"), "county_name": ("县名", "County name"), "city": ("市", "City"),
+    "gain_weight": ("新增加权覆盖", "Weight gained"), "gain_area_km2": ("新增覆盖 km²", "Area gained km²"),
+    "gain_population": ("新增覆盖人口", "Population gained"), "hours": ("到达 h", "Hours"),
+    "score": ("得分", "Score"), "rank": ("排名", "Rank"), "tier": ("层级", "Tier"), "kind": ("类型", "Kind"),
+    "capacity": ("能力", "Capacity"), "meets_standard": ("达标", "Meets standard"),
+    "gap_share": ("缺口占比", "Gap share"), "min": ("最小", "Min"), "max": ("最大", "Max"),
+}
+
+
+def _row(name: str, lang: str, *children: Any) -> html.Div:
+    return html.Div([html.Label(t(f"ana.param.{name}", lang)), *children], id=f"ana-row-{name}",
+                    className="om-ana-row")
+
+
+def controls(hazards: list[dict[str, Any]], lang: str) -> html.Div:
+    """The left panel's analyses section."""
+    hz = [{"label": label("hazard", h["hazard"], lang), "value": h["hazard"]} for h in hazards]
+    first = hazards[0]["hazard"] if hazards else None
+    return html.Div([
+        html.H3(t("panel.analysis", lang)),
+        dcc.Dropdown(id="ana-kind", options=[{"label": t(f"ana.{n}", lang), "value": n} for n in analyses.NAMES],
+                     value="gaps", clearable=False, searchable=False),
+        html.P(t("ana.gaps.help", lang), id="ana-help", className="om-note"),
+        _row("hazard", lang, dcc.Dropdown(id="ana-hazard", options=[*hz, {"label": t("ana.any", lang), "value": "any"}],
+                                          value=first, clearable=False, searchable=False)),
+        _row("res", lang, dcc.Dropdown(id="ana-res", options=[{"label": t("ana.param.res_auto", lang), "value": "auto"}]
+                                       + [{"label": str(r), "value": r} for r in (5, 6, 7, 8)],
+                                       value="auto", clearable=False, searchable=False)),
+        _row("minclass", lang, dcc.Input(id="ana-minclass", type="number", min=1, step=1, placeholder="2",
+                                         debounce=True)),
+        _row("hours", lang, dcc.Input(id="ana-hours", type="number", min=0.1, step=0.5, debounce=True)),
+        _row("tier", lang, dcc.Dropdown(id="ana-tier", value="county", clearable=False, searchable=False,
+                                        options=[{"label": label("reserve_tier", k, lang), "value": k}
+                                                 for k in VOCABULARIES["reserve_tier"]])),
+        _row("k", lang, dcc.Input(id="ana-k", type="number", min=1, max=50, step=1, value=3, debounce=True)),
+        _row("sitekind", lang, dcc.Dropdown(id="ana-sitekind", value="depot", clearable=False, searchable=False,
+                                            options=[{"label": t(f"ana.kind.{k}", lang), "value": k}
+                                                     for k in SITE_KINDS])),
+        _row("top", lang, dcc.Input(id="ana-top", type="number", min=1, max=500, step=1, value=20, debounce=True)),
+        _row("weights", lang, dcc.Input(id="ana-weights", type="text", placeholder="flood=2, earthquake=1",
+                                        debounce=True, maxLength=200)),
+        _row("event", lang, dcc.RadioItems(id="ana-event", value="point",
+                                           options=[{"label": t(f"ana.event.{e}", lang), "value": e} for e in EVENTS])),
+        _row("point", lang, html.Div([
+            dcc.Input(id="ana-lon", type="number", step=0.0001, placeholder="116.40", debounce=True),
+            dcc.Input(id="ana-lat", type="number", step=0.0001, placeholder="39.90", debounce=True)],
+            className="om-ana-pair")),
+        _row("radius", lang, dcc.Input(id="ana-radius", type="number", min=0.1, step=1, value=20, debounce=True)),
+        _row("magnitude", lang, dcc.Input(id="ana-magnitude", type="number", min=3, max=9, step=0.1, value=6.5,
+                                          debounce=True)),
+        _row("polygon", lang, dcc.Upload(id="ana-upload", children=html.A(t("ana.upload", lang)),
+                                         className="om-upload", max_size=2_000_000, accept=".geojson,.json"),
+             html.Div(t("ana.polygon.none", lang), id="ana-polygon-status", className="om-note")),
+        html.Div([html.Span(t("ana.param.opacity", lang), className="om-opacity-label"),
+                  dcc.Slider(id="ana-opacity", min=0, max=1, step=0.1, value=0.75, marks=None)], className="om-opacity"),
+        html.Div([html.Button(t("ana.run", lang), id="ana-run", className="om-button om-button-primary"),
+                  html.Button(t("ana.clear", lang), id="ana-clear", className="om-button")], className="om-ana-buttons"),
+    ], className="om-analysis", id="ana-controls")
+
+
+def map_layers() -> list[Any]:
+    """The analysis layers of the map: a choropleth and hexagons (below the boundaries), the
+    overlay of sites, facilities and dispatch lines, and the polygon drawing tool."""
+    return [
+        dl.Pane([dl.GeoJSON(id="ana-choropleth", style={"variable": "onemap.map.choroStyle"},
+                            hideout={"palette": [], "opacity": 0.5}, interactive=False),
+                 dl.GeoJSON(id="ana-hex-layer", style={"variable": "onemap.map.hexStyle"},
+                            hideout={"palette": [], "opacity": 0.75}, interactive=False)],
+                name="om-analysis", style={"zIndex": 380}),
+        dl.GeoJSON(id="ana-overlay", style={"variable": "onemap.map.analysisStyle"},
+                   pointToLayer={"variable": "onemap.map.analysisPoint"}, bubblingMouseEvents=False),
+        dl.FeatureGroup([dl.EditControl(id="ana-draw", position="topright", draw={
+            "polygon": True, "polyline": False, "rectangle": True, "circle": False, "marker": False,
+            "circlemarker": False}, edit={"edit": False})]),
+    ]
+
+
+def _legend(view: analyses.AnalysisView) -> html.Div:
+    return html.Div([html.Div([html.Span(className="om-swatch om-swatch-box", style={"background": c}),
+                               html.Span(text)], className="om-legend-row") for c, text in view.legend],
+                    className="om-legend")
+
+
+def _header(col: str, lang: str) -> str:
+    pair = HEADERS.get(col)
+    return pair[1 if lang == "en" else 0] if pair else col
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return "、".join(map(str, value))
+    if isinstance(value, float):
+        return round(value, 3)
+    if value is None or isinstance(value, (int, str, bool)):
+        return value
+    return str(value)
+
+
+def result(view: analyses.AnalysisView, lang: str) -> html.Div:
+    """Summary, legend, optional chart, table and downloads of one run."""
+    shown = view.shown
+    table = dash_table.DataTable(
+        id="ana-table", columns=[{"name": _header(c, lang), "id": c} for c in shown.columns],
+        data=[{c: _cell(v) for c, v in row.items()} for row in shown.to_dict("records")],
+        sort_action="native", page_size=12, style_table={"overflowX": "auto"},
+        style_cell={"fontSize": 12, "padding": "2px 4px", "whiteSpace": "normal", "height": "auto",
+                    "fontFamily": "inherit"})
+    downloads = [html.Button(f"{t('ana.download.table', lang)} {fmt.upper()}", className="om-button",
+                             id={"type": "ana-dl", "fmt": fmt}) for fmt in ("csv", "xlsx")]
+    if view.hexes is not None or {"lon", "lat"} <= set(view.table.columns):
+        downloads.append(html.Button(f"{t('ana.download.cells', lang)} GEOJSON", className="om-button",
+                                     id={"type": "ana-dl", "fmt": "geojson"}))
+    parts: list[Any] = [html.H4(t(f"ana.{view.name}", lang)),
+                        *[html.P(line, className="om-ana-summary") for line in view.summary]]
+    if view.legend:
+        parts.append(_legend(view))
+    if view.figure is not None:
+        parts.append(dcc.Graph(id="ana-figure", figure=view.figure, config={"displaylogo": False},
+                               style={"height": "360px"}))
+    parts += [table, html.P(t("ana.rows", lang, n=len(view.table), shown=len(shown)), className="om-note"),
+              html.Div([html.Span(t("ana.download", lang) + "："), *downloads], className="om-ana-downloads"),
+              html.P(t("ana.method", lang, ref=view.method), className="om-note")]
+    return html.Div(parts, className="om-ana-result", id=f"ana-result-{view.name}")

@@ -1,0 +1,169 @@
+"""Callbacks of the analyses panel: which controls show, run / clear, "assess here", the event
+polygon (upload or drawing) and downloads. Results come from ``mapapp.analyses``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from layers import write_table
+from mapapp import analyses, analysis_view, context
+from mapapp.errors import user_message
+from mapapp.i18n import t
+
+logger = logging.getLogger(__name__)
+
+EMPTY_FC = {"type": "FeatureCollection", "features": []}
+_CACHE: OrderedDict[str, analyses.AnalysisView] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+PARAM_STATES = [State("ana-kind", "value"), State("ana-hazard", "value"), State("ana-res", "value"),
+                State("ana-minclass", "value"), State("ana-hours", "value"), State("ana-tier", "value"),
+                State("ana-k", "value"), State("ana-sitekind", "value"), State("ana-top", "value"),
+                State("ana-weights", "value"), State("ana-event", "value"), State("ana-lon", "value"),
+                State("ana-lat", "value"), State("ana-radius", "value"), State("ana-magnitude", "value"),
+                State("ana-polygon", "data"), State("map-unit-code", "data")]
+PARAM_KEYS = ("kind", "hazard", "res", "min_class", "hours", "tier", "k", "site_kind", "top", "weights", "event",
+              "lon", "lat", "radius_km", "magnitude", "polygon", "unit")
+
+
+def _lang(config: dict | None) -> str:
+    return (config or {}).get("lang", "zh")
+
+
+def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
+    """The analysis for ``p`` (a few recent runs are kept per process for the downloads)."""
+    key = f"{lang}|{p.key()}"
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    view = analyses.run(context.store(), p, lang)
+    with _CACHE_LOCK:
+        _CACHE[key] = view
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return view
+
+
+@callback([Output(f"ana-row-{name}", "className") for name in analysis_view.CONTROL_ROWS],
+          Output("ana-help", "children"), Input("ana-kind", "value"), State("map-config", "data"))
+def show_controls(kind, config):
+    """Only the controls the chosen analysis uses."""
+    used = analyses.CONTROLS.get(kind, ())
+    rows = ["om-ana-row" if name in used else "om-ana-row om-hidden" for name in analysis_view.CONTROL_ROWS]
+    return *rows, t(f"ana.{kind}.help", _lang(config)) if kind in analyses.NAMES else ""
+
+
+@callback(Output("ana-result", "children"), Output("ana-hex", "data"), Output("ana-choropleth", "data"),
+          Output("ana-choropleth", "hideout"), Output("ana-overlay", "data"), Output("ana-params", "data"),
+          Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
+          *PARAM_STATES, State("map-config", "data"), prevent_initial_call=True)
+def run_analysis(_run, _go, _clear, *values):
+    """Run the analysis with the panel's parameters in the chosen unit; or clear the result."""
+    *params, config = values
+    lang = _lang(config)
+    empty_hex = {"cells": [], "cls": [], "value": [], "palette": []}
+    if ctx.triggered_id == "ana-clear":
+        return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None
+    try:
+        p = analyses.Params.from_controls(dict(zip(PARAM_KEYS, params)))
+        view = _view(p, lang)
+    except (ValueError, LookupError, TypeError) as exc:
+        return (html.Div(user_message(exc, lang), className="om-error"), empty_hex, EMPTY_FC, no_update, EMPTY_FC,
+                None)
+    hexes = dict(view.hexes or {"cells": [], "cls": [], "value": []}, palette=view.palette)
+    choro = view.choropleth or EMPTY_FC
+    choro_pal = analyses.SEQ[::2] + analyses.SEQ[-1:] if view.choropleth else []
+    return (analysis_view.result(view, lang), hexes, choro, {"palette": choro_pal, "opacity": 0.45},
+            view.overlay or EMPTY_FC, dict(zip(PARAM_KEYS, params)))
+
+
+@callback(Output("ana-kind", "value"), Output("ana-lon", "value"), Output("ana-lat", "value"),
+          Output("ana-event", "value"), Output("ana-go", "data"),
+          Input({"type": "ana-here", "kind": ALL}, "n_clicks"), State("map-leaflet", "clickData"),
+          State("ana-event", "value"), prevent_initial_call=True)
+def run_here(clicks, click, event):
+    """"Assess here" / "simulate an event here" on a hexagon card: that point, that analysis."""
+    if not any(clicks) or not click or not isinstance(ctx.triggered_id, dict):
+        return (no_update,) * 5
+    kind = ctx.triggered_id.get("kind")
+    lat, lng = float(click["latlng"]["lat"]), float(click["latlng"]["lng"])
+    go = {"kind": kind, "n": sum(c or 0 for c in clicks)}
+    return (kind, round(lng, 5), round(lat, 5), "point" if kind == "dispatch" and event == "polygon" else event, go)
+
+
+def _polygon_from_upload(contents: str, filename: str | None) -> dict[str, Any]:
+    """A GeoJSON upload -> its (first) polygonal geometry; ValueError naming the file."""
+    name = filename or "upload"
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1])
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, IndexError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{name}: not a UTF-8 GeoJSON file ({exc}); export the polygon as GeoJSON (WGS-84)") from None
+    feats = data.get("features") if isinstance(data, dict) and data.get("type") == "FeatureCollection" else [data]
+    for f in feats or []:
+        geom = f.get("geometry") if isinstance(f, dict) and f.get("type") == "Feature" else f
+        if isinstance(geom, dict) and geom.get("type") in ("Polygon", "MultiPolygon"):
+            return geom
+    raise ValueError(f"{name}: found no Polygon or MultiPolygon; expected a GeoJSON polygon in WGS-84 lon/lat")
+
+
+def _vertices(geom: dict[str, Any]) -> int:
+    rings = geom["coordinates"] if geom["type"] == "Polygon" else [r for p in geom["coordinates"] for r in p]
+    return sum(len(r) for r in rings)
+
+
+@callback(Output("ana-polygon", "data"), Output("ana-polygon-status", "children"),
+          Input("ana-upload", "contents"), Input("ana-draw", "geojson"), State("ana-upload", "filename"),
+          State("map-config", "data"), prevent_initial_call=True)
+def event_polygon(contents, drawn, filename, config):
+    """The event polygon: the last uploaded file or drawn shape."""
+    lang = _lang(config)
+    try:
+        if ctx.triggered_id == "ana-upload" and contents:
+            geom, source = _polygon_from_upload(contents, filename), filename or "upload"
+        else:
+            feats = [f for f in (drawn or {}).get("features", [])
+                     if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
+            if not feats:
+                return None, t("ana.polygon.none", lang)
+            geom, source = feats[-1]["geometry"], t("ana.polygon.drawn", lang)
+        return geom, t("ana.polygon.ok", lang, source=source, n=_vertices(geom))
+    except ValueError as exc:
+        return None, html.Span(user_message(exc, lang), className="om-error")
+
+
+@callback(Output("ana-download", "data"), Input({"type": "ana-dl", "fmt": ALL}, "n_clicks"),
+          State("ana-params", "data"), State("map-config", "data"), prevent_initial_call=True)
+def download(clicks, params, config):
+    """The last result's full table (or its hexagons) as CSV, XLSX or GeoJSON."""
+    if not any(clicks) or not params or not isinstance(ctx.triggered_id, dict):
+        return no_update
+    lang, fmt = _lang(config), ctx.triggered_id.get("fmt")
+    if fmt not in ("csv", "xlsx", "geojson"):
+        return no_update
+    p = analyses.Params.from_controls(params)
+    view = _view(p, lang)
+    table = view.table
+    if fmt == "geojson" and view.cells is not None:
+        table = view.cells
+    about = {"analysis": view.name, "method": view.method, "parameters": p.key(),
+             "build_id": context.store().meta.get("build_id")}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"onemap_{view.name}.{fmt}"
+        write_table(table, path, sheet=view.name, about=about)
+        return dcc.send_bytes(path.read_bytes(), path.name)
+
+
+clientside_callback(ClientsideFunction("onemap", "analysisLayer"),
+                    Output("ana-hex-layer", "data"), Output("ana-hex-layer", "hideout"),
+                    Input("ana-hex", "data"), Input("ana-opacity", "value"), State("ana-hex-layer", "hideout"))
