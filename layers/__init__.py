@@ -4,14 +4,15 @@
 ``etl.schema`` (the contract). ``mapapp`` calls only what ``__all__`` lists.
 """
 
-from layers.access import AccessParams, access_from_store, access_table, nearest_facilities
+from layers.access import AccessParams, access_from_store, access_table, nearest_facilities, pairs_within_hours
 from layers.cells import region_cells
-from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca
+from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca, e2sfca_from_store
 from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
-from layers.gaps import coverage_gaps, gaps_from_store
+from layers.export import write_table
+from layers.gaps import at_risk_cells, coverage_gaps, gaps_from_store
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.labels import VOCABULARIES, hazard_layers
-from layers.siting import SitingError, SitingResult, SolverError, solve_mclp
+from layers.siting import SitingError, SitingResult, SolverError, siting_from_store, solve_mclp
 from layers.store import Store, StoreUnavailable
 from layers.units import admin_geojson, admin_labels, admin_tree, unit_summary
 from layers.viewport import (
@@ -40,6 +41,7 @@ __all__ = [
     "ViewportError",
     "access_from_store",
     "access_table",
+    "at_risk_cells",
     "admin_geojson",
     "admin_labels",
     "admin_tree",
@@ -47,6 +49,7 @@ __all__ = [
     "cell_card",
     "coverage_gaps",
     "e2sfca",
+    "e2sfca_from_store",
     "facility_card",
     "facility_hexes_in_view",
     "facility_points_in_view",
@@ -54,9 +57,12 @@ __all__ = [
     "gaps_from_store",
     "hazard_layers",
     "nearest_facilities",
+    "pairs_within_hours",
     "payload_bytes",
     "region_cells",
     "resolution_for_zoom",
+    "siting_from_store",
     "solve_mclp",
     "unit_summary",
+    "write_table",
 ]
