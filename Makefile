@@ -65,6 +65,7 @@ bench: setup
 	$(PY) tests/bench/bench_h3stats.py
 	$(PY) tests/bench/bench_memory.py
 	$(PY) tests/bench/bench_access.py
+	$(PY) tests/bench/bench_siting.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
 

@@ -380,9 +380,16 @@ def solve_mclp(cover: Any, weight: Any, k: int, *, covered_already: Any = None,
         status = g_status + ("" if method == "greedy" else ": proven optimal by its bound, MILP skipped")
         method = "greedy"
     else:
-        sites, m_share, added_bound, status = _milp(a, w, base, k, cost_v, budget, cap_v, amount,
-                                                    max(time_limit - (time.perf_counter() - t0),
-                                                        0.1 * time_limit), mip_rel_gap)
+        try:
+            sites, m_share, added_bound, status = _milp(a, w, base, k, cost_v, budget, cap_v, amount,
+                                                        max(time_limit - (time.perf_counter() - t0),
+                                                            0.1 * time_limit), mip_rel_gap)
+        except SolverError as exc:
+            if cap_v is not None:
+                raise
+            # HiGHS found no incumbent in time: keep the greedy set and its bound, say so
+            sites, m_share, added_bound, method = g_sites, share, g_bound, "greedy"
+            status = f"{g_status}; {exc} -> the greedy set and its bound are reported"
         if cap_v is None and w @ np.maximum(share, base) > w @ np.maximum(m_share, base):
             status += "; the greedy set was better and is kept"
             sites = g_sites

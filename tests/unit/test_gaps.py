@@ -3,18 +3,14 @@ parameter checks, and the store adapter on the tiny world."""
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 
-import duckdb
 import h3
 import numpy as np
 import pandas as pd
 import pytest
 
 from layers.gaps import coverage_gaps, gaps_from_store
-from layers.store import Store
 from tests.unit import world as W
 
 INF = math.inf
@@ -184,23 +180,6 @@ def test_core_rejects_bad_frames():
 
 
 # --- the store adapter ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world_std(world, tmp_path_factory) -> Store:
-    """The tiny world with standards (hours, speeds, detours) and chains by hazard."""
-    path = tmp_path_factory.mktemp("gaps") / "world.duckdb"
-    shutil.copy(world.path, path)
-    con = duckdb.connect(str(path))
-    meta = {"standards": {"hours_by_tier": {"county": 6, "municipal": 8, "national": 10},
-                          "detour": {"plain": 1.3}, "dispatch_delay_h": 0.5,
-                          "speed_kmh": {"national": 70, "municipal": 60, "county": 50, "enterprise": 40}},
-            "chains_by_hazard": {"earthquake": ["rescue", "comms", "firefighting"], "wildfire": ["medical"]}}
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-    con.close()
-    store = Store(path)
-    yield store
-    store.close()
 
 
 def test_adapter_on_the_tiny_world(world_std):
