@@ -22,11 +22,18 @@ import pyarrow as pa
 from etl import admin as admin_mod
 from etl import schema
 from etl.errors import DataError, Problem
+from etl.exposure import METHOD as EXPOSURE_METHOD
+from etl.exposure import (
+    check_exposure_values,
+    exposure_cells_arrow,
+    open_exposure,
+    raster_to_exposure,
+)
 from etl.h3stats import METHOD, raster_to_h3, share_columns
 from etl.normalize import Normalized, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
-from etl.region import Region, load_region
+from etl.region import EXPOSURE_SOURCE, Region, load_region
 from etl.store import write_store
 from etl.zonemap import latlng_to_cells
 
@@ -44,6 +51,7 @@ class Checked:
     entities: dict[str, list[tuple[Any, Normalized, str]]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     rasters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exposure: dict[str, Any] | None = None
 
     @property
     def rejects(self) -> list[dict[str, Any]]:
@@ -90,24 +98,39 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
             checked.entities.setdefault(src.entity, []).append((src, norm, raw.sha256))
         if step:
             step(1)
-    b = region.bbox
     for name, rs in region.hazards.items():
         try:
             with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                              offset=rs.offset, label=name) as rd:
-                fp = rd.grid.footprint_lonlat(8)
-                lo0, la0 = fp.min(axis=0)
-                lo1, la1 = fp.max(axis=0)
-                if lo1 < b[0] or lo0 > b[2] or la1 < b[1] or la0 > b[3]:
-                    checked.problems.append(Problem("raster_no_overlap", str(rs.path), {
-                        "found": [round(float(v), 4) for v in (lo0, la0, lo1, la1)], "expected": list(b)}))
-                checked.rasters[name] = {
-                    "crs": rd.crs_label, "width": rd.grid.width, "height": rd.grid.height,
-                    "pixel_size": f"{rd.grid.transform.a:g} x {rd.grid.transform.e:g}",
-                }
+                checked.problems += _overlap(rd, region.bbox)
+                checked.rasters[name] = _raster_info(rd)
+        except DataError as exc:
+            checked.problems += exc.problems
+    if region.exposure is not None:
+        try:
+            with open_exposure(region.exposure) as rd:
+                problems = _overlap(rd, region.bbox) + check_exposure_values(rd)
+                checked.problems += problems
+                checked.exposure = _raster_info(rd)
         except DataError as exc:
             checked.problems += exc.problems
     return checked
+
+
+def _overlap(rd, b: tuple[float, float, float, float]) -> list[Problem]:
+    """``raster_no_overlap`` when the raster's footprint misses the region bbox."""
+    fp = rd.grid.footprint_lonlat(8)
+    lo0, la0 = fp.min(axis=0)
+    lo1, la1 = fp.max(axis=0)
+    if lo1 < b[0] or lo0 > b[2] or la1 < b[1] or la0 > b[3]:
+        return [Problem("raster_no_overlap", str(rd.path), {
+            "found": [round(float(v), 4) for v in (lo0, la0, lo1, la1)], "expected": list(b)})]
+    return []
+
+
+def _raster_info(rd) -> dict[str, Any]:
+    return {"crs": rd.crs_label, "width": rd.grid.width, "height": rd.grid.height,
+            "pixel_size": f"{rd.grid.transform.a:g} x {rd.grid.transform.e:g}"}
 
 
 def build_store(
@@ -191,6 +214,10 @@ def build_store(
             })
     tables["hazard_cells"] = pa.concat_tables(hazard_parts)
     tables["hazard_layers"] = pd.DataFrame(layers)
+    exposure_meta = None
+    if region.exposure is not None:
+        tables["exposure_cells"], exposure_meta, source = _exposure(checked, region_cells, cache_dir, progress)
+        sources.append(source)
     sources.append({"source": "admin", "entity": "admin", "path": str(region.admin.path),
                     "sha256": _sha256(region.admin.path), "rows_in": len(admin.units),
                     "rows_loaded": len(admin.units), "rows_rejected": 0, "synthetic": False,
@@ -212,10 +239,37 @@ def build_store(
             "terrain_by_unit": region.standards.terrain_by_unit,
         },
     }
+    if exposure_meta is not None:
+        meta["exposure"] = exposure_meta
     write_store(db, tables, meta)
-    return {"db": str(db), "build_id": meta["build_id"],
-            "tables": {k: (0 if v is None else len(v)) for k, v in tables.items()},
-            "rejects": len(rejects)}
+    summary = {"db": str(db), "build_id": meta["build_id"],
+               "tables": {k: (0 if v is None else len(v)) for k, v in tables.items()},
+               "rejects": len(rejects)}
+    if exposure_meta is not None:
+        summary["exposure"] = {k: exposure_meta[k] for k in ("total", "outside", "raster_total", "synthetic")}
+    return summary
+
+
+def _exposure(checked: Checked, region_cells: dict[int, np.ndarray], cache_dir: Path,
+              progress: Progress | None) -> tuple[pa.Table, dict[str, Any], dict[str, Any]]:
+    """The ``exposure_cells`` rows, the ``meta["exposure"]`` entry and the ``sources`` row."""
+    src, region = checked.region.exposure, checked.region
+    assert src is not None and checked.exposure is not None
+    with open_exposure(src) as rd:
+        step = progress(f"exposure ({src.path.name})", rd.grid.height) if progress else None
+        exp = raster_to_exposure(rd, region.resolutions, region_cells=region_cells[region.finest_res],
+                                 cache_dir=cache_dir, progress=step)
+        size = rd.grid.width * rd.grid.height
+    meta = {
+        "path": str(src.path), "source": src.source or str(src.path), "synthetic": src.synthetic,
+        "description": src.description, "units": src.units, "band": src.band, "crs": checked.exposure["crs"],
+        "pixel_size": checked.exposure["pixel_size"], "total": exp.inside, "outside": exp.outside,
+        "raster_total": exp.raster_total, "pixels": exp.pixels, "method": EXPOSURE_METHOD,
+    }
+    source = {"source": EXPOSURE_SOURCE, "entity": "exposure", "path": str(src.path),
+              "sha256": _sha256(src.path), "rows_in": size, "rows_loaded": exp.pixels,
+              "rows_rejected": 0, "synthetic": src.synthetic, "crs": checked.exposure["crs"]}
+    return exposure_cells_arrow(exp), meta, source
 
 
 def hazard_cells_arrow(hazard: str, res: int, df: pd.DataFrame, breaks) -> pa.Table:

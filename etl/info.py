@@ -60,6 +60,7 @@ def store_info(db: str | Path) -> dict[str, Any]:
         "built_at": meta.get("built_at"), "region": meta.get("region"), "region_name": meta.get("region_name"),
         "resolutions": meta.get("resolutions"), "synthetic_note": meta.get("synthetic_note"),
         "hazard_method": meta.get("hazard_method"), "tables": tables, "hazards": hazards,
+        "exposure": meta.get("exposure"),
         "sources": sources, "rejects": rejects,
         "admin_units": {lvl: admin.get(lvl, 0) for lvl in schema.ADMIN_LEVELS},
         "reserves_by_tier": {t: tiers.get(t, 0) for t in schema.RESERVE_TIERS},
@@ -91,10 +92,16 @@ def format_info(info: dict[str, Any], lang: str = "zh") -> str:
         tag = L("（合成）", " (synthetic)") if d["synthetic"] else ""
         label = schema.HAZARD_NAMES.get(h, (h, h))[0 if zh else 1]
         out.append(f"{L('灾害', 'hazard')} {label}{tag} [{d['units']}] {L('断点', 'breaks')} {d['breaks']}  {cells}")
+    exp = info.get("exposure")
+    if exp:
+        tag = L("（合成）", " (synthetic)") if exp.get("synthetic") else ""
+        out.append(f"{L('人口', 'population')}{tag}: {exp['total']:,.0f} {L('人（区域内）', 'people in the region')}, "
+                   f"{exp['outside']:,.0f} {L('人在区域外（未计入）', 'outside it (not stored)')}  "
+                   f"{L('来源', 'source')}: {exp['source']}")
     rej = sum(r["rows"] for r in info["rejects"])
     out.append(f"{L('数据源', 'sources')}: {len(info['sources'])}  {L('拒收行', 'rejected rows')}: {rej}")
     for s in info["sources"]:
-        if s["entity"] == "hazard":  # rows are pixels; the difference is nodata, not rejects
+        if s["entity"] in ("hazard", "exposure"):  # rows are pixels; the difference is nodata
             out.append(f"  {s['source']}: {s['rows_in']:,} {L('像元', 'pixels')} → "
                        f"{s['rows_loaded']:,} {L('有效像元', 'valid pixels')}")
         else:

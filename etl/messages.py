@@ -158,6 +158,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the raster extent {found} does not overlap the region bbox {expected}. Check the file "
         "and its CRS.",
     ),
+    "exposure_no_crs": (
+        "人口栅格没有坐标系。请在区域配置的 [exposure] 中加上 crs = \"EPSG:4326\"（按数据实际坐标系填写）。",
+        "the population raster has no CRS. Add crs = \"EPSG:4326\" (the data's real CRS) under "
+        "[exposure] in the region file.",
+    ),
+    "exposure_bad_values": (
+        "人口栅格中有 {negative} 个负值像元、{nan} 个 NaN 或无穷值像元（均不是 nodata = {nodata}；"
+        "第一个在 行, 列 = {first}），应为每像元人数（大于等于 0 的计数）。请修正这些像元；"
+        "若它们表示无数据，请在区域配置的 [exposure] 中设置 nodata = <该值>。",
+        "the population raster has {negative} negative pixel(s) and {nan} NaN or infinite pixel(s) "
+        "that are not nodata (nodata = {nodata}; the first at row, column = {first}); expected "
+        "people per pixel (counts >= 0). Fix those pixels, or if they mean no data, set "
+        "nodata = <that value> under [exposure] in the region file.",
+    ),
     "raster_all_nodata": (
         "栅格在区域内全部为无效值（nodata = {found}）。请检查 nodata 设置。",
         "every pixel in the region is nodata (nodata = {found}). Check the nodata setting.",
@@ -267,11 +281,17 @@ EXPECTED_ZH: dict[str, str] = {
     "a number": "数字",
     "a sheet name": "工作表名",
     'a short id such as "jjj"': "简短标识，例如 \"jjj\"",
-    'a source name used once, not "admin" nor "hazard:…"': "只出现一次的数据源名称，且不能是 \"admin\" 或 \"hazard:…\"",
+    'a source name used once, not "admin", "exposure" nor "hazard:…"':
+        "只出现一次的数据源名称，且不能是 \"admin\"、\"exposure\" 或 \"hazard:…\"",
     "a table": "一个表",
     'a table of field = "column name"': "字段 = \"列名\" 的表",
     "a table of field = value": "字段 = 值 的表",
     "an [admin] table with the boundary file": "指明行政边界文件的 [admin] 表",
+    "an [exposure] table with the population raster": "指明人口栅格文件的 [exposure] 表",
+    "the population raster path": "人口栅格文件路径",
+    'the units "people" (a count of people per pixel)': "单位 \"people\"（每像元的人数）",
+    'people per pixel: "people" (counts; convert a density such as people/km2 to counts first)':
+        "每像元人数：\"people\"（计数；人口密度如 人/平方公里 须先换算为每像元人数）",
     "an encoding such as gbk": "编码名称，例如 gbk",
     "an integer >= 1": "大于等于 1 的整数",
     "at least one [[reserves]] table": "至少一个 [[reserves]] 表",

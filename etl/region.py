@@ -60,6 +60,20 @@ class RasterSource:
 
 
 @dataclass(frozen=True)
+class ExposureSource:
+    """A population raster: people per pixel (counts), summed into ``exposure_cells``."""
+
+    path: Path
+    units: str = "people"
+    band: int = 1
+    crs: str | None = None
+    nodata: float | None = None
+    synthetic: bool = False
+    description: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class AdminSource:
     """Admin boundaries: province, city and county polygons with 6-digit adcodes."""
 
@@ -101,13 +115,16 @@ class Region:
     standards: Standards
     note: str
     path: Path
+    exposure: ExposureSource | None = None
 
     @property
     def finest_res(self) -> int:
         return max(self.resolutions)
 
 
-_TOP_KEYS = {"region", "admin", "parks", "enterprises", "reserves", "hazards", "chains", "standards"}
+_TOP_KEYS = {
+    "region", "admin", "parks", "enterprises", "reserves", "hazards", "chains", "standards", "exposure",
+}
 _REGION_KEYS = {"id", "name", "name_en", "adcodes", "bbox", "resolutions", "note"}
 _TABLE_KEYS = {
     "name", "path", "crs", "columns", "header", "column_order", "sheet", "layer", "encoding",
@@ -117,6 +134,11 @@ _RASTER_KEYS = {
     "path", "units", "breaks", "labels", "band", "crs", "nodata", "scale", "offset",
     "synthetic", "description",
 }
+_EXPOSURE_KEYS = {"path", "units", "band", "crs", "nodata", "synthetic", "description", "source"}
+#: Units an exposure raster may declare: a count of people per pixel (never a density).
+EXPOSURE_UNITS = ("people", "persons", "人")
+#: The store's ``sources`` name of the exposure raster (reserved for table sources).
+EXPOSURE_SOURCE = "exposure"
 _ADMIN_KEYS = {"path", "crs", "columns"}
 _STANDARD_KEYS = {"hours_by_tier", "speed_kmh", "detour", "dispatch_delay_h", "terrain"}
 #: The terrain class of every unit not listed under ``standards.terrain``.
@@ -220,9 +242,9 @@ def load_region(path: str | Path) -> Region:
     tables = tuple(t for entity in schema.ENTITIES for t in _tables(doc, entity, ck, base))
     seen: set[str] = set()
     for t in tables:  # names key the store's sources table, next to "admin" and "hazard:<name>"
-        if t.name in seen or t.name == "admin" or t.name.startswith("hazard:"):
+        if t.name in seen or t.name in ("admin", EXPOSURE_SOURCE) or t.name.startswith("hazard:"):
             ck.add("region_bad_value", key=f"{t.entity}.name", found=repr(t.name),
-                   expected="a source name used once, not \"admin\" nor \"hazard:…\"")
+                   expected="a source name used once, not \"admin\", \"exposure\" nor \"hazard:…\"")
         seen.add(t.name)
     if not any(t.entity == "reserves" for t in tables):
         ck.add("region_missing_key", key="reserves", expected="at least one [[reserves]] table")
@@ -230,6 +252,7 @@ def load_region(path: str | Path) -> Region:
     declared = doc.get("hazards") if isinstance(doc.get("hazards"), dict) else {}
     chains = _chains(doc, ck, set(declared))
     standards = _standards(doc, ck, adcodes)
+    exposure = _exposure(doc, ck, base)
 
     if ck.problems:
         raise DataError(ck.problems)
@@ -247,6 +270,7 @@ def load_region(path: str | Path) -> Region:
         standards=standards,  # type: ignore[arg-type]
         note=reg.get("note", ""),
         path=path,
+        exposure=exposure,
     )
 
 
@@ -370,6 +394,42 @@ def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource]:
             description=ck.get(item, "description", str, prefix, "text", ""),
         )
     return out
+
+
+def _exposure(doc: dict, ck: _Checker, base: Path) -> ExposureSource | None:
+    """The optional ``[exposure]`` table: a population-count raster."""
+    if "exposure" not in doc:
+        return None
+    item = ck.get(doc, "exposure", dict, "", "an [exposure] table with the population raster")
+    if item is None:
+        return None
+    prefix = "exposure."
+    ck.unknown(item, _EXPOSURE_KEYS, prefix)
+    p = ck.get(item, "path", str, prefix, "the population raster path")
+    if p is not None and Path(p).suffix.lower() not in RASTER_FORMATS:
+        ck.add("unsupported_format", found=Path(p).suffix or p, expected=list(RASTER_FORMATS))
+    units = ck.get(item, "units", str, prefix,
+                   'the units "people" (a count of people per pixel)')
+    if units is not None and units.strip().lower() not in EXPOSURE_UNITS:
+        ck.add("region_bad_value", key=f"{prefix}units", found=repr(units),
+               expected='people per pixel: "people" (counts; convert a density such as people/km2 to counts first)')
+        units = None
+    band = ck.get(item, "band", int, prefix, "a band number starting at 1", 1)
+    if band is not None and band < 1:
+        ck.add("region_bad_value", key=f"{prefix}band", found=repr(band), expected="an integer >= 1")
+        band = None
+    nodata = ck.get(item, "nodata", (int, float), prefix, "a number", None)
+    crs = ck.get(item, "crs", str, prefix, "EPSG:n, WKT or WGS84", None)
+    synthetic = ck.get(item, "synthetic", bool, prefix, "true or false", False)
+    description = ck.get(item, "description", str, prefix, "text", "")
+    source = ck.get(item, "source", str, prefix, "text", "")
+    if p is None or units is None or band is None:
+        return None
+    return ExposureSource(
+        path=Path(os.path.normpath(base / p)), units=units.strip(), band=band, crs=crs,
+        nodata=None if nodata is None else float(nodata), synthetic=bool(synthetic),
+        description=description or "", source=source or "",
+    )
 
 
 def _chains(doc: dict, ck: _Checker, hazards: set[str]) -> dict[str, tuple[str, ...]]:

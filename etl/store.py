@@ -131,8 +131,27 @@ def _check(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if bad:
         failures.append(f"pixel totals differ across resolutions for {[b[0] for b in bad]}")
+    failures += _check_exposure(con)
     if failures:
         raise StoreError("store_unreadable", path="(staging)", found="; ".join(failures))
+
+
+def _check_exposure(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Exposure rows: one per (res, cell), no negative counts, the same total at every res."""
+    out = []
+    dup, neg = con.execute(
+        "SELECT (SELECT count(*) FROM (SELECT res, cell FROM exposure_cells GROUP BY ALL HAVING count(*) > 1)), "
+        "(SELECT count(*) FROM exposure_cells WHERE NOT population >= 0)").fetchone()
+    if dup:
+        out.append(f"{dup} duplicate exposure cells")
+    if neg:
+        out.append(f"{neg} exposure cells with a negative or NaN population")
+    lo, hi = con.execute(
+        "SELECT min(total), max(total) FROM (SELECT sum(population) AS total FROM exposure_cells GROUP BY res)"
+    ).fetchone()
+    if lo is not None and hi - lo > 1e-9 * max(abs(hi), 1.0):
+        out.append(f"population totals differ across resolutions ({lo} to {hi})")
+    return out
 
 
 def open_store(db: str | Path, region_hint: str = "") -> duckdb.DuckDBPyConnection:

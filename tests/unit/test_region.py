@@ -246,3 +246,68 @@ def test_terrain_adcode_missing_from_the_boundaries_is_reported_by_check_sources
     checked = check_sources(write(tmp_path, sub(jjj_text(), '"130700", "130800",', '"130700", "130799",')))
     assert [(p.code, p.params["key"], p.params["found"]) for p in checked.problems] == [
         ("region_bad_value", "standards.terrain.mountain", "'130799'")]
+
+
+# --- [exposure] ----------------------------------------------------------------------------------
+
+_EXPOSURE_UNITS = 'units = "people"'
+
+
+def test_jjj_exposure_is_a_synthetic_population_count_raster():
+    e = load_region(JJJ).exposure
+    assert e is not None and e.path == JJJ_DATA / "population_synthetic.tif" and e.path.is_file()
+    assert (e.units, e.band, e.crs, e.nodata, e.synthetic) == ("people", 1, None, None, True)
+    assert "第七次全国人口普查公报" in e.source and "合成" in e.description
+
+
+def test_exposure_is_optional_and_an_absolute_copy_keeps_it(tmp_path):
+    text = re.sub(r"\[exposure\].*?\n\n", "", jjj_text(), flags=re.S)
+    assert "[exposure]" not in text
+    assert load_region(write(tmp_path, text)).exposure is None
+    assert load_region(write(tmp_path, jjj_text())).exposure == load_region(JJJ).exposure
+
+
+def test_exposure_optional_keys_are_read(tmp_path):
+    text = sub(jjj_text(), _EXPOSURE_UNITS, f'{_EXPOSURE_UNITS}\nband = 2\nnodata = -1\ncrs = "EPSG:4548"')
+    e = load_region(write(tmp_path, text)).exposure
+    assert (e.band, e.nodata, e.crs) == (2, -1.0, "EPSG:4548")
+
+
+@pytest.mark.parametrize(("old", "new", "want"), [
+    (_EXPOSURE_UNITS, 'units = "people/km2"', [("region_bad_value", "exposure.units")]),
+    (_EXPOSURE_UNITS, 'units = "m"', [("region_bad_value", "exposure.units")]),
+    (_EXPOSURE_UNITS, "", [("region_missing_key", "exposure.units")]),
+    (_EXPOSURE_UNITS, f"{_EXPOSURE_UNITS}\nband = 0", [("region_bad_value", "exposure.band")]),
+    (_EXPOSURE_UNITS, f"{_EXPOSURE_UNITS}\nnodata = \"none\"", [("region_bad_value", "exposure.nodata")]),
+    ("synthetic = true\nsource =", 'synthetic = "yes"\nsource =', [("region_bad_value", "exposure.synthetic")]),
+    ('path = "' + JJJ_DATA.as_posix() + '/population_synthetic.tif"',
+     'paht = "' + JJJ_DATA.as_posix() + '/population_synthetic.tif"',
+     [("region_missing_key", "exposure.path"), ("region_unknown_key", "exposure.paht")]),
+])
+def test_bad_exposure_keys_are_region_errors_naming_the_key(tmp_path, old, new, want):
+    found = problems(write(tmp_path, sub(jjj_text(), old, new)))
+    assert sorted((c, p.get("key")) for c, p in found) == want
+
+
+def test_exposure_units_error_says_counts_not_densities(tmp_path):
+    [(_, params)] = problems(write(tmp_path, sub(jjj_text(), _EXPOSURE_UNITS, 'units = "people/km2"')))
+    assert params["found"] == "'people/km2'" and "counts" in params["expected"]
+    from etl.messages import render  # noqa: PLC0415
+
+    zh = render("region_bad_value", "r.toml", params, "zh")
+    assert zh.startswith("r.toml：配置项「exposure.units」的值 'people/km2' 不合法，应为 每像元人数")
+
+
+def test_exposure_must_be_a_table_and_a_raster(tmp_path):
+    text = re.sub(r"\[exposure\].*?\n\n", 'exposure = "population.tif"\n\n', jjj_text(), flags=re.S)
+    text = text.replace('exposure = "population.tif"\n\n', "")
+    text = text.replace("[region]\n", 'exposure = "population.tif"\n[region]\n', 1)
+    assert [(c, p["key"]) for c, p in problems(write(tmp_path, text))] == [("region_bad_value", "exposure")]
+    bad = sub(jjj_text(), "population_synthetic.tif", "population.csv")
+    assert [c for c, _ in problems(write(tmp_path, bad))] == ["unsupported_format"]
+
+
+def test_exposure_is_a_reserved_source_name(tmp_path):
+    text = sub(jjj_text(), 'name = "reserves_synthetic"', 'name = "exposure"')
+    [(code, params)] = problems(write(tmp_path, text))
+    assert (code, params["key"], params["found"]) == ("region_bad_value", "reserves.name", "'exposure'")
