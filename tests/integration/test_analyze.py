@@ -66,3 +66,226 @@ def test_gaps_flood_by_county_to_csv(demo_db, tmp_path):
     shares = df[[f"share_covered_{t}" for t in tiers]]
     assert ((shares >= 0) & (shares <= 1)).all().all()
     assert (df["gap_area_km2"] <= df["at_risk_area_km2"] + 1e-9).all() and (df["p90_hours"] <= df["worst_hours"]).all()
+
+
+DISPATCH_COLUMNS = ["rank", "kind", "id", "name", "tier", "chains", "capacity", "capacity_unit", "lon", "lat",
+                    "gc_km", "road_km", "hours", "hours_edge", "standard_h", "meets_standard", "inside"]
+
+
+def test_dispatch_quake_to_csv_with_summary_on_stdout(demo_db, tmp_path):
+    import json  # noqa: PLC0415
+
+    out = tmp_path / "quake.csv"
+    result = run("analyze", "dispatch", "--db", str(demo_db), "--quake", "118.18,39.63,6.5", "--res", "7",
+                 "--out", str(out))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["event"]["kind"] == "quake" and summary["event"]["r_max_km"] == 33.1025
+    assert summary["affected_cells"] > 0 and 0.1 <= summary["max_pga"] <= 0.179 and summary["max_intensity"] == 7
+    assert "唐山市" in [c["name"] for c in summary["cities"]]
+    assert set(summary["standards_met"]) == {"county", "municipal", "provincial", "national"}
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(df.columns) == DISPATCH_COLUMNS
+    res, ent = df[df["kind"] == "reserve"], df[df["kind"] == "enterprise"]
+    assert res["hours"].is_monotonic_increasing and res["rank"].tolist() == list(range(1, len(res) + 1))
+    assert len(ent) == 50 and ent["hours"].is_monotonic_increasing and (ent["capacity_unit"] == "亿元").all()
+    assert (df["hours_edge"] <= df["hours"] + 1e-9).all() and (df["hours_edge"] >= 0.5 - 1e-9).all()
+    fastest = summary["fastest_by_tier"]["county"]
+    assert fastest["id"] == res[res["tier"] == "county"]["id"].iloc[0]
+
+
+def test_dispatch_point_and_polygon_with_overrides(demo_db, tmp_path):
+    import json  # noqa: PLC0415
+
+    out = tmp_path / "point.geojson"
+    result = run("--lang", "en", "analyze", "dispatch", "--db", str(demo_db), "--at", "117.33,38.37", "--radius-km",
+                 "20", "--tier", "county", "--hours", "county=0.4", "--limit", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["event"] == {"kind": "point", "hazard": "flood", "res": 8, "centre": [117.33, 38.37],
+                                "radius_km": 20.0}
+    assert summary["standards_met"] == {"county": False}  # 0.4 h is less than the 0.5 h delay
+    feats = json.loads(out.read_text(encoding="utf-8"))["features"]
+    kinds = [f["properties"]["kind"] for f in feats]
+    assert kinds.count("enterprise") == 3 and {f["properties"]["tier"] for f in feats if f["properties"]["tier"]} == {"county"}
+    assert all(f["geometry"]["type"] == "Point" for f in feats)
+    polygon = tmp_path / "area.geojson"
+    polygon.write_text(json.dumps({"type": "Polygon", "coordinates": [[[115.85, 38.8], [116.1, 38.8], [116.1, 38.98],
+                                                                       [115.85, 38.98], [115.85, 38.8]]]}))
+    out = tmp_path / "polygon.xlsx"
+    result = run("analyze", "dispatch", "--db", str(demo_db), "--polygon", str(polygon), "--res", "7",
+                 "--delay", "0", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["dispatch", "about"]
+    df = pd.read_excel(out, sheet_name="dispatch")
+    speed = df["tier"].map({"county": 50, "municipal": 60, "provincial": 70, "national": 70, "rescue": 60,
+                            "enterprise": 50}).fillna(50.0)  # enterprises travel at the enterprise speed
+    assert ((df["hours"] - df["road_km"] / speed).abs() < 1e-9).all() and len(df) > 50
+
+
+def test_dispatch_bad_parameters_exit_2(demo_db, tmp_path):
+    out = str(tmp_path / "d.csv")
+    for args, text in [(["--at", "130,30"], "none in the region"),
+                       (["--at", "117,39", "--quake", "117,39,6"], "expected exactly one of"),
+                       (["--at", "117,39", "--min-pga", "0.2"], "--min-pga with --quake only"),
+                       (["--quake", "117,39,9.5"], "magnitude: found 9.5"),
+                       (["--at", "117,39", "--radius-km", "-3"], "radius_km: found -3"),
+                       (["--at", "117,39", "--hazard", "tsunami"], "hazard: found 'tsunami'"),
+                       (["--quake", "117,39"], "expected 3 comma-separated numbers")]:
+        result = run("--lang", "en", "analyze", "dispatch", "--db", str(demo_db), *args, "--out", out)
+        assert result.exit_code == 2 and text in result.output, (args, result.output)
+
+
+def test_chains_flood_missing_and_pivot(demo_db, tmp_path):
+    out = tmp_path / "chains.csv"
+    result = run("analyze", "chains", "--db", str(demo_db), "--hazard", "flood", "--res", "6", "--hours", "1",
+                 "--out", str(out))
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"city": str})
+    assert list(df.columns) == ["city", "city_name", "hazard", "chain", "at_risk_km2", "at_risk_share", "population",
+                                "enterprises_in_city", "above_size_in_city", "output_yi_in_city", "reach_share",
+                                "unreached_km2", "unreached_population", "gap_score", "missing", "rank", "city_rank"]
+    assert len(df) == 13 * 6 and set(df["hazard"]) == {"flood"}  # 13 cities x 6 flood chains
+    reach = df["reach_share"].dropna()
+    assert reach.between(0, 1).all() and (df["missing"] == (df["reach_share"] < 0.5)).all()
+    miss = df[df["missing"]]
+    assert miss["rank"].tolist() == list(range(1, len(miss) + 1)) and miss["gap_score"].is_monotonic_decreasing
+    assert (df["gap_score"] <= df["at_risk_share"] + 1e-12).all()
+    pivot = tmp_path / "heat.xlsx"
+    result = run("analyze", "chains", "--db", str(demo_db), "--hazard", "flood", "--res", "6", "--hours", "1",
+                 "--matrix", "flood=rescue,waterlogging", "--adcode", "130000", "--pivot", "reach_share",
+                 "--out", str(pivot))
+    assert result.exit_code == 0, result.output
+    heat = pd.read_excel(pivot, sheet_name="chains", dtype={"city": str})
+    assert list(heat.columns) == ["city", "flood:rescue", "flood:waterlogging"]
+    assert len(heat) == 11 and heat["city"].str.startswith("13").all()  # Hebei's 11 cities
+
+
+def test_chains_bad_parameters_exit_2(demo_db, tmp_path):
+    out = str(tmp_path / "c.csv")
+    for args, text in [(["--matrix", "flood=rescue,drainage"], "unknown chain code(s) ['drainage']"),
+                       (["--matrix", "flood"], "expected hazard=chain,chain"),
+                       (["--matrix", "tsunami=rescue"], "unknown hazard 'tsunami'"),
+                       (["--hazard", "tsunami"], "hazards: found ['tsunami']"),
+                       (["--hours", "-1"], "hours: found -1.0; expected hours > 0"),
+                       (["--adcode", "999999"], "adcode: found '999999'"),
+                       (["--pivot", "city_name"], "value: found 'city_name'")]:
+        result = run("--lang", "en", "analyze", "chains", "--db", str(demo_db), "--res", "5", *args, "--out", out)
+        assert result.exit_code == 2 and text in result.output, (args, result.output)
+
+
+def test_coordination_national_tier_by_province_and_depots(demo_db, tmp_path):
+    import json  # noqa: PLC0415
+
+    out = tmp_path / "coord.csv"
+    result = run("analyze", "coordination", "--db", str(demo_db), "--res", "6", "--tier", "national",
+                 "--level", "province", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"adcode": str}).set_index("adcode")
+    assert list(df.columns) == ["level", "name", "tier", "at_risk_cells", "at_risk_km2", "population",
+                                "covered_own_km2", "covered_cross_km2", "gain_km2", "share_own", "share_cross",
+                                "gain_share", "gain_population"]
+    assert set(df.index) == {"110000", "120000", "130000"} and (df["tier"] == "national").all()
+    assert (df["gain_km2"] >= 0).all() and (df["covered_cross_km2"] >= df["covered_own_km2"]).all()
+    assert df.at["130000", "gain_km2"] > 0  # Hebei's north is nearer Beijing's national depot
+    depots = tmp_path / "depots.geojson"
+    result = run("analyze", "coordination", "--db", str(demo_db), "--res", "6", "--tier", "national",
+                 "--level", "depots", "--out", str(depots))
+    assert result.exit_code == 0, result.output
+    feats = json.loads(depots.read_text(encoding="utf-8"))["features"]
+    assert len(feats) == 3 and all(f["geometry"]["type"] == "Point" for f in feats)
+    first = feats[0]["properties"]
+    assert first["rank"] == 1 and first["province"] == "110000" and first["provinces_served"] == ["130000"]
+    cells = tmp_path / "cells.geojson"
+    result = run("analyze", "coordination", "--db", str(demo_db), "--res", "5", "--hours", "county=2",
+                 "--tier", "county", "--level", "cells", "--out", str(cells))
+    assert result.exit_code == 0, result.output
+    props = [f["properties"] for f in json.loads(cells.read_text(encoding="utf-8"))["features"]]
+    assert props and all(p["covered_cross"] or not p["covered_own"] for p in props)
+
+
+def test_coordination_bad_parameters_exit_2(demo_db, tmp_path):
+    for args, text in [(["--tier", "village"], "tier: found 'village'"),
+                       (["--hours", "county=-3"], "hours_by_tier.county: found -3.0"),
+                       (["--hazard", "tsunami"], "hazard: found 'tsunami'"),
+                       (["--level", "city", "--out", str(tmp_path / "c.geojson")], "is a table")]:
+        out = [] if "--out" in args else ["--out", str(tmp_path / "c.csv")]
+        result = run("--lang", "en", "analyze", "coordination", "--db", str(demo_db), "--res", "5", *args, *out)
+        assert result.exit_code == 2 and text in result.output, (args, result.output)
+
+
+SITE_COLUMNS = ["cell", "lon", "lat", "county", "score", "rank",
+                *[f"{c}_{k}" for c in ("hazard_safety", "demand", "chains", "complement") for k in ("score", "raw")],
+                "excluded_by", "flood_class", "earthquake_class", "wildfire_class"]
+
+
+def test_site_top_and_at_agree(demo_db, tmp_path):
+    import json  # noqa: PLC0415
+
+    top = tmp_path / "sites.csv"
+    result = run("analyze", "site", "--db", str(demo_db), "--kind", "depot", "--hazard", "flood", "--res", "6",
+                 "--adcode", "130600", "--top", "5", "--out", str(top))
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(top, encoding="utf-8-sig", dtype={"county": str}, keep_default_na=False)
+    assert list(df.columns) == SITE_COLUMNS and df["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert df["score"].is_monotonic_decreasing and df["county"].str.startswith("1306").all()  # Baoding
+    assert all(h3.get_resolution(c) == 6 for c in df["cell"]) and (df["excluded_by"] == "").all()
+    best = df.iloc[0]
+    at = tmp_path / "site.geojson"
+    result = run("analyze", "site", "--db", str(demo_db), "--hazard", "flood", "--res", "6", "--adcode", "130600",
+                 "--at", f"{best['lon']},{best['lat']}", "--out", str(at))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["cell"] == best["cell"] and report["rank"] == 1 and abs(report["score"] - best["score"]) < 1e-12
+    parts = report["components"]
+    assert abs(sum(p["contribution"] for p in parts.values()) - best["score"]) < 1e-9
+    assert parts["demand"]["weight"] == 3.0 and parts["complement"]["unit"].startswith("h")
+    feature = json.loads(at.read_text(encoding="utf-8"))["features"][0]
+    assert feature["geometry"]["type"] == "Polygon" and feature["properties"]["rank"] == 1
+
+
+def test_site_weights_change_the_ranking(demo_db, tmp_path):
+    out = tmp_path / "parks.csv"
+    result = run("analyze", "site", "--db", str(demo_db), "--kind", "park", "--res", "6", "--top", "3",
+                 "--weight", "chains=1", "--weight", "demand=0", "--weight", "hazard_safety=0",
+                 "--weight", "complement=0", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert (abs(df["score"] - df["chains_score"]) < 1e-12).all() and df["chains_score"].iloc[0] == 1.0
+
+
+def test_site_bad_parameters_exit_2(demo_db, tmp_path):
+    out = str(tmp_path / "s.csv")
+    for args, text in [
+        (("--top", "3", "--hazard", "tsunami"), "hazards: found ['tsunami']"),
+        (("--top", "3", "--hours", "-1"), "hours: found -1.0"),
+        (("--top", "3", "--weight", "demnd=2"), "weights.demnd: unknown component"),
+        (("--at", "121.5,31.2"), "outside the region"),
+        (("--top", "3", "--adcode", "999999"), "adcode: found '999999'"),
+        (("--top", "3", "--exclude", "flood=0"), "exclude.flood: found 0.0"),
+        ((), "--at and --top: found neither"),
+        (("--at", "116,39", "--top", "2"), "--at and --top: found both"),
+        (("--at", "116"), "expected 2 comma-separated numbers"),
+    ]:
+        result = run("--lang", "en", "analyze", "site", "--db", str(demo_db), "--res", "5", *args, "--out", out)
+        assert result.exit_code == 2 and text in result.output, (args, result.output)
+
+
+def test_index_to_csv_and_geojson(demo_db, tmp_path):
+    import json  # noqa: PLC0415
+
+    out = tmp_path / "index.csv"
+    result = run("analyze", "index", "--db", str(demo_db), "--res", "6", "--weight", "flood=2", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(df.columns) == ["cell", "index", "index_class", "flood_norm", "earthquake_norm", "wildfire_norm"]
+    want = (2 * df["flood_norm"] + df["earthquake_norm"] + df["wildfire_norm"]) / 4
+    assert (abs(df["index"] - want) < 1e-12).all() and df["index_class"].between(1, 5).all()
+    assert len(df) == df["cell"].nunique() > 8000  # every cell of the region at res 6
+    geo = tmp_path / "index.geojson"
+    result = run("analyze", "index", "--db", str(demo_db), "--res", "6", "--adcode", "110000", "--out", str(geo))
+    assert result.exit_code == 0, result.output
+    data = json.loads(geo.read_text(encoding="utf-8"))
+    assert 0 < len(data["features"]) < len(df) and data["about"]["analysis"] == "index"
+    result = run("--lang", "en", "analyze", "index", "--db", str(demo_db), "--weight", "hail=1", "--out", str(out))
+    assert result.exit_code == 2 and "weights.hail: unknown hazard" in result.output
