@@ -6,12 +6,17 @@
 
 from layers.access import AccessParams, access_from_store, access_table, nearest_facilities, pairs_within_hours
 from layers.cells import region_cells
+from layers.chains import chain_matrix, chains_from_store
+from layers.coordination import coordination_from_store
+from layers.dispatch import dispatch_from_store, dispatch_lines
 from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca, e2sfca_from_store
 from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
 from layers.export import write_table
 from layers.gaps import at_risk_cells, coverage_gaps, gaps_from_store
+from layers.hazard_index import index_from_store, multi_hazard_index
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.labels import VOCABULARIES, hazard_layers
+from layers.site import explain_site, site_from_store
 from layers.siting import SitingError, SitingResult, SolverError, siting_from_store, solve_mclp
 from layers.store import Store, StoreUnavailable
 from layers.units import admin_geojson, admin_labels, admin_tree, unit_summary
@@ -29,11 +34,11 @@ __all__ = [
     "CatchmentError",
     "DEFAULT_BANDS",
     "E2SFCAResult",
+    "HexPayload",
+    "NotFoundError",
     "SitingError",
     "SitingResult",
     "SolverError",
-    "HexPayload",
-    "NotFoundError",
     "Store",
     "StoreUnavailable",
     "VOCABULARIES",
@@ -41,26 +46,35 @@ __all__ = [
     "ViewportError",
     "access_from_store",
     "access_table",
-    "at_risk_cells",
     "admin_geojson",
     "admin_labels",
     "admin_tree",
     "aggregation_resolution",
+    "at_risk_cells",
     "cell_card",
+    "chain_matrix",
+    "chains_from_store",
+    "coordination_from_store",
     "coverage_gaps",
+    "dispatch_from_store",
+    "dispatch_lines",
     "e2sfca",
     "e2sfca_from_store",
+    "explain_site",
     "facility_card",
     "facility_hexes_in_view",
     "facility_points_in_view",
-    "hazard_cells_in_view",
     "gaps_from_store",
+    "hazard_cells_in_view",
     "hazard_layers",
+    "index_from_store",
+    "multi_hazard_index",
     "nearest_facilities",
     "pairs_within_hours",
     "payload_bytes",
     "region_cells",
     "resolution_for_zoom",
+    "site_from_store",
     "siting_from_store",
     "solve_mclp",
     "unit_summary",

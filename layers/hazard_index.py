@@ -138,8 +138,9 @@ def index_from_store(store: Store, res: int = 8, weights: Mapping[str, float] | 
     Returns
     -------
     pandas.DataFrame
-        As ``multi_hazard_index``, for every cell of the region (or unit) at ``res``; a cell
-        without any hazard row has index 0, class 1.
+        As ``multi_hazard_index``, for every cell of the region (or unit) at ``res``, with the
+        cell's ``county`` and ``city`` after ``cell``; a cell without any hazard row has index 0,
+        class 1.
 
     Raises
     ------
@@ -169,4 +170,9 @@ def index_from_store(store: Store, res: int = 8, weights: Mapping[str, float] | 
     missing = np.setdiff1d(keep, rows["cell"].to_numpy(np.uint64))  # cells without any hazard row
     filler = pd.DataFrame({"cell": missing, "hazard": next(iter(n_classes)), "class": 0})
     table = pd.concat([rows.astype({"cell": "uint64"}), filler.astype({"cell": "uint64"})], ignore_index=True)
-    return multi_hazard_index(table, n_classes, w)
+    out = multi_hazard_index(table, n_classes, w)
+    # the output is sorted by H3 string; region_cells by uint64: align through the ids
+    pos = pd.Index(h3_strings(cells["cell"].to_numpy(np.uint64))).get_indexer(out["cell"])
+    out.insert(1, "county", cells["county"].to_numpy()[pos])
+    out.insert(2, "city", cells["city"].to_numpy()[pos])
+    return out

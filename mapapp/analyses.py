@@ -20,8 +20,16 @@ import pandas as pd
 
 from layers import (
     admin_geojson,
+    chain_matrix,
+    chains_from_store,
+    coordination_from_store,
+    dispatch_from_store,
+    dispatch_lines,
     e2sfca_from_store,
+    explain_site,
     gaps_from_store,
+    index_from_store,
+    site_from_store,
     siting_from_store,
 )
 from mapapp.i18n import label, t
@@ -78,9 +86,10 @@ class Params:
         for key, conv in (("hazard", str), ("tier", str), ("site_kind", str), ("event", str), ("unit", str)):
             if values.get(key) not in (None, ""):
                 setattr(p, key, conv(values[key]))
-        for key, conv, low in (("res", int, 0), ("min_class", int, 1), ("hours", float, 0.0), ("k", int, 1),
-                               ("top", int, 1), ("lon", float, -180), ("lat", float, -90),
-                               ("radius_km", float, 0.0), ("magnitude", float, 0.0)):
+        for key, conv, low, high in (("res", int, 0, 15), ("min_class", int, 1, 20), ("hours", float, 0.0, 240.0),
+                                     ("k", int, 1, 50), ("top", int, 1, 500), ("lon", float, -180, 180),
+                                     ("lat", float, -90, 90), ("radius_km", float, 0.0, 500.0),
+                                     ("magnitude", float, 0.0, 10.0)):
             raw = values.get(key)
             if raw in (None, "", "auto"):
                 continue
@@ -88,8 +97,8 @@ class Params:
                 number = conv(raw)
             except (TypeError, ValueError):
                 raise ValueError(f"{key}: found {raw!r:.30}; expected a number") from None
-            if isinstance(number, float) and not math.isfinite(number) or number < low:
-                raise ValueError(f"{key}: found {raw!r:.30}; expected a number >= {low}")
+            if isinstance(number, float) and not math.isfinite(number) or not low <= number <= high:
+                raise ValueError(f"{key}: found {raw!r:.30}; expected a number in {low}..{high}")
             setattr(p, key, number)
         p.weights = parse_weights(values.get("weights") or "")
         p.polygon = values.get("polygon") or None
@@ -320,8 +329,177 @@ def run_siting(store: Any, p: Params, lang: str) -> AnalysisView:
                         method="layers/METHODS.md#siting", cells=demand)
 
 
+def run_chains(store: Any, p: Params, lang: str) -> AnalysisView:
+    import plotly.graph_objects as go  # noqa: PLC0415
+
+    res = p.resolution()
+    hazards = None if p.hazard == "any" else [p.hazard]
+    adcode = p.unit if p.unit and _levels(store).get(p.unit) in ("province", "city") else None
+    df = chains_from_store(store, res, hazards, min_class=p.min_class, hours=p.hours or 6.0, adcode=adcode)
+    mat = chain_matrix(df, "gap_score")
+    names = dict(zip(df["city"], df["city_name"]))
+    cols = [f"{label('hazard', h, lang)} · {label('chain', c, lang)}" for h, c in
+            (str(k).split(":", 1) if ":" in str(k) else (k, "") for k in mat.columns)]
+    fig = go.Figure(go.Heatmap(z=mat.to_numpy(float), x=cols, y=[names.get(c, c) for c in mat.index],
+                               colorscale="YlOrRd", zmin=0, colorbar={"title": t("ana.chains.score", lang)}))
+    fig.update_layout(margin={"l": 70, "r": 10, "t": 10, "b": 110}, font={"size": 10},
+                      xaxis={"tickangle": -45})
+    missing = df[df["missing"]].sort_values("gap_score", ascending=False)
+    per_city = missing.groupby("city").size()
+    choro = _choropleth(store, "city", per_city.reindex(list(names), fill_value=0).to_dict(), [0.5, 1.5, 2.5, 4.5],
+                        None)
+    top = missing.head(5)
+    summary = [t("ana.chains.summary", lang, cities=len(names), missing=len(missing), hours=_fmt(p.hours or 6.0)),
+               t("ana.chains.top", lang, items="、".join(
+                   f"{r.city_name} {label('chain', r.chain, lang)}（{label('hazard', r.hazard, lang)}）"
+                   for r in top.itertuples()))]
+    legend = [(SEQ[0], "0"), (SEQ[2], "1"), (SEQ[4], "2"), (SEQ[6], "3–4"), (SEQ[7], "≥ 5")]
+    return AnalysisView("chains", summary, df, _shown(missing, columns=[
+        "city_name", "hazard", "chain", "gap_score", "reach_share", "at_risk_km2", "enterprises_in_city",
+        "above_size_in_city"]), None, [], [(c, t("ana.chains.legend", lang, n=n)) for c, n in legend], choro,
+        figure=fig, method="layers/METHODS.md#chains")
+
+
+def run_coordination(store: Any, p: Params, lang: str) -> AnalysisView:
+    res = p.resolution()
+    tier = p.tier if p.tier else "first_batch"
+    units, depots, cells = coordination_from_store(store, p.hazard, res, min_class=p.min_class, tier=tier,
+                                                   hours_by_tier=_hours_override(p, tier) if tier != "first_batch"
+                                                   else None)
+    levels = _levels(store)
+    cells = _unit_filter(cells, p.unit, levels)
+    status = np.where(cells["covered_own"], 0, np.where(cells["covered_cross"], 1, 2))
+    pal = [GOOD_BAD["covered_before"], GOOD_BAD["covered_new"], GOOD_BAD["uncovered"]]
+    legend = [(pal[0], t("ana.coord.own", lang)), (pal[1], t("ana.coord.cross", lang)),
+              (pal[2], t("ana.coord.none", lang))]
+    hexes = _hex_payload(cells["cell"], status, cells["area_km2"].to_numpy(float))
+    prov = units[units["level"] == "province"]
+    top = depots[depots["cross_gain_km2"] > 0].head(10)
+    overlay = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
+         "properties": {"kind": "reserve", "name": f"{r.name} · +{_fmt(float(r.cross_gain_km2))} km²"}}
+        for r in top.itertuples()]}
+    summary = [t("ana.coord.summary", lang, tier=label("reserve_tier", tier, lang) if tier != "first_batch"
+                 else t("ana.coord.first_batch", lang), items="；".join(
+                     f"{r.name} {100 * r.share_own:.1f}% → {100 * r.share_cross:.1f}%" for r in prov.itertuples()))]
+    if len(top):
+        summary.append(t("ana.coord.depots", lang, items="、".join(
+            f"{r.name}（+{_fmt(float(r.cross_gain_km2))} km²）" for r in top.head(5).itertuples())))
+    table = units if not p.unit else units[[_inside(c, p.unit, levels) for c in units["adcode"]]]
+    shown = table[table["level"] == ("county" if p.unit else "city")]
+    return AnalysisView("coordination", summary, table.reset_index(drop=True), _shown(shown, "gain_km2", columns=[
+        "name", "at_risk_km2", "covered_own_km2", "covered_cross_km2", "gain_km2", "gain_share", "gain_population"]),
+        hexes, pal, legend, None, overlay, method="layers/METHODS.md#coordination", cells=cells.reset_index(drop=True))
+
+
+def run_site(store: Any, p: Params, lang: str) -> AnalysisView:
+    res = p.resolution()
+    hazards = None if p.hazard == "any" else [p.hazard]
+    common = {"kind": p.site_kind, "res": res, "hazards": hazards, "hours": p.hours,
+              "weights": p.weights or None, "adcode": p.unit}
+    if p.lon is not None and p.lat is not None:
+        row = site_from_store(store, at=(p.lon, p.lat), **common)
+        parts = explain_site(row)
+        table = pd.DataFrame([{"component": t(f"ana.site.{c}", lang), "score": v.get("score"),
+                               "weight": v.get("weight"), "contribution": v.get("contribution"),
+                               "raw": v.get("raw"), "unit": v.get("unit")} for c, v in parts.items()])
+        r = row.iloc[0]
+        summary = [t("ana.site.at", lang, lon=_fmt(p.lon), lat=_fmt(p.lat), cell=r["cell"],
+                     kind=t(f"ana.kind.{p.site_kind}", lang), score=f"{float(r['score']):.3f}", rank=int(r["rank"]))]
+        if r.get("excluded_by"):
+            summary.append(t("ana.site.excluded", lang, why=r["excluded_by"]))
+        overlay = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+            "type": "Point", "coordinates": [p.lon, p.lat]}, "properties": {"kind": "site", "order": "★",
+                                                                            "name": f"{float(r['score']):.3f}"}}]}
+        return AnalysisView("site", summary, row.reset_index(drop=True), table, None, [], [], None, overlay,
+                            method="layers/METHODS.md#site")
+    df = site_from_store(store, top=p.top, **common)
+    values = df["score"].to_numpy(float)
+    hexes, pal, legend = _graded(df["cell"], values, n=5)
+    names = _names(store)
+    df = df.assign(county_name=[names.get(c, "") for c in df["county"]])
+    overlay = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
+         "properties": {"kind": "site", "order": int(r.rank), "name": f"{r.county_name} {float(r.score):.3f}"}}
+        for r in df.head(10).itertuples()]}
+    best = df.iloc[0] if len(df) else None
+    summary = [t("ana.site.top", lang, n=len(df), kind=t(f"ana.kind.{p.site_kind}", lang),
+                 best=f"{best['county_name']} {float(best['score']):.3f}" if best is not None else "—")]
+    comp = [c for c in df.columns if c.endswith("_score")]
+    return AnalysisView("site", summary, df, _shown(df, columns=["rank", "county_name", "score", *comp, "excluded_by"]),
+                        hexes, pal, legend, None, overlay, method="layers/METHODS.md#site")
+
+
+def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
+    res = p.resolution() if p.res is not None else 8
+    hazard = None if p.hazard == "any" else p.hazard
+    if p.event == "polygon":
+        if not p.polygon:
+            raise ValueError(t("ana.polygon.none", "en"))
+        event_args: dict[str, Any] = {"polygon": p.polygon, "hazard": hazard}
+    elif p.lon is None or p.lat is None:
+        raise ValueError("lon, lat: found none; expected the event point (type it, or use a hexagon card's button)")
+    elif p.event == "quake":
+        event_args = {"quake": (p.lon, p.lat, p.magnitude)}
+    else:
+        event_args = {"at": (p.lon, p.lat), "radius_km": p.radius_km, "hazard": hazard}
+    table, summ, event = dispatch_from_store(store, res=res, limit_reserves=60, limit_enterprises=40, **event_args)
+    lines = dispatch_lines(table, event)
+    centre = {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(event.centre)},
+              "properties": {"kind": "event", "name": t(f"ana.event.{event.kind}", lang)}}
+    outline = {"type": "Feature", "geometry": event.geometry, "properties": {"kind": "area"}}
+    overlay = {"type": "FeatureCollection", "features": [outline, *lines["features"], centre]}
+    if event.pga is not None:
+        values = np.asarray(event.pga, float)
+        hexes, pal, legend = _graded(pd.Series(_h3_strings(event.cells)), values, breaks=[0.1, 0.15, 0.2, 0.3, 0.4],
+                                     unit="g PGA")
+    else:
+        hexes, pal, legend = (_hex_payload(pd.Series(_h3_strings(event.cells)), np.zeros(len(event.cells), int),
+                                           np.zeros(len(event.cells))), ["#d7301f"], [("#d7301f", t("ana.dispatch.area", lang))])
+    met = summ.get("standards_met") or {}
+    fastest = summ.get("fastest_by_tier") or {}
+    summary = [t("ana.dispatch.summary", lang, cells=summ["affected_cells"], area=_fmt(summ["area_km2"]),
+                 population=_fmt(summ["population"]) if summ.get("population") is not None else "—")]
+    if "max_pga" in summ:
+        summary.append(t("ana.dispatch.quake", lang, pga=_fmt(summ["max_pga"]), intensity=summ["max_intensity"]))
+    summary += [t("ana.dispatch.tier", lang, tier=label("reserve_tier", tier, lang), name=f["name"],
+                  hours=_fmt(f["hours"]), standard=_fmt(f.get("standard_h")) if f.get("standard_h") is not None else "—",
+                  ok=t("ana.yes" if met.get(tier) else "ana.no", lang))
+                for tier, f in fastest.items() if tier in met]
+    shown = table.assign(tier=[label("reserve_tier", x, lang) if isinstance(x, str) else x for x in table["tier"]])
+    return AnalysisView("dispatch", summary, table, _shown(shown, columns=[
+        "rank", "kind", "name", "tier", "hours", "standard_h", "meets_standard", "capacity", "road_km"]),
+        hexes, pal, legend, None, overlay, method="layers/METHODS.md#dispatch")
+
+
+def run_index(store: Any, p: Params, lang: str) -> AnalysisView:
+    res = p.resolution()
+    df = index_from_store(store, res, weights=p.weights or None, adcode=p.unit)
+    pal = [SEQ[0], SEQ[2], SEQ[4], SEQ[6], SEQ[7]]
+    labels = ["0–0.2", "0.2–0.4", "0.4–0.6", "0.6–0.8", "0.8–1"]
+    hexes = _hex_payload(df["cell"], df["index_class"].to_numpy(int) - 1, df["index"].to_numpy(float))
+    shares = df.groupby("index_class").size().reindex(range(1, 6), fill_value=0) / max(len(df), 1)
+    weights = df.attrs.get("index", {}).get("weights") or p.weights or {}
+    summary = [t("ana.index.summary", lang, cells=len(df), res=res, weights="、".join(
+        f"{label('hazard', h, lang)} {w:g}" for h, w in weights.items()) or "—",
+        high=f"{100 * float(shares.loc[4:].sum()):.1f}")]
+    county = df.groupby("county", dropna=True)["index"].mean()
+    names = _names(store)
+    top = county.sort_values(ascending=False).head(5)
+    summary.append(t("ana.index.top", lang, items="、".join(f"{names.get(c, c)} {v:.2f}" for c, v in top.items())))
+    table = pd.DataFrame({"adcode": county.index, "name": [names.get(c, c) for c in county.index],
+                          "mean_index": county.to_numpy()}) if len(county) else pd.DataFrame()
+    return AnalysisView("index", summary, df, _shown(table, "mean_index"), hexes, pal,
+                        [(c, lab) for c, lab in zip(pal, labels)], None, method="layers/METHODS.md#index", cells=df)
+
+
+def _h3_strings(cells: np.ndarray) -> list[str]:
+    return [format(int(c), "x") for c in np.asarray(cells, np.uint64)]
+
+
 RUNNERS: dict[str, Callable[[Any, Params, str], AnalysisView]] = {
-    "gaps": run_gaps, "e2sfca": run_e2sfca, "siting": run_siting,
+    "gaps": run_gaps, "chains": run_chains, "e2sfca": run_e2sfca, "coordination": run_coordination,
+    "site": run_site, "siting": run_siting, "dispatch": run_dispatch, "index": run_index,
 }
 
 

@@ -33,7 +33,17 @@ HEADERS = {
     "gain_population": ("新增覆盖人口", "Population gained"), "hours": ("到达 h", "Hours"),
     "score": ("得分", "Score"), "rank": ("排名", "Rank"), "tier": ("层级", "Tier"), "kind": ("类型", "Kind"),
     "capacity": ("能力", "Capacity"), "meets_standard": ("达标", "Meets standard"),
-    "gap_share": ("缺口占比", "Gap share"), "min": ("最小", "Min"), "max": ("最大", "Max"),
+    "gap_share": ("缺口占比", "Gap share"), "mean_index": ("平均综合指数", "Mean index"), "component": ("指标", "Component"), "weight": ("权重", "Weight"),
+    "contribution": ("贡献", "Contribution"), "raw": ("原始值", "Raw value"), "unit": ("单位", "Unit"),
+    "city_name": ("市", "City"), "hazard": ("灾种", "Hazard"), "chain": ("产业链", "Chain"),
+    "gap_score": ("缺口分数", "Gap score"), "reach_share": ("可达占比", "Share reached"),
+    "at_risk_km2": ("风险面积 km²", "At-risk km²"), "enterprises_in_city": ("本市企业", "Enterprises in city"),
+    "above_size_in_city": ("本市规上", "Above-size in city"), "covered_own_km2": ("本省覆盖 km²", "Own km²"),
+    "covered_cross_km2": ("跨界覆盖 km²", "Cross km²"), "gain_km2": ("协同增益 km²", "Gain km²"),
+    "gain_share": ("增益占比", "Gain share"), "excluded_by": ("排除原因", "Excluded by"),
+    "standard_h": ("标准 h", "Standard h"), "road_km": ("道路 km", "Road km"),
+    "hazard_safety_score": ("灾害安全", "Safety"), "demand_score": ("需求", "Demand"),
+    "chains_score": ("产业链", "Chains"), "complement_score": ("互补", "Complement"), "min": ("最小", "Min"), "max": ("最大", "Max"),
 }
 
 

@@ -2,7 +2,7 @@
 
 Not part of ``make test``::
 
-    python tests/bench/bench_siting.py [--db data/jjj.duckdb] [--hours 1] [--kmax 10] [--milp-limit 60]
+    python tests/bench/bench_siting.py [--db data/jjj.duckdb] [--res 7] [--hours 1] [--kmax 10] [--milp-limit 60]
 
 Demand: the flood at-risk res-7 cells (class >= 2) weighted by class x population (area when
 the store has no exposure); candidates: every res-7 cell of the region; new county depots must
@@ -37,23 +37,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=str(ROOT / "data" / "jjj.duckdb"))
     ap.add_argument("--hours", type=float, default=1.0)
     ap.add_argument("--kmax", type=int, default=10)
+    ap.add_argument("--res", type=int, default=7, help="H3 resolution of demand and candidates.")
     ap.add_argument("--milp-limit", type=float, default=60.0)
     ap.add_argument("--no-milp", action="store_true", help="Skip the MILP reference.")
     args = ap.parse_args(argv)
     store = Store(args.db)
-    print(f"siting bench: flood, res 7, county depots within {args.hours} h, K = 1..{args.kmax}")
+    print(f"siting bench: flood, res {args.res}, county depots within {args.hours} h, K = 1..{args.kmax}")
     print(f"{'K':>3} {'auto s':>7} {'solver':>7} {'objective':>12} {'bound':>12} {'gap %':>6} "
           f"{'cov %':>11} {'MILP s':>7} {'MILP obj':>12} {'ratio':>6}  MILP status")
     worst = 0.0
     for k in range(1, args.kmax + 1):
         t0 = time.perf_counter()
-        _, s, _ = siting_from_store(store, k, hazard="flood", res=7, hours=args.hours, method="auto")
+        _, s, _ = siting_from_store(store, k, hazard="flood", res=args.res, hours=args.hours, method="auto")
         auto_s = time.perf_counter() - t0
         worst = max(worst, s["gap"])
         m_s, m_obj, ratio, m_status = float("nan"), float("nan"), float("nan"), "skipped"
         if not args.no_milp:
             t0 = time.perf_counter()
-            _, m, _ = siting_from_store(store, k, hazard="flood", res=7, hours=args.hours, method="milp",
+            _, m, _ = siting_from_store(store, k, hazard="flood", res=args.res, hours=args.hours, method="milp",
                                         time_limit=args.milp_limit)
             m_s, m_obj = time.perf_counter() - t0, m["objective"]
             ratio = s["objective"] / m_obj if m_obj else float("nan")

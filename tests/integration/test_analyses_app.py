@@ -1,0 +1,121 @@
+"""The analyses panel without a browser: every analysis through ``mapapp.analyses.run`` on the
+demo store (map data consistent with the table), and the run / download callbacks through
+Dash's HTTP endpoint."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import h3
+import openpyxl
+import pytest
+
+from layers import Store
+from mapapp import analyses
+from mapapp.app import create_app
+from mapapp.settings import Settings
+from tests.integration.test_app import post
+
+PARAMS = {
+    "gaps": {"hazard": "flood", "res": 6},
+    "chains": {"hazard": "flood", "res": 6, "hours": 1.0},
+    "e2sfca": {"res": 6},
+    "coordination": {"hazard": "any", "res": 6, "tier": "national"},
+    "site": {"hazard": "flood", "res": 6, "site_kind": "depot", "top": 15},
+    "siting": {"hazard": "flood", "res": 6, "hours": 1.0, "k": 3},
+    "dispatch": {"hazard": "flood", "event": "quake", "lon": 118.18, "lat": 39.63, "magnitude": 6.5, "res": 7},
+    "index": {"res": 6, "weights": "flood=2, earthquake=1, wildfire=1"},
+}
+
+
+@pytest.fixture(scope="module")
+def store(demo_db):
+    s = Store(demo_db)
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("kind", analyses.NAMES)
+def test_every_analysis_gives_map_data_a_summary_and_a_table(store, kind):
+    p = analyses.Params.from_controls({"kind": kind, **PARAMS[kind]})
+    view = analyses.run(store, p, "zh")
+    assert view.name == kind and view.summary and all(isinstance(s, str) and s for s in view.summary)
+    assert len(view.table) > 0 and 0 < len(view.shown) <= analyses.ROW_LIMIT
+    assert view.method == f"layers/METHODS.md#{kind}"
+    drawn = view.hexes is not None and len(view.hexes["cells"]) > 0
+    assert drawn or view.choropleth or view.overlay, "nothing to draw"
+    if view.hexes:
+        cells, cls = view.hexes["cells"], view.hexes["cls"]
+        assert len(cells) == len(cls) == len(view.hexes["value"])
+        assert all(h3.is_valid_cell(c) for c in cells[:200])
+        assert max(cls) < len(view.palette) and len(view.legend) == len(view.palette)
+    en = analyses.run(store, p, "en")
+    assert en.summary != view.summary  # the summary follows the language
+
+
+def test_siting_in_the_panel_improves_coverage(store):
+    view = analyses.run(store, analyses.Params.from_controls({"kind": "siting", **PARAMS["siting"]}), "en")
+    assert len(view.table) == 3 and len(view.overlay["features"]) == 3
+    assert set(view.hexes["cls"]) <= {0, 1, 2} and 1 in view.hexes["cls"]  # some demand newly covered
+
+
+@pytest.mark.parametrize(("controls", "message"), [
+    ({"kind": "siting", "k": "0"}, "k: found '0'"),
+    ({"kind": "gaps", "hazard": "tsunami"}, "hazard: found 'tsunami'"),
+    ({"kind": "index", "weights": "flood=abc"}, "weights: found 'flood=abc'"),
+    ({"kind": "site", "lon": "500", "lat": "39"}, "lon: found '500'"),
+    ({"kind": "dispatch", "event": "point"}, "lon, lat: found none"),
+    ({"kind": "nope"}, "kind: found 'nope'"),
+])
+def test_bad_panel_parameters_are_named(store, controls, message):
+    with pytest.raises(ValueError, match=message):
+        analyses.run(store, analyses.Params.from_controls(controls), "en")
+
+
+@pytest.fixture(scope="module")
+def client(demo_db):
+    return create_app(Settings(db_path=str(demo_db))).server.test_client()
+
+
+STATES = ("ana-kind", "ana-hazard", "ana-res", "ana-minclass", "ana-hours", "ana-tier", "ana-k", "ana-sitekind",
+          "ana-top", "ana-weights", "ana-event", "ana-lon", "ana-lat", "ana-radius", "ana-magnitude")
+OUTPUTS = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
+           ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data")]
+
+
+def _run(client, values: dict, lang: str = "zh"):
+    state = [(i, "data" if i == "ana-polygon" else "value", values.get(i)) for i in STATES]
+    state += [("ana-polygon", "data", values.get("ana-polygon")), ("map-unit-code", "data", values.get("unit")),
+              ("map-config", "data", {"lang": lang})]
+    return post(client, OUTPUTS, [("ana-run", "n_clicks", 1), ("ana-go", "data", None), ("ana-clear", "n_clicks", None)],
+                state)
+
+
+def test_run_and_download_through_the_callbacks(client):
+    status, body = _run(client, {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "unit": "130900"})
+    assert status == 200, body
+    out = body["response"]
+    hexes = out["ana-hex"]["data"]
+    assert hexes["cells"] and hexes["palette"]
+    assert all(h3.cell_to_parent(c, 5) for c in hexes["cells"])  # real cells
+    assert "洪水" in str(out["ana-result"]["children"])  # the summary, in Chinese
+    params = out["ana-params"]["data"]
+    assert params["kind"] == "gaps" and params["unit"] == "130900"
+    status, body = post(client, [("ana-download", "data")], [({"type": "ana-dl", "fmt": "xlsx"}, "n_clicks", 1)],
+                        [("ana-params", "data", params), ("map-config", "data", {"lang": "zh"})])
+    assert status == 200, body
+    data = body["response"]["ana-download"]["data"]
+    assert data["filename"] == "onemap_gaps.xlsx"
+    wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data["content"])), read_only=True)
+    assert wb.sheetnames == ["gaps", "about"]
+    rows = list(wb["gaps"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("level", "adcode") and all(str(r[1]).startswith("1309") for r in rows[1:])
+
+
+def test_a_bad_parameter_is_shown_in_the_users_language(client):
+    status, body = _run(client, {"ana-kind": "siting", "ana-k": 0, "ana-hazard": "flood"}, lang="en")
+    assert status == 200
+    text = str(body["response"]["ana-result"]["children"])
+    assert "Invalid input" in text and "k: found" in text
+    assert body["response"]["ana-hex"]["data"]["cells"] == []
