@@ -145,6 +145,7 @@ class AnalysisView:
     figure: Any = None  # a plotly figure (chains heatmap)
     method: str = ""
     cells: pd.DataFrame | None = None  # the per-hexagon result (GeoJSON download), H3 strings in "cell"
+    bounds: list[list[float]] | None = None  # [[south, west], [north, east]] to show (local results)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -340,8 +341,10 @@ def run_chains(store: Any, p: Params, lang: str) -> AnalysisView:
     names = dict(zip(df["city"], df["city_name"]))
     cols = [f"{label('hazard', h, lang)} · {label('chain', c, lang)}" for h, c in
             (str(k).split(":", 1) if ":" in str(k) else (k, "") for k in mat.columns)]
-    fig = go.Figure(go.Heatmap(z=mat.to_numpy(float), x=cols, y=[names.get(c, c) for c in mat.index],
-                               colorscale="YlOrRd", zmin=0, colorbar={"title": t("ana.chains.score", lang)}))
+    z = mat.to_numpy(float)
+    fig = go.Figure(go.Heatmap(z=z, x=cols, y=[names.get(c, c) for c in mat.index], colorscale="YlOrRd", zmin=0,
+                               zmax=max(float(np.nanmax(z)) if z.size else 0.0, 0.05),
+                               colorbar={"title": t("ana.chains.score", lang)}))
     fig.update_layout(margin={"l": 70, "r": 10, "t": 10, "b": 110}, font={"size": 10},
                       xaxis={"tickangle": -45})
     missing = df[df["missing"]].sort_values("gap_score", ascending=False)
@@ -352,7 +355,7 @@ def run_chains(store: Any, p: Params, lang: str) -> AnalysisView:
     summary = [t("ana.chains.summary", lang, cities=len(names), missing=len(missing), hours=_fmt(p.hours or 6.0)),
                t("ana.chains.top", lang, items="、".join(
                    f"{r.city_name} {label('chain', r.chain, lang)}（{label('hazard', r.hazard, lang)}）"
-                   for r in top.itertuples()))]
+                   for r in top.itertuples()) or t("ana.none", lang))]
     legend = [(SEQ[0], "0"), (SEQ[2], "1"), (SEQ[4], "2"), (SEQ[6], "3–4"), (SEQ[7], "≥ 5")]
     return AnalysisView("chains", summary, df, _shown(missing, columns=[
         "city_name", "hazard", "chain", "gap_score", "reach_share", "at_risk_km2", "enterprises_in_city",
@@ -412,7 +415,8 @@ def run_site(store: Any, p: Params, lang: str) -> AnalysisView:
             "type": "Point", "coordinates": [p.lon, p.lat]}, "properties": {"kind": "site", "order": "★",
                                                                             "name": f"{float(r['score']):.3f}"}}]}
         return AnalysisView("site", summary, row.reset_index(drop=True), table, None, [], [], None, overlay,
-                            method="layers/METHODS.md#site")
+                            method="layers/METHODS.md#site",
+                            bounds=[[p.lat - 0.3, p.lon - 0.4], [p.lat + 0.3, p.lon + 0.4]])
     df = site_from_store(store, top=p.top, **common)
     values = df["score"].to_numpy(float)
     hexes, pal, legend = _graded(df["cell"], values, n=5)
@@ -466,10 +470,14 @@ def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
                   hours=_fmt(f["hours"]), standard=_fmt(f.get("standard_h")) if f.get("standard_h") is not None else "—",
                   ok=t("ana.yes" if met.get(tier) else "ana.no", lang))
                 for tier, f in fastest.items() if tier in met]
+    lons = [c[0] for c in _coords(event.geometry)] or [event.centre[0]]
+    lats = [c[1] for c in _coords(event.geometry)] or [event.centre[1]]
+    pad = 0.1
+    bounds = [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
     shown = table.assign(tier=[label("reserve_tier", x, lang) if isinstance(x, str) else x for x in table["tier"]])
     return AnalysisView("dispatch", summary, table, _shown(shown, columns=[
         "rank", "kind", "name", "tier", "hours", "standard_h", "meets_standard", "capacity", "road_km"]),
-        hexes, pal, legend, None, overlay, method="layers/METHODS.md#dispatch")
+        hexes, pal, legend, None, overlay, method="layers/METHODS.md#dispatch", bounds=bounds)
 
 
 def run_index(store: Any, p: Params, lang: str) -> AnalysisView:
@@ -491,6 +499,14 @@ def run_index(store: Any, p: Params, lang: str) -> AnalysisView:
                           "mean_index": county.to_numpy()}) if len(county) else pd.DataFrame()
     return AnalysisView("index", summary, df, _shown(table, "mean_index"), hexes, pal,
                         [(c, lab) for c, lab in zip(pal, labels)], None, method="layers/METHODS.md#index", cells=df)
+
+
+def _coords(geometry: Mapping[str, Any]) -> list[list[float]]:
+    """Every [lon, lat] position of a Polygon or MultiPolygon."""
+    rings = geometry.get("coordinates") or []
+    if geometry.get("type") == "MultiPolygon":
+        rings = [r for poly in rings for r in poly]
+    return [pos for ring in rings for pos in ring]
 
 
 def _h3_strings(cells: np.ndarray) -> list[str]:

@@ -65,7 +65,7 @@ def show_controls(kind, config):
 
 @callback(Output("ana-result", "children"), Output("ana-hex", "data"), Output("ana-choropleth", "data"),
           Output("ana-choropleth", "hideout"), Output("ana-overlay", "data"), Output("ana-params", "data"),
-          Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
+          Output("map-leaflet", "viewport", allow_duplicate=True), Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
           *PARAM_STATES, State("map-config", "data"), prevent_initial_call=True)
 def run_analysis(_run, _go, _clear, *values):
     """Run the analysis with the panel's parameters in the chosen unit; or clear the result."""
@@ -73,18 +73,19 @@ def run_analysis(_run, _go, _clear, *values):
     lang = _lang(config)
     empty_hex = {"cells": [], "cls": [], "value": [], "palette": []}
     if ctx.triggered_id == "ana-clear":
-        return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None
+        return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None, no_update
     try:
         p = analyses.Params.from_controls(dict(zip(PARAM_KEYS, params)))
         view = _view(p, lang)
     except (ValueError, LookupError, TypeError) as exc:
         return (html.Div(user_message(exc, lang), className="om-error"), empty_hex, EMPTY_FC, no_update, EMPTY_FC,
-                None)
+                None, no_update)
     hexes = dict(view.hexes or {"cells": [], "cls": [], "value": []}, palette=view.palette)
     choro = view.choropleth or EMPTY_FC
     choro_pal = analyses.SEQ[::2] + analyses.SEQ[-1:] if view.choropleth else []
     return (analysis_view.result(view, lang), hexes, choro, {"palette": choro_pal, "opacity": 0.45},
-            view.overlay or EMPTY_FC, dict(zip(PARAM_KEYS, params)))
+            view.overlay or EMPTY_FC, dict(zip(PARAM_KEYS, params)),
+            {"bounds": view.bounds, "transition": "flyToBounds"} if view.bounds else no_update)
 
 
 @callback(Output("ana-kind", "value"), Output("ana-lon", "value"), Output("ana-lat", "value"),

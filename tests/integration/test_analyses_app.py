@@ -74,26 +74,33 @@ def test_bad_panel_parameters_are_named(store, controls, message):
 
 
 @pytest.fixture(scope="module")
-def client(demo_db):
-    return create_app(Settings(db_path=str(demo_db))).server.test_client()
+def app(demo_db):
+    return create_app(Settings(db_path=str(demo_db)))
+
+
+@pytest.fixture()
+def client(app):
+    return app.server.test_client()
 
 
 STATES = ("ana-kind", "ana-hazard", "ana-res", "ana-minclass", "ana-hours", "ana-tier", "ana-k", "ana-sitekind",
           "ana-top", "ana-weights", "ana-event", "ana-lon", "ana-lat", "ana-radius", "ana-magnitude")
 OUTPUTS = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
-           ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data")]
+           ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data"),
+           ("map-leaflet", "viewport")]
 
 
-def _run(client, values: dict, lang: str = "zh"):
+def _run(app, client, values: dict, lang: str = "zh"):
     state = [(i, "data" if i == "ana-polygon" else "value", values.get(i)) for i in STATES]
     state += [("ana-polygon", "data", values.get("ana-polygon")), ("map-unit-code", "data", values.get("unit")),
               ("map-config", "data", {"lang": lang})]
+    key = next(k for k in app.callback_map if k.startswith("..ana-result.children"))
     return post(client, OUTPUTS, [("ana-run", "n_clicks", 1), ("ana-go", "data", None), ("ana-clear", "n_clicks", None)],
-                state)
+                state, output=key)
 
 
-def test_run_and_download_through_the_callbacks(client):
-    status, body = _run(client, {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "unit": "130900"})
+def test_run_and_download_through_the_callbacks(app, client):
+    status, body = _run(app, client, {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "unit": "130900"})
     assert status == 200, body
     out = body["response"]
     hexes = out["ana-hex"]["data"]
@@ -102,10 +109,16 @@ def test_run_and_download_through_the_callbacks(client):
     assert "洪水" in str(out["ana-result"]["children"])  # the summary, in Chinese
     params = out["ana-params"]["data"]
     assert params["kind"] == "gaps" and params["unit"] == "130900"
-    status, body = post(client, [("ana-download", "data")], [({"type": "ana-dl", "fmt": "xlsx"}, "n_clicks", 1)],
-                        [("ana-params", "data", params), ("map-config", "data", {"lang": "zh"})])
-    assert status == 200, body
-    data = body["response"]["ana-download"]["data"]
+    assert "map-leaflet" not in out  # a region-wide analysis leaves the view alone
+    buttons = [{"id": {"type": "ana-dl", "fmt": f}, "property": "n_clicks", "value": 1 if f == "xlsx" else None}
+               for f in ("csv", "xlsx", "geojson")]
+    r = client.post("/_dash-update-component", json={
+        "output": "ana-download.data", "outputs": {"id": "ana-download", "property": "data"},
+        "inputs": [buttons], "state": [{"id": "ana-params", "property": "data", "value": params},
+                                       {"id": "map-config", "property": "data", "value": {"lang": "zh"}}],
+        "changedPropIds": ['{"fmt":"xlsx","type":"ana-dl"}.n_clicks']})
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    data = r.get_json()["response"]["ana-download"]["data"]
     assert data["filename"] == "onemap_gaps.xlsx"
     wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data["content"])), read_only=True)
     assert wb.sheetnames == ["gaps", "about"]
@@ -113,9 +126,19 @@ def test_run_and_download_through_the_callbacks(client):
     assert rows[0][:2] == ("level", "adcode") and all(str(r[1]).startswith("1309") for r in rows[1:])
 
 
-def test_a_bad_parameter_is_shown_in_the_users_language(client):
-    status, body = _run(client, {"ana-kind": "siting", "ana-k": 0, "ana-hazard": "flood"}, lang="en")
+def test_a_bad_parameter_is_shown_in_the_users_language(app, client):
+    status, body = _run(app, client, {"ana-kind": "siting", "ana-k": 0, "ana-hazard": "flood"}, lang="en")
     assert status == 200
     text = str(body["response"]["ana-result"]["children"])
     assert "Invalid input" in text and "k: found" in text
     assert body["response"]["ana-hex"]["data"]["cells"] == []
+
+
+def test_an_event_moves_the_map_to_it(app, client):
+    status, body = _run(app, client, {"ana-kind": "dispatch", "ana-event": "point", "ana-lon": 117.33, "ana-lat": 38.37,
+                                      "ana-radius": 15, "ana-hazard": "flood"})
+    assert status == 200, body
+    (south, west), (north, east) = body["response"]["map-leaflet"]["viewport"]["bounds"]
+    assert south < 38.37 < north and west < 117.33 < east and north - south < 1
+    lines = [f for f in body["response"]["ana-overlay"]["data"]["features"] if f["geometry"]["type"] == "LineString"]
+    assert lines and all(f["geometry"]["coordinates"][-1] == pytest.approx([117.33, 38.37], abs=0.05) for f in lines)
