@@ -39,7 +39,7 @@ NAMES = ("gaps", "chains", "e2sfca", "coordination", "site", "siting", "dispatch
 #: Controls each analysis uses (the others are hidden).
 CONTROLS: dict[str, tuple[str, ...]] = {
     "gaps": ("hazard", "res", "minclass", "hours"),
-    "chains": ("hazard", "res", "minclass", "hours"),
+    "chains": ("hazard", "res", "minclass", "hours", "matrix"),
     "e2sfca": ("res",),
     "coordination": ("hazard", "res", "minclass", "tier", "hours"),
     "site": ("hazard", "res", "sitekind", "top", "hours", "weights", "point"),
@@ -74,6 +74,7 @@ class Params:
     magnitude: float = 6.5
     polygon: dict[str, Any] | None = None
     unit: str | None = None
+    matrix: dict[str, list[str]] | None = None  # hazard -> chains (the editable matrix)
 
     @classmethod
     def from_controls(cls, values: Mapping[str, Any]) -> Params:
@@ -102,6 +103,12 @@ class Params:
             setattr(p, key, number)
         p.weights = parse_weights(values.get("weights") or "")
         p.polygon = values.get("polygon") or None
+        matrix = values.get("matrix")
+        if matrix is not None:
+            if not isinstance(matrix, Mapping) or not all(
+                    isinstance(v, list) and all(isinstance(c, str) for c in v) for v in matrix.values()):
+                raise ValueError(f"matrix: found {str(matrix):.60}; expected hazard -> list of chain codes")
+            p.matrix = {str(h): list(v) for h, v in matrix.items()}
         return p
 
     def resolution(self) -> int:
@@ -336,7 +343,9 @@ def run_chains(store: Any, p: Params, lang: str) -> AnalysisView:
     res = p.resolution()
     hazards = None if p.hazard == "any" else [p.hazard]
     adcode = p.unit if p.unit and _levels(store).get(p.unit) in ("province", "city") else None
-    df = chains_from_store(store, res, hazards, min_class=p.min_class, hours=p.hours or 6.0, adcode=adcode)
+    matrix = {h: c for h, c in (p.matrix or {}).items() if hazards is None or h in hazards} or None
+    df = chains_from_store(store, res, hazards, min_class=p.min_class, hours=p.hours or 6.0, adcode=adcode,
+                           matrix=matrix)
     mat = chain_matrix(df, "gap_score")
     names = dict(zip(df["city"], df["city_name"]))
     cols = [f"{label('hazard', h, lang)} · {label('chain', c, lang)}" for h, c in

@@ -16,7 +16,7 @@ from mapapp.i18n import label, t
 
 #: Control -> the rows it sits in (visibility follows ``analyses.CONTROLS``).
 CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "weights", "event", "point",
-                "radius", "magnitude", "polygon")
+                "radius", "magnitude", "polygon", "matrix")
 SITE_KINDS = ("depot", "park", "capacity_base")
 EVENTS = ("point", "quake", "polygon")
 #: Column id -> i18n key of its header; others show the column id.
@@ -52,8 +52,14 @@ def _row(name: str, lang: str, *children: Any) -> html.Div:
                     className="om-ana-row")
 
 
-def controls(hazards: list[dict[str, Any]], lang: str) -> html.Div:
-    """The left panel's analyses section."""
+def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[str]] | None = None) -> html.Div:
+    """The analyses section; ``matrix``: the region's hazard -> chains (editable for ``chains``)."""
+    chain_options = [{"label": label("chain", c, lang), "value": c} for c in VOCABULARIES["chain"]]
+    matrix_rows = [html.Div([html.Span(label("hazard", h["hazard"], lang), className="om-ana-matrix-hazard"),
+                             dcc.Dropdown(id={"type": "ana-matrix", "hazard": h["hazard"]}, options=chain_options,
+                                          value=list((matrix or {}).get(h["hazard"], [])), multi=True,
+                                          placeholder=t("ana.matrix.none", lang))], className="om-ana-matrix")
+                   for h in hazards]
     hz = [{"label": label("hazard", h["hazard"], lang), "value": h["hazard"]} for h in hazards]
     first = hazards[0]["hazard"] if hazards else None
     return html.Div([
@@ -89,6 +95,7 @@ def controls(hazards: list[dict[str, Any]], lang: str) -> html.Div:
         _row("polygon", lang, dcc.Upload(id="ana-upload", children=html.A(t("ana.upload", lang)),
                                          className="om-upload", max_size=2_000_000, accept=".geojson,.json"),
              html.Div(t("ana.polygon.none", lang), id="ana-polygon-status", className="om-note")),
+        _row("matrix", lang, *matrix_rows),
         html.Div([html.Span(t("ana.param.opacity", lang), className="om-opacity-label"),
                   dcc.Slider(id="ana-opacity", min=0, max=1, step=0.1, value=0.75, marks=None)], className="om-opacity"),
         html.Div([html.Button(t("ana.run", lang), id="ana-run", className="om-button om-button-primary"),

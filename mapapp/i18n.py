@@ -173,6 +173,8 @@ UI: dict[str, tuple[str, str]] = {
     "ana.siting.site": ("新库", "New depot"),
     "ana.yes": ("是", "yes"),
     "ana.none": ("无", "none"),
+    "ana.param.matrix": ("灾种 → 相关产业链（可编辑）", "Hazard → relevant chains (editable)"),
+    "ana.matrix.none": ("无相关产业链", "no relevant chain"),
     "ana.index.summary": ("{cells:,} 个六边形（分辨率 {res}），权重：{weights}；指数 ≥ 0.6 的占 {high}%。", "{cells:,} hexagons (res {res}), weights: {weights}; {high}% have an index ≥ 0.6."),
     "ana.index.top": ("综合指数均值最高的县：{items}", "Counties with the highest mean index: {items}"),
     "ana.no": ("否", "no"),

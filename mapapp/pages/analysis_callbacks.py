@@ -30,9 +30,18 @@ PARAM_STATES = [State("ana-kind", "value"), State("ana-hazard", "value"), State(
                 State("ana-k", "value"), State("ana-sitekind", "value"), State("ana-top", "value"),
                 State("ana-weights", "value"), State("ana-event", "value"), State("ana-lon", "value"),
                 State("ana-lat", "value"), State("ana-radius", "value"), State("ana-magnitude", "value"),
-                State("ana-polygon", "data"), State("map-unit-code", "data")]
+                State("ana-polygon", "data"), State("map-unit-code", "data"),
+                State({"type": "ana-matrix", "hazard": ALL}, "value"), State({"type": "ana-matrix", "hazard": ALL}, "id")]
 PARAM_KEYS = ("kind", "hazard", "res", "min_class", "hours", "tier", "k", "site_kind", "top", "weights", "event",
               "lon", "lat", "radius_km", "magnitude", "polygon", "unit")
+
+
+def _controls(params: list[Any]) -> dict[str, Any]:
+    """The states of ``PARAM_STATES`` as ``Params.from_controls`` keys (the matrix as a dict)."""
+    *plain, matrix_values, matrix_ids = params
+    values = dict(zip(PARAM_KEYS, plain))
+    values["matrix"] = {i["hazard"]: list(v or []) for i, v in zip(matrix_ids or [], matrix_values or [])}
+    return values
 
 
 def _lang(config: dict | None) -> str:
@@ -75,7 +84,8 @@ def run_analysis(_run, _go, _clear, *values):
     if ctx.triggered_id == "ana-clear":
         return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None, no_update
     try:
-        p = analyses.Params.from_controls(dict(zip(PARAM_KEYS, params)))
+        controls = _controls(params)
+        p = analyses.Params.from_controls(controls)
         view = _view(p, lang)
     except (ValueError, LookupError, TypeError) as exc:
         return (html.Div(user_message(exc, lang), className="om-error"), empty_hex, EMPTY_FC, no_update, EMPTY_FC,
@@ -84,7 +94,7 @@ def run_analysis(_run, _go, _clear, *values):
     choro = view.choropleth or EMPTY_FC
     choro_pal = analyses.SEQ[::2] + analyses.SEQ[-1:] if view.choropleth else []
     return (analysis_view.result(view, lang), hexes, choro, {"palette": choro_pal, "opacity": 0.45},
-            view.overlay or EMPTY_FC, dict(zip(PARAM_KEYS, params)),
+            view.overlay or EMPTY_FC, controls,
             {"bounds": view.bounds, "transition": "flyToBounds"} if view.bounds else no_update)
 
 

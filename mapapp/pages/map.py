@@ -207,7 +207,8 @@ def layout(**query: Any) -> html.Div:
         html.Div([
             _left_panel(state, hazards, admin_tree(store), lang),
             html.Div(_map(state, hazards, meta.get("bbox")), className="om-map-wrap"),
-            html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(hazards, lang)],
+            html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
+                hazards, lang, meta.get("chains_by_hazard"))],
                                    open=True, className="om-ana-details"),
                       dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"),
                                   type="dot", delay_show=300),

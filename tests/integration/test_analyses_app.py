@@ -15,7 +15,6 @@ from layers import Store
 from mapapp import analyses
 from mapapp.app import create_app
 from mapapp.settings import Settings
-from tests.integration.test_app import post
 
 PARAMS = {
     "gaps": {"hazard": "flood", "res": 6},
@@ -90,13 +89,24 @@ OUTPUTS = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "
            ("map-leaflet", "viewport")]
 
 
-def _run(app, client, values: dict, lang: str = "zh"):
-    state = [(i, "data" if i == "ana-polygon" else "value", values.get(i)) for i in STATES]
-    state += [("ana-polygon", "data", values.get("ana-polygon")), ("map-unit-code", "data", values.get("unit")),
-              ("map-config", "data", {"lang": lang})]
+def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None):
+    """POST the run callback as the renderer does (the matrix dropdowns are an ALL pattern)."""
+    state = [{"id": i, "property": "value", "value": values.get(i)} for i in STATES]
+    state += [{"id": "ana-polygon", "property": "data", "value": values.get("ana-polygon")},
+              {"id": "map-unit-code", "property": "data", "value": values.get("unit")}]
+    matrix = matrix or {}
+    state += [[{"id": {"type": "ana-matrix", "hazard": h}, "property": "value", "value": v} for h, v in matrix.items()],
+              [{"id": {"type": "ana-matrix", "hazard": h}, "property": "id", "value": {"type": "ana-matrix", "hazard": h}}
+               for h in matrix]]
+    state.append({"id": "map-config", "property": "data", "value": {"lang": lang}})
     key = next(k for k in app.callback_map if k.startswith("..ana-result.children"))
-    return post(client, OUTPUTS, [("ana-run", "n_clicks", 1), ("ana-go", "data", None), ("ana-clear", "n_clicks", None)],
-                state, output=key)
+    r = client.post("/_dash-update-component", json={
+        "output": key, "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
+        "inputs": [{"id": "ana-run", "property": "n_clicks", "value": 1},
+                   {"id": "ana-go", "property": "data", "value": None},
+                   {"id": "ana-clear", "property": "n_clicks", "value": None}],
+        "state": state, "changedPropIds": ["ana-run.n_clicks"]})
+    return r.status_code, r.get_json() if r.is_json else r.get_data(as_text=True)
 
 
 def test_run_and_download_through_the_callbacks(app, client):
@@ -142,3 +152,13 @@ def test_an_event_moves_the_map_to_it(app, client):
     assert south < 38.37 < north and west < 117.33 < east and north - south < 1
     lines = [f for f in body["response"]["ana-overlay"]["data"]["features"] if f["geometry"]["type"] == "LineString"]
     assert lines and all(f["geometry"]["coordinates"][-1] == pytest.approx([117.33, 38.37], abs=0.05) for f in lines)
+
+
+def test_the_edited_matrix_drives_the_chains_analysis(app, client):
+    values = {"ana-kind": "chains", "ana-hazard": "flood", "ana-res": 6, "ana-hours": 1}
+    status, body = _run(app, client, values, matrix={"flood": ["transport"], "earthquake": ["rescue"]})
+    assert status == 200, body
+    chains = body["response"]["ana-params"]["data"]["matrix"]
+    assert chains == {"flood": ["transport"], "earthquake": ["rescue"]}
+    text = str(body["response"]["ana-result"]["children"])
+    assert "特种交通装备" in text and "无人救援装备" not in text  # only the chain kept for flood
