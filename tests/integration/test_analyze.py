@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import h3
 import openpyxl
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from etl.cli import main
+from layers import Store
 
 
 def run(*args: str):
@@ -73,7 +77,6 @@ DISPATCH_COLUMNS = ["rank", "kind", "id", "name", "tier", "chains", "capacity", 
 
 
 def test_dispatch_quake_to_csv_with_summary_on_stdout(demo_db, tmp_path):
-    import json  # noqa: PLC0415
 
     out = tmp_path / "quake.csv"
     result = run("analyze", "dispatch", "--db", str(demo_db), "--quake", "118.18,39.63,6.5", "--res", "7",
@@ -95,7 +98,6 @@ def test_dispatch_quake_to_csv_with_summary_on_stdout(demo_db, tmp_path):
 
 
 def test_dispatch_point_and_polygon_with_overrides(demo_db, tmp_path):
-    import json  # noqa: PLC0415
 
     out = tmp_path / "point.geojson"
     result = run("--lang", "en", "analyze", "dispatch", "--db", str(demo_db), "--at", "117.33,38.37", "--radius-km",
@@ -175,7 +177,6 @@ def test_chains_bad_parameters_exit_2(demo_db, tmp_path):
 
 
 def test_coordination_national_tier_by_province_and_depots(demo_db, tmp_path):
-    import json  # noqa: PLC0415
 
     out = tmp_path / "coord.csv"
     result = run("analyze", "coordination", "--db", str(demo_db), "--res", "6", "--tier", "national",
@@ -220,7 +221,6 @@ SITE_COLUMNS = ["cell", "lon", "lat", "county", "score", "rank",
 
 
 def test_site_top_and_at_agree(demo_db, tmp_path):
-    import json  # noqa: PLC0415
 
     top = tmp_path / "sites.csv"
     result = run("analyze", "site", "--db", str(demo_db), "--kind", "depot", "--hazard", "flood", "--res", "6",
@@ -272,7 +272,6 @@ def test_site_bad_parameters_exit_2(demo_db, tmp_path):
 
 
 def test_index_to_csv_and_geojson(demo_db, tmp_path):
-    import json  # noqa: PLC0415
 
     out = tmp_path / "index.csv"
     result = run("analyze", "index", "--db", str(demo_db), "--res", "6", "--weight", "flood=2", "--out", str(out))
@@ -289,3 +288,40 @@ def test_index_to_csv_and_geojson(demo_db, tmp_path):
     assert 0 < len(data["features"]) < len(df) and data["about"]["analysis"] == "index"
     result = run("--lang", "en", "analyze", "index", "--db", str(demo_db), "--weight", "hail=1", "--out", str(out))
     assert result.exit_code == 2 and "weights.hail: unknown hazard" in result.output
+
+
+def test_siting_prints_the_json_summary_and_writes_the_sites(demo_db, tmp_path):
+    out, demand = tmp_path / "sites.geojson", tmp_path / "demand.parquet"
+    result = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "-k", "3", "--res", "6",
+                                       "--hours", "1", "--out", str(out), "--demand-out", str(demand)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert {"objective", "bound", "gap", "sites"} <= set(summary)
+    assert len(summary["sites"]) == 3 and 0 <= summary["gap"] < 0.05
+    assert summary["bound"] >= summary["objective"] >= summary["before"]
+    assert summary["after_share"] > summary["before_share"]
+    feats = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert [f["properties"]["cell"] for f in feats] == [s["cell"] for s in summary["sites"]]
+    d = pd.read_parquet(demand)
+    assert d["covered_after"].sum() > d["covered_before"].sum() and (d["covered_after"] >= d["covered_before"]).all()
+    bad = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "-k", "0", "--out", str(out)])
+    assert bad.exit_code == 2 and "k: found 0" in bad.output
+
+
+def test_e2sfca_per_county_conserves_capacity(demo_db, tmp_path):
+    out = tmp_path / "e2.csv"
+    result = run("analyze", "e2sfca", "--db", str(demo_db), "--res", "6", "--level", "cells", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    cells = pd.read_csv(out, encoding="utf-8-sig")
+    assert {"cell", "demand", "accessibility", "per_1000"} <= set(cells.columns)
+    # sum_i P_i A_i = total capacity of the depot tiers whose catchment holds people (all of them here)
+    cap = Store(demo_db).query("SELECT sum(capacity) AS c FROM reserves WHERE tier IN "
+                               "('national', 'provincial', 'municipal', 'county')")["c"].iloc[0]
+    assert (cells["demand"] * cells["accessibility"]).sum() == pytest.approx(cap, rel=1e-6)
+    county = tmp_path / "county.xlsx"
+    result = run("analyze", "e2sfca", "--db", str(demo_db), "--res", "6", "--band", "3=1", "--band", "6=0.5",
+                 "--out", str(county))
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_excel(county, sheet_name="e2sfca")["level"]) == {"county"}
+    bad = run("analyze", "e2sfca", "--db", str(demo_db), "--tier", "rescue", "--tier", "county", "--out", str(out))
+    assert bad.exit_code == 2 and "several units" in bad.output
