@@ -131,3 +131,13 @@ dispatch_delay_h = 0.5
 @pytest.fixture
 def tiny_region(tmp_path) -> Path:
     return make_region(tmp_path / "region")
+
+
+@pytest.fixture(scope="session")
+def app(demo_db):
+    """The app on the demo store, one per test session: Dash hands the page callbacks (registered
+    once, at import) to the first app a process creates, so every test shares that one."""
+    from mapapp.app import create_app  # noqa: PLC0415
+    from mapapp.settings import Settings  # noqa: PLC0415
+
+    return create_app(Settings(db_path=str(demo_db)))

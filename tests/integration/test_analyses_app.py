@@ -13,8 +13,6 @@ import pytest
 
 from layers import Store
 from mapapp import analyses
-from mapapp.app import create_app
-from mapapp.settings import Settings
 
 PARAMS = {
     "gaps": {"hazard": "flood", "res": 6},
@@ -70,11 +68,6 @@ def test_siting_in_the_panel_improves_coverage(store):
 def test_bad_panel_parameters_are_named(store, controls, message):
     with pytest.raises(ValueError, match=message):
         analyses.run(store, analyses.Params.from_controls(controls), "en")
-
-
-@pytest.fixture(scope="module")
-def app(demo_db):
-    return create_app(Settings(db_path=str(demo_db)))
 
 
 @pytest.fixture()

@@ -272,12 +272,13 @@ def test_site_bad_parameters_exit_2(demo_db, tmp_path):
 
 
 def test_index_to_csv_and_geojson(demo_db, tmp_path):
-
     out = tmp_path / "index.csv"
     result = run("analyze", "index", "--db", str(demo_db), "--res", "6", "--weight", "flood=2", "--out", str(out))
     assert result.exit_code == 0, result.output
-    df = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(df.columns) == ["cell", "index", "index_class", "flood_norm", "earthquake_norm", "wildfire_norm"]
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"county": str, "city": str})
+    assert list(df.columns) == ["cell", "county", "city", "index", "index_class", "flood_norm", "earthquake_norm",
+                                "wildfire_norm"]
+    assert df["county"].str.match(r"^1[123]\d{4}$").mean() > 0.99  # cells off every county have none
     want = (2 * df["flood_norm"] + df["earthquake_norm"] + df["wildfire_norm"]) / 4
     assert (abs(df["index"] - want) < 1e-12).all() and df["index_class"].between(1, 5).all()
     assert len(df) == df["cell"].nunique() > 8000  # every cell of the region at res 6

@@ -12,15 +12,8 @@ from click.testing import CliRunner
 from dash import html
 
 from etl.cli import main
-from mapapp.app import create_app
-from mapapp.settings import Settings
 
 TANGSHAN = [[39.55, 118.05], [39.72, 118.32]]  # [[south, west], [north, east]]
-
-
-@pytest.fixture(scope="module")
-def app(demo_db):
-    return create_app(Settings(db_path=str(demo_db)))
 
 
 @pytest.fixture()

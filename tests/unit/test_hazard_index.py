@@ -95,8 +95,9 @@ def test_adapter_on_the_tiny_world(world):
     expect = {"110101": (3 / 3 + 2 / 2) / 2, "110102": 0.5, "130102": (1 / 3) / 2, "130104": 0.0,
               "139001": (2 / 3) / 2, "130202": 0.0}
     for county, value in expect.items():
-        got = out.loc[[h3.int_to_str(c) for c in W.county_cells(county, 7)], "index"]
-        assert got.to_numpy() == pytest.approx(value), county
+        got = out.loc[[h3.int_to_str(c) for c in W.county_cells(county, 7)]]
+        assert got["index"].to_numpy() == pytest.approx(value), county
+        assert (got["county"] == county).all() and (got["city"] == W.ancestors(county)["city"]).all()
     assert out.loc[h3.int_to_str(W.county_cells("110101", 7)[0]), "index_class"] == 5
     quake = index_from_store(world, 8, {"earthquake": 3}, adcode="130100")
     assert set(quake["cell"]) == {h3.int_to_str(c) for k in ("130102", "130104", "139001")
