@@ -38,13 +38,13 @@ from mapapp.i18n import label, t
 NAMES = ("gaps", "chains", "e2sfca", "coordination", "site", "siting", "dispatch", "index")
 #: Controls each analysis uses (the others are hidden).
 CONTROLS: dict[str, tuple[str, ...]] = {
-    "gaps": ("hazard", "res", "minclass", "hours"),
-    "chains": ("hazard", "res", "minclass", "hours", "matrix"),
-    "e2sfca": ("res",),
-    "coordination": ("hazard", "res", "minclass", "tier", "hours"),
-    "site": ("hazard", "res", "sitekind", "top", "hours", "weights", "point"),
-    "siting": ("hazard", "res", "minclass", "tier", "hours", "k"),
-    "dispatch": ("hazard", "res", "event", "point", "radius", "magnitude", "polygon"),
+    "gaps": ("hazard", "res", "minclass", "hours", "access"),
+    "chains": ("hazard", "res", "minclass", "hours", "matrix", "access"),
+    "e2sfca": ("res", "bands", "access"),
+    "coordination": ("hazard", "res", "minclass", "tier", "hours", "access"),
+    "site": ("hazard", "res", "sitekind", "top", "hours", "weights", "exclude", "point", "access"),
+    "siting": ("hazard", "res", "minclass", "tier", "hours", "k", "access"),
+    "dispatch": ("hazard", "res", "event", "point", "radius", "magnitude", "polygon", "access"),
     "index": ("res", "weights"),
 }
 ROW_LIMIT = 200  # rows shown in the panel table; downloads carry every row
@@ -67,6 +67,9 @@ class Params:
     site_kind: str = "depot"
     top: int = 20
     weights: dict[str, float] = field(default_factory=dict)
+    exclude: dict[str, float] = field(default_factory=dict)  # site: hazard -> class excluded from
+    bands: dict[str, float] = field(default_factory=dict)  # e2sfca: upper hours -> weight
+    access: dict[str, Any] = field(default_factory=dict)  # speed_kmh / detour / dispatch_delay_h overrides
     event: str = "point"
     lon: float | None = None
     lat: float | None = None
@@ -102,6 +105,9 @@ class Params:
                 raise ValueError(f"{key}: found {raw!r:.30}; expected a number in {low}..{high}")
             setattr(p, key, number)
         p.weights = parse_weights(values.get("weights") or "")
+        p.exclude = parse_weights(values.get("exclude") or "", "exclude")
+        p.bands = parse_weights(values.get("bands") or "", "bands")
+        p.access = parse_access(values.get("access") or "")
         p.polygon = values.get("polygon") or None
         matrix = values.get("matrix")
         if matrix is not None:
@@ -119,8 +125,8 @@ class Params:
         return json.dumps(self.__dict__, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def parse_weights(text: str) -> dict[str, float]:
-    """``"flood=2, earthquake=1"`` -> {"flood": 2.0, "earthquake": 1.0}; ValueError otherwise."""
+def parse_weights(text: str, key: str = "weights") -> dict[str, float]:
+    """``"flood=2, earthquake=1"`` -> {"flood": 2.0, "earthquake": 1.0}; ValueError naming ``key``."""
     out: dict[str, float] = {}
     for item in str(text).replace("，", ",").replace("；", ",").replace(";", ",").split(","):
         if not item.strip():
@@ -131,9 +137,32 @@ def parse_weights(text: str) -> dict[str, float]:
         except ValueError:
             value = float("nan")
         if not sep or not name.strip() or not math.isfinite(value) or value < 0:
-            raise ValueError(f"weights: found {item.strip()!r:.40}; expected name=number >= 0, e.g. flood=2")
+            raise ValueError(f"{key}: found {item.strip()!r:.40}; expected name=number >= 0, e.g. flood=2")
         out[name.strip()] = value
     return out
+
+
+def parse_access(text: str) -> dict[str, Any]:
+    """``"speed.county=40, detour.mountain=1.8, delay=0.5"`` -> access overrides of the adapters."""
+    out: dict[str, Any] = {}
+    for name, value in parse_weights(text, "access").items():
+        group, _, item = name.partition(".")
+        if group in ("speed", "detour") and item:
+            out.setdefault("speed_kmh" if group == "speed" else "detour", {})[item] = value
+        elif name == "delay":
+            out["dispatch_delay_h"] = value
+        else:
+            raise ValueError(f"access: found {name!r:.30}; expected speed.<tier>=km/h, detour.<terrain>=factor "
+                             "or delay=hours, e.g. speed.county=40")
+    return out
+
+
+def _bands(p: Params) -> list[tuple[float, float]] | None:
+    """The e2sfca bands typed as ``"2=1, 4=0.68, 6=0.22"`` (None: the defaults)."""
+    try:
+        return sorted((float(h), w) for h, w in p.bands.items()) or None
+    except ValueError:
+        raise ValueError(f"bands: found {list(p.bands)}; expected upper_hours=weight, e.g. 2=1, 4=0.68") from None
 
 
 @dataclass
@@ -253,7 +282,7 @@ def _hours_override(p: Params, tier: str) -> dict[str, float] | None:
 def run_gaps(store: Any, p: Params, lang: str) -> AnalysisView:
     res = p.resolution()
     cells, units = gaps_from_store(store, p.hazard, res, min_class=p.min_class,
-                                   hours_by_tier=_hours_override(p, "county"))
+                                   hours_by_tier=_hours_override(p, "county"), **p.access)
     levels = _levels(store)
     cells = _unit_filter(cells, p.unit, levels)
     std = {**((store.meta.get("standards") or {}).get("hours_by_tier") or {}), **(_hours_override(p, "county") or {})}
@@ -291,7 +320,8 @@ def _inside(code: str, unit: str, levels: Mapping[str, str]) -> bool:
 
 def run_e2sfca(store: Any, p: Params, lang: str) -> AnalysisView:
     res = p.resolution()
-    cells, units, about = e2sfca_from_store(store, res, adcode=p.unit)
+    cells, units, about = e2sfca_from_store(store, res, adcode=p.unit, **({"bands": _bands(p)} if p.bands else {}),
+                                            **p.access)
     per_person = about["demand"] == "population"
     values = cells["per_1000"].to_numpy(float) if per_person else cells["accessibility"].to_numpy(float)
     unit_text = t("ana.e2sfca.per_1000" if per_person else "ana.e2sfca.per_km2", lang, unit=about["unit"].split()[0])
@@ -312,7 +342,7 @@ def run_e2sfca(store: Any, p: Params, lang: str) -> AnalysisView:
 def run_siting(store: Any, p: Params, lang: str) -> AnalysisView:
     res = p.resolution()
     sites, summ, demand = siting_from_store(store, p.k, hazard=p.hazard, res=res, min_class=p.min_class,
-                                            tier=p.tier, hours=p.hours, adcode=p.unit)
+                                            tier=p.tier, hours=p.hours, adcode=p.unit, **p.access)
     status = np.where(demand["covered_before"], 0, np.where(demand["covered_after"], 1, 2))
     pal = [GOOD_BAD["covered_before"], GOOD_BAD["covered_new"], GOOD_BAD["uncovered"]]
     legend = [(pal[0], t("ana.siting.before", lang)), (pal[1], t("ana.siting.new", lang)),
@@ -345,7 +375,7 @@ def run_chains(store: Any, p: Params, lang: str) -> AnalysisView:
     adcode = p.unit if p.unit and _levels(store).get(p.unit) in ("province", "city") else None
     matrix = {h: c for h, c in (p.matrix or {}).items() if hazards is None or h in hazards} or None
     df = chains_from_store(store, res, hazards, min_class=p.min_class, hours=p.hours or 6.0, adcode=adcode,
-                           matrix=matrix)
+                           matrix=matrix, **p.access)
     mat = chain_matrix(df, "gap_score")
     names = dict(zip(df["city"], df["city_name"]))
     cols = [f"{label('hazard', h, lang)} · {label('chain', c, lang)}" for h, c in
@@ -377,7 +407,7 @@ def run_coordination(store: Any, p: Params, lang: str) -> AnalysisView:
     tier = p.tier if p.tier else "first_batch"
     units, depots, cells = coordination_from_store(store, p.hazard, res, min_class=p.min_class, tier=tier,
                                                    hours_by_tier=_hours_override(p, tier) if tier != "first_batch"
-                                                   else None)
+                                                   else None, **p.access)
     levels = _levels(store)
     cells = _unit_filter(cells, p.unit, levels)
     status = np.where(cells["covered_own"], 0, np.where(cells["covered_cross"], 1, 2))
@@ -408,7 +438,7 @@ def run_site(store: Any, p: Params, lang: str) -> AnalysisView:
     res = p.resolution()
     hazards = None if p.hazard == "any" else [p.hazard]
     common = {"kind": p.site_kind, "res": res, "hazards": hazards, "hours": p.hours,
-              "weights": p.weights or None, "adcode": p.unit}
+              "weights": p.weights or None, "exclude": p.exclude or None, "adcode": p.unit, **p.access}
     if p.lon is not None and p.lat is not None:
         row = site_from_store(store, at=(p.lon, p.lat), **common)
         parts = explain_site(row)
@@ -456,7 +486,8 @@ def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
         event_args = {"quake": (p.lon, p.lat, p.magnitude)}
     else:
         event_args = {"at": (p.lon, p.lat), "radius_km": p.radius_km, "hazard": hazard}
-    table, summ, event = dispatch_from_store(store, res=res, limit_reserves=60, limit_enterprises=40, **event_args)
+    table, summ, event = dispatch_from_store(store, res=res, limit_reserves=60, limit_enterprises=40, **event_args,
+                                             **p.access)
     lines = dispatch_lines(table, event)
     centre = {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(event.centre)},
               "properties": {"kind": "event", "name": t(f"ana.event.{event.kind}", lang)}}

@@ -16,7 +16,7 @@ from mapapp.i18n import label, t
 
 #: Control -> the rows it sits in (visibility follows ``analyses.CONTROLS``).
 CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "weights", "event", "point",
-                "radius", "magnitude", "polygon", "matrix")
+                "radius", "magnitude", "polygon", "matrix", "exclude", "bands", "access")
 SITE_KINDS = ("depot", "park", "capacity_base")
 EVENTS = ("point", "quake", "polygon")
 #: Column id -> i18n key of its header; others show the column id.
@@ -84,6 +84,11 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         _row("top", lang, dcc.Input(id="ana-top", type="number", min=1, max=500, step=1, value=20)),
         _row("weights", lang, dcc.Input(id="ana-weights", type="text", placeholder="flood=2, earthquake=1",
                                         maxLength=200)),
+        _row("exclude", lang, dcc.Input(id="ana-exclude", type="text", placeholder="flood=4, wildfire=4",
+                                        maxLength=200)),
+        _row("bands", lang, dcc.Input(id="ana-bands", type="text", placeholder="2=1, 4=0.68, 6=0.22", maxLength=200)),
+        _row("access", lang, dcc.Input(id="ana-access", type="text", maxLength=300,
+                                       placeholder="speed.county=40, detour.mountain=1.8, delay=0.5")),
         _row("event", lang, dcc.RadioItems(id="ana-event", value="point",
                                            options=[{"label": t(f"ana.event.{e}", lang), "value": e} for e in EVENTS])),
         _row("point", lang, html.Div([

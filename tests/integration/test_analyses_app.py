@@ -87,6 +87,7 @@ def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None
     state = [{"id": i, "property": "value", "value": values.get(i)} for i in STATES]
     state += [{"id": "ana-polygon", "property": "data", "value": values.get("ana-polygon")},
               {"id": "map-unit-code", "property": "data", "value": values.get("unit")}]
+    state += [{"id": i, "property": "value", "value": values.get(i)} for i in ("ana-exclude", "ana-bands", "ana-access")]
     matrix = matrix or {}
     state += [[{"id": {"type": "ana-matrix", "hazard": h}, "property": "value", "value": v} for h, v in matrix.items()],
               [{"id": {"type": "ana-matrix", "hazard": h}, "property": "id", "value": {"type": "ana-matrix", "hazard": h}}
@@ -155,3 +156,14 @@ def test_the_edited_matrix_drives_the_chains_analysis(app, client):
     assert chains == {"flood": ["transport"], "earthquake": ["rescue"]}
     text = str(body["response"]["ana-result"]["children"])
     assert "特种交通装备" in text and "无人救援装备" not in text  # only the chain kept for flood
+
+
+def test_travel_parameters_typed_in_the_panel_reach_the_analysis(app, client):
+    base = {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "unit": "130900"}
+    _, fast = _run(app, client, base, lang="en")
+    _, slow = _run(app, client, {**base, "ana-access": "speed.county=5, delay=1"}, lang="en")
+    text_fast, text_slow = (str(b["response"]["ana-result"]["children"]) for b in (fast, slow))
+    assert "gap against the county 6 h standard 0 km²" in text_fast
+    assert "gap against the county 6 h standard 0 km²" not in text_slow and "Longest arrival" in text_slow
+    _, bad = _run(app, client, {**base, "ana-access": "speed=40"}, lang="en")
+    assert "access: found 'speed'" in str(bad["response"]["ana-result"]["children"])
