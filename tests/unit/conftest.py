@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from layers.store import Store
-from tests.unit.world import build_world
+from tests.unit.world import STANDARDS, build_world
 
 
 @pytest.fixture(scope="session")
@@ -23,17 +23,28 @@ def world(tmp_path_factory) -> Store:
 
 
 @pytest.fixture(scope="session")
-def world_std(world, tmp_path_factory) -> Store:
+def world_with(world, tmp_path_factory):
+    """Factory: a copy of the tiny world with ``meta`` entries added and ``sql`` statements run."""
+    opened: list[Store] = []
+
+    def make(meta: dict, sql: tuple[str, ...] = ()) -> Store:
+        path = tmp_path_factory.mktemp("world_with") / "world.duckdb"
+        shutil.copy(world.path, path)
+        con = duckdb.connect(str(path))
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+        for statement in sql:
+            con.execute(statement)
+        con.close()
+        opened.append(Store(path))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def world_std(world_with) -> Store:
     """The tiny world with standards (hours, speeds, detours) and chains by hazard."""
-    path = tmp_path_factory.mktemp("world_std") / "world.duckdb"
-    shutil.copy(world.path, path)
-    con = duckdb.connect(str(path))
-    meta = {"standards": {"hours_by_tier": {"county": 6, "municipal": 8, "national": 10},
-                          "detour": {"plain": 1.3}, "dispatch_delay_h": 0.5,
-                          "speed_kmh": {"national": 70, "municipal": 60, "county": 50, "enterprise": 40}},
-            "chains_by_hazard": {"earthquake": ["rescue", "comms", "firefighting"], "wildfire": ["medical"]}}
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-    con.close()
-    store = Store(path)
-    yield store
-    store.close()
+    return world_with({"standards": STANDARDS, "chains_by_hazard": {
+        "earthquake": ["rescue", "comms", "firefighting"], "wildfire": ["medical"]}})

@@ -4,11 +4,8 @@ world."""
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 
-import duckdb
 import h3
 import numpy as np
 import pandas as pd
@@ -18,6 +15,7 @@ from layers.access import AccessParams, access_table
 from layers.chains import ChainError, chain_gaps, chain_matrix, chains_from_store, check_matrix
 from layers.store import Store
 from tests.unit import world as W
+from tests.unit.world import STANDARDS
 
 INF = math.inf
 CELLS = [h3.latlng_to_cell(39.0 + i * 0.1, 116.0, 7) for i in range(4)]
@@ -208,22 +206,10 @@ def test_check_matrix_hazards():
 
 # --- the store adapter ------------------------------------------------------------------------
 
-STANDARDS = {"hours_by_tier": {"county": 6, "municipal": 8, "national": 10}, "detour": {"plain": 1.3},
-             "dispatch_delay_h": 0.5, "speed_kmh": {"national": 70, "municipal": 60, "county": 50, "enterprise": 40}}
-
-
 @pytest.fixture(scope="module")
-def world_std(world, tmp_path_factory) -> Store:
+def world_std(world_with) -> Store:
     """The tiny world with standards and chains by hazard (earthquake only)."""
-    path = tmp_path_factory.mktemp("chains") / "world.duckdb"
-    shutil.copy(world.path, path)
-    con = duckdb.connect(str(path))
-    meta = {"standards": STANDARDS, "chains_by_hazard": {"earthquake": ["rescue", "comms", "firefighting"]}}
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-    con.close()
-    store = Store(path)
-    yield store
-    store.close()
+    return world_with({"standards": STANDARDS, "chains_by_hazard": {"earthquake": ["rescue", "comms", "firefighting"]}})
 
 
 def city_cells(city: str, res: int) -> list[int]:

@@ -4,11 +4,8 @@ and the store adapter on the tiny world."""
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 
-import duckdb
 import h3
 import numpy as np
 import pandas as pd
@@ -20,6 +17,7 @@ from layers.access import AccessParams
 from layers.coordination import CoordinationError, coordination_from_store, cross_border_coverage
 from layers.store import Store
 from tests.unit import world as W
+from tests.unit.world import STANDARDS
 
 INF = math.inf
 KM_PER_DEG = 2 * math.pi * 6371.0088 / 360  # on the equator
@@ -192,22 +190,10 @@ def test_core_rejects_bad_frames(equator):
 
 # --- the store adapter ------------------------------------------------------------------------
 
-STANDARDS = {"hours_by_tier": {"county": 6, "municipal": 8, "national": 10}, "detour": {"plain": 1.3},
-             "dispatch_delay_h": 0.5, "speed_kmh": {"national": 70, "municipal": 60, "county": 50, "enterprise": 40}}
-
-
 @pytest.fixture(scope="module")
-def world_std(world, tmp_path_factory) -> Store:
+def world_std(world_with) -> Store:
     """The tiny world with standards; R3's adcode removed (its province then comes from its cell)."""
-    path = tmp_path_factory.mktemp("coordination") / "world.duckdb"
-    shutil.copy(world.path, path)
-    con = duckdb.connect(str(path))
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [("standards", json.dumps(STANDARDS))])
-    con.execute("UPDATE reserves SET adcode = NULL WHERE id = 'R3'")
-    con.close()
-    store = Store(path)
-    yield store
-    store.close()
+    return world_with({"standards": STANDARDS}, ("UPDATE reserves SET adcode = NULL WHERE id = 'R3'",))
 
 
 def world_brute(res: int, tier: str, std: dict[str, float]):

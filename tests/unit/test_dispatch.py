@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 
-import duckdb
 import h3
 import numpy as np
 import pandas as pd
@@ -35,6 +33,7 @@ from layers.dispatch import (
 )
 from layers.store import Store
 from tests.unit import world as W
+from tests.unit.world import STANDARDS
 
 R = 6371.0088
 
@@ -326,21 +325,11 @@ def test_table_rejects_bad_parameters(kwargs, match):
 # --- the store adapter ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def world_std(world, tmp_path_factory) -> Store:
+def world_std(world_with) -> Store:
     """The tiny world with standards (hours, speeds, detours, terrain) and chains by hazard."""
-    path = tmp_path_factory.mktemp("dispatch") / "world.duckdb"
-    shutil.copy(world.path, path)
-    con = duckdb.connect(str(path))
-    meta = {"standards": {"hours_by_tier": {"county": 6, "municipal": 8, "national": 10},
-                          "detour": {"plain": 1.3, "mountain": 1.6}, "dispatch_delay_h": 0.5,
-                          "speed_kmh": {"national": 70, "municipal": 60, "county": 50, "enterprise": 40},
-                          "terrain_by_unit": {"130100": "mountain"}},
-            "chains_by_hazard": {"earthquake": ["rescue", "comms"], "flood": ["medical"]}}
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-    con.close()
-    store = Store(path)
-    yield store
-    store.close()
+    return world_with({"standards": {**STANDARDS, "detour": {"plain": 1.3, "mountain": 1.6},
+                                     "terrain_by_unit": {"130100": "mountain"}},
+                       "chains_by_hazard": {"earthquake": ["rescue", "comms"], "flood": ["medical"]}})
 
 
 def test_adapter_point_on_the_tiny_world(world_std):

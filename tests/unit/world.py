@@ -14,6 +14,9 @@ import shapely
 from etl import schema
 
 RESOLUTIONS = [7, 8]
+#: Standards of the tiny world's variants (a region file's ``[standards]``).
+STANDARDS = {"hours_by_tier": {"county": 6, "municipal": 8, "national": 10}, "detour": {"plain": 1.3},
+             "dispatch_delay_h": 0.5, "speed_kmh": {"national": 70, "municipal": 60, "county": 50, "enterprise": 40}}
 #: county -> (west, south, east, north). 139001 sits under 130100 although its prefix says
 #: otherwise: membership follows ``parent``, not adcode prefixes.
 BOXES = {
