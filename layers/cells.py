@@ -43,6 +43,27 @@ def cell_areas(cells: np.ndarray) -> np.ndarray:
     return np.fromiter((h3i.cell_area(c, "km^2") for c in ids.tolist()), float, ids.size)
 
 
+def cells_in_unit(store: Store, res: int, adcode: str) -> np.ndarray:
+    """The cells (uint64, ascending) of a province, city or county at ``res`` (``admin_cells``).
+
+    Raises
+    ------
+    ValueError
+        ``adcode`` is not a province, city or county of the store (names a few that are).
+    """
+    unit = store.query("SELECT level FROM admin_units WHERE adcode = ?", [str(adcode)])
+    level = None if unit.empty else str(unit["level"].iloc[0])
+    if level not in ("province", "city", "county"):
+        some = store.query("SELECT adcode, name FROM admin_units WHERE level <> 'county' ORDER BY adcode LIMIT 3")
+        raise ValueError(f"adcode: found {adcode!r:.20}, not in the store's admin_units; expected a 6-digit province, "
+                         f"city or county code such as "
+                         f"{', '.join(f'{a} ({n})' for a, n in zip(some['adcode'], some['name']))}")
+    column = schema.quote(schema.check_identifier("admin_cells", level))
+    rows = store.query(f"SELECT cell FROM admin_cells WHERE res = ? AND {column} = ? ORDER BY cell",
+                       [int(res), str(adcode)])
+    return rows["cell"].to_numpy(np.uint64)
+
+
 _CACHE_SIZE = 4
 _cells_cache: OrderedDict[tuple[str, str, int, str], pd.DataFrame] = OrderedDict()
 _cells_lock = threading.Lock()

@@ -216,7 +216,7 @@ def e2sfca_from_store(store: Any, res: int = 7, *, tiers: Sequence[str] = DEFAUL
     """
     from etl import schema  # noqa: PLC0415  (layers may import etl.schema; kept local like the adapters)
     from layers.access import AccessParams, pairs_within_hours  # noqa: PLC0415
-    from layers.cells import cell_areas, h3_strings, region_cells  # noqa: PLC0415
+    from layers.cells import cell_areas, cells_in_unit, h3_strings, region_cells  # noqa: PLC0415
 
     tiers = list(dict.fromkeys(tiers))
     unknown = [t for t in tiers if t not in schema.RESERVE_TIERS]
@@ -228,11 +228,7 @@ def e2sfca_from_store(store: Any, res: int = 7, *, tiers: Sequence[str] = DEFAUL
     params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
     cells = region_cells(store, res)
     if adcode is not None:
-        unit = store.query("SELECT level FROM admin_units WHERE adcode = ?", [str(adcode)])
-        if unit.empty or unit["level"].iloc[0] not in ("province", "city", "county"):
-            raise ValueError(f"adcode: found {adcode!r:.20}; expected a province, city or county adcode of the store")
-        keep = store.query(f"SELECT cell FROM admin_cells WHERE res = ? AND {unit['level'].iloc[0]} = ?",
-                           [int(res), str(adcode)])["cell"].to_numpy(np.uint64)
+        keep = cells_in_unit(store, res, adcode)
         cells = cells[np.isin(cells["cell"].to_numpy(np.uint64), keep)].reset_index(drop=True)
     fac = store.query("SELECT id, lat, lon AS lng, tier AS \"group\", capacity, capacity_unit FROM reserves "
                       "WHERE list_contains(?::VARCHAR[], tier) AND capacity IS NOT NULL ORDER BY id", [tiers])

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from layers.cells import h3_strings, region_cells
+from layers.cells import cells_in_unit, h3_strings, region_cells
 from layers.gaps import _layers
 from layers.store import Store
 
@@ -155,16 +155,10 @@ def index_from_store(store: Store, res: int = 8, weights: Mapping[str, float] | 
     cells = region_cells(store, res)  # validates res
     keep = cells["cell"].to_numpy(np.uint64)
     if adcode is not None:
-        unit = store.query("SELECT level FROM admin_units WHERE adcode = ?", [str(adcode)])
-        if unit.empty:
-            raise HazardIndexError(f"adcode: found {adcode!r:.20}, not in the store's admin_units; expected a "
-                                   "6-digit province, city or county code, e.g. 130600")
-        level = str(unit["level"].iloc[0])
-        if level == "province":
-            keep = store.query("SELECT cell FROM admin_cells WHERE res = ? AND province = ?",
-                               [int(res), str(adcode)])["cell"].to_numpy(np.uint64)
-        else:
-            keep = keep[(cells[level] == str(adcode)).to_numpy(bool)]
+        try:
+            keep = cells_in_unit(store, res, adcode)
+        except ValueError as exc:
+            raise HazardIndexError(str(exc)) from None
     rows = store.query("SELECT cell, hazard, class FROM hazard_cells WHERE res = ?", [int(res)])
     rows = rows[np.isin(rows["cell"].to_numpy(np.uint64), keep)]
     missing = np.setdiff1d(keep, rows["cell"].to_numpy(np.uint64))  # cells without any hazard row

@@ -39,7 +39,7 @@ import pandas as pd
 
 from etl import schema
 from layers.access import AccessParams, _detour_per_cell, nearest_facilities
-from layers.cells import cell_areas, h3_strings, region_cells
+from layers.cells import cell_areas, cells_in_unit, h3_strings, region_cells
 from layers.gaps import _layers, _min_classes
 from layers.reach import _parents, reach_sums
 from layers.store import Store
@@ -437,17 +437,11 @@ def _candidates(store: Store, res: int, adcode: str | None, n_classes: Mapping[s
     """The region's cells at ``res`` (or a unit's) with terrain, county and ``<hazard>_class``."""
     cells = region_cells(store, res)
     if adcode is not None:
-        unit = store.query("SELECT level, name FROM admin_units WHERE adcode = ?", [str(adcode)])
-        if unit.empty:
-            some = store.query("SELECT adcode, name FROM admin_units WHERE level <> 'county' ORDER BY adcode LIMIT 3")
-            raise SiteError(f"adcode: found {adcode!r:.20}, not in the store's admin_units; expected a 6-digit "
-                            f"code such as {', '.join(f'{a} ({n})' for a, n in zip(some['adcode'], some['name']))}")
-        level = str(unit["level"].iloc[0])
-        if level == "province":
-            prov = store.query("SELECT cell FROM admin_cells WHERE res = ? AND province = ?", [int(res), str(adcode)])
-            cells = cells[cells["cell"].isin(prov["cell"].astype("uint64"))]
-        else:
-            cells = cells[(cells[level] == str(adcode)).to_numpy(bool)]
+        try:
+            keep = cells_in_unit(store, res, adcode)
+        except ValueError as exc:
+            raise SiteError(str(exc)) from None
+        cells = cells[np.isin(cells["cell"].to_numpy(np.uint64), keep)]
     cand = cells[["cell", "lat", "lng", "terrain", "county"]].reset_index(drop=True)
     index = pd.Index(cand["cell"].to_numpy(np.uint64))
     for h in n_classes:

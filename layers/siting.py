@@ -45,7 +45,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from etl import schema
 from layers.access import AccessParams, pairs_within_hours
-from layers.cells import h3_strings, region_cells
+from layers.cells import cells_in_unit, h3_strings, region_cells
 from layers.gaps import at_risk_cells, check_hours_by_tier
 
 logger = logging.getLogger(__name__)
@@ -423,21 +423,6 @@ def cover_within(demand: pd.DataFrame, candidates: pd.DataFrame, params: AccessP
                          shape=(len(demand), len(candidates)))
 
 
-def _unit_cells(store: Any, res: int, adcode: str | None) -> np.ndarray | None:
-    """Cells of ``adcode`` (province, city or county) at ``res``; None for the whole region."""
-    if adcode is None:
-        return None
-    units = store.query("SELECT adcode, level FROM admin_units WHERE adcode = ?", [str(adcode)])
-    if units.empty:
-        raise SitingError(f"adcode: found {adcode!r:.20}; expected an adcode of the store's admin units "
-                          "(province, city or county)")
-    level = str(units["level"].iloc[0])
-    if level not in ("province", "city", "county"):
-        raise SitingError(f"adcode {adcode}: level {level!r}; expected a province, city or county")
-    rows = store.query(f"SELECT cell FROM admin_cells WHERE res = ? AND {level} = ?", [int(res), str(adcode)])
-    return rows["cell"].to_numpy(np.uint64)
-
-
 def siting_from_store(store: Any, k: int, *, hazard: str = "flood", res: int = 7, min_class: Any = None,
                       tier: str = "county", hours: float | None = None, existing: bool = True,
                       weighting: str = "auto", adcode: str | None = None, exclude_at_risk: bool = False,
@@ -490,7 +475,10 @@ def siting_from_store(store: Any, k: int, *, hazard: str = "flood", res: int = 7
     params = AccessParams.from_standards(standards, **access_overrides)
     params.speed_for(tier)  # a tier without speed fails here, before any work
     demand = at_risk_cells(store, hazard, res, min_class=min_class)
-    restrict = _unit_cells(store, res, adcode)
+    try:
+        restrict = None if adcode is None else cells_in_unit(store, res, adcode)
+    except ValueError as exc:
+        raise SitingError(str(exc)) from None
     cells = region_cells(store, res)
     if restrict is not None:
         cells = cells[np.isin(cells["cell"].to_numpy(np.uint64), restrict)]
