@@ -38,6 +38,16 @@ def test_every_key_the_app_uses_is_in_the_table():
     # f-string keys: every value they can take
     for entity in ("parks", "enterprises", "reserves"):
         assert f"layer.{entity}" in TEXT and f"entity.{entity}" in TEXT
+    from layers.site import COMPONENTS  # noqa: PLC0415
+    from mapapp import analyses, analysis_view  # noqa: PLC0415
+
+    keys = ([f"ana.{n}" for n in analyses.NAMES] + [f"ana.{n}.help" for n in analyses.NAMES]
+            + [f"ana.param.{r}" for r in analysis_view.CONTROL_ROWS]
+            + [f"ana.kind.{k}" for k in analysis_view.SITE_KINDS] + [f"ana.event.{e}" for e in analysis_view.EVENTS]
+            + [f"ana.site.{c}" for c in COMPONENTS] + ["ana.demand.population", "ana.demand.area_km2"])
+    assert not [k for k in keys if k not in TEXT]
+    assert set(analyses.RUNNERS) == set(analyses.NAMES) == set(analyses.CONTROLS)
+    assert {c for used in analyses.CONTROLS.values() for c in used} <= set(analysis_view.CONTROL_ROWS)
 
 
 @pytest.mark.parametrize("vocab", ["chain", "park_level", "park_role", "reserve_tier", "reserve_kind",
