@@ -492,7 +492,13 @@ def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
     centre = {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(event.centre)},
               "properties": {"kind": "event", "name": t(f"ana.event.{event.kind}", lang)}}
     outline = {"type": "Feature", "geometry": event.geometry, "properties": {"kind": "area"}}
-    overlay = {"type": "FeatureCollection", "features": [outline, *lines["features"], centre]}
+    reserves = table[table["kind"] == "reserve"].sort_values("hours", kind="stable")
+    first = set(reserves.drop_duplicates("tier")["id"])
+    points = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
+               "properties": {"kind": "reserve", "name": f"{r.name}（{label('reserve_tier', r.tier, lang)}）",
+                              "hours": round(float(r.hours), 2), "label": r.id in first}}
+              for r in reserves.head(20).itertuples()]
+    overlay = {"type": "FeatureCollection", "features": [outline, *lines["features"], *points, centre]}
     if event.pga is not None:
         values = np.asarray(event.pga, float)
         hexes, pal, legend = _graded(pd.Series(_h3_strings(event.cells)), values, breaks=[0.1, 0.15, 0.2, 0.3, 0.4],
