@@ -58,7 +58,9 @@
       const hide = context.hideout || {};
       const palette = hide.palette || ["#cccccc"];
       const cls = Math.min(feature.properties.c, palette.length - 1);
-      return { fillColor: palette[cls], fillOpacity: opacityOf(context), stroke: false, weight: 0 };
+      // a hairline in the fill colour closes the anti-aliasing seams between neighbouring hexagons
+      const op = opacityOf(context);
+      return { fillColor: palette[cls], fillOpacity: op, stroke: true, color: palette[cls], weight: 0.6, opacity: op };
     },
     boundaryStyle: function (feature, context) {
       const hide = context.hideout || {};

@@ -47,6 +47,8 @@ CONTROLS: dict[str, tuple[str, ...]] = {
     "dispatch": ("hazard", "res", "event", "point", "radius", "magnitude", "polygon", "access"),
     "index": ("res", "weights"),
 }
+#: Dispatch controls per event type.
+EVENT_CONTROLS = {"point": ("point", "radius"), "quake": ("point", "magnitude"), "polygon": ("polygon",)}
 ROW_LIMIT = 200  # rows shown in the panel table; downloads carry every row
 #: Sequential palette for scores and counts (light to dark), a diverging one for before/after.
 SEQ = ["#ffffe5", "#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04"]
@@ -98,9 +100,14 @@ class Params:
             if raw in (None, "", "auto"):
                 continue
             try:
-                number = conv(raw)
-            except (TypeError, ValueError):
-                raise ValueError(f"{key}: found {raw!r:.30}; expected a number") from None
+                number = float(raw)
+                if conv is int:
+                    if number != int(number):
+                        raise ValueError
+                    number = int(number)
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError(f"{key}: found {raw!r:.30}; expected "
+                                 f"{'a whole number' if conv is int else 'a number'}") from None
             if isinstance(number, float) and not math.isfinite(number) or not low <= number <= high:
                 raise ValueError(f"{key}: found {raw!r:.30}; expected a number in {low}..{high}")
             setattr(p, key, number)
@@ -354,7 +361,7 @@ def run_siting(store: Any, p: Params, lang: str) -> AnalysisView:
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
          "properties": {"kind": "site", "name": f"{t('ana.siting.site', lang)} {int(r.order)} · {r.county_name}",
                         "order": int(r.order)}} for r in sites.itertuples()]}
-    summary = [t("ana.siting.summary", lang, k=p.k, tier=label("reserve_tier", p.tier, lang), hours=_fmt(summ["hours"]),
+    summary = [t("ana.siting.summary", lang, k=len(sites), tier=label("reserve_tier", p.tier, lang), hours=_fmt(summ["hours"]),
                  before=f"{100 * summ['before_share']:.1f}", after=f"{100 * summ['after_share']:.1f}",
                  area_before=_fmt(summ["covered_area_before_km2"]), area_after=_fmt(summ["covered_area_after_km2"]),
                  total=_fmt(summ["at_risk_area_km2"])),
@@ -444,17 +451,18 @@ def run_site(store: Any, p: Params, lang: str) -> AnalysisView:
         parts = explain_site(row)
         table = pd.DataFrame([{"component": t(f"ana.site.{c}", lang), "score": v.get("score"),
                                "weight": v.get("weight"), "contribution": v.get("contribution"),
-                               "raw": v.get("raw"), "unit": v.get("unit")} for c, v in parts.items()])
+                               "raw": v.get("raw"), "unit": _site_unit(c, v.get("unit"), lang)}
+                              for c, v in parts.items()])
         r = row.iloc[0]
-        summary = [t("ana.site.at", lang, lon=_fmt(p.lon), lat=_fmt(p.lat), cell=r["cell"],
+        summary = [t("ana.site.at", lang, lon=f"{p.lon:.5f}", lat=f"{p.lat:.5f}", cell=r["cell"],
                      kind=t(f"ana.kind.{p.site_kind}", lang), score=f"{float(r['score']):.3f}", rank=int(r["rank"]))]
         if r.get("excluded_by"):
             summary.append(t("ana.site.excluded", lang, why=r["excluded_by"]))
         overlay = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
             "type": "Point", "coordinates": [p.lon, p.lat]}, "properties": {"kind": "site", "order": "★",
                                                                             "name": f"{float(r['score']):.3f}"}}]}
-        return AnalysisView("site", summary, row.reset_index(drop=True), table, None, [], [], None, overlay,
-                            method="layers/METHODS.md#site",
+        return AnalysisView("site", summary, table, table, None, [], [], None, overlay,
+                            method="layers/METHODS.md#site", cells=row.reset_index(drop=True),
                             bounds=[[p.lat - 0.3, p.lon - 0.4], [p.lat + 0.3, p.lon + 0.4]])
     df = site_from_store(store, top=p.top, **common)
     values = df["score"].to_numpy(float)
@@ -469,8 +477,17 @@ def run_site(store: Any, p: Params, lang: str) -> AnalysisView:
     summary = [t("ana.site.top", lang, n=len(df), kind=t(f"ana.kind.{p.site_kind}", lang),
                  best=f"{best['county_name']} {float(best['score']):.3f}" if best is not None else "—")]
     comp = [c for c in df.columns if c.endswith("_score")]
+    bounds = ([[float(df["lat"].min()) - 0.15, float(df["lon"].min()) - 0.2],
+               [float(df["lat"].max()) + 0.15, float(df["lon"].max()) + 0.2]] if len(df) else None)
     return AnalysisView("site", summary, df, _shown(df, columns=["rank", "county_name", "score", *comp, "excluded_by"]),
-                        hexes, pal, legend, None, overlay, method="layers/METHODS.md#site")
+                        hexes, pal, legend, None, overlay, method="layers/METHODS.md#site", cells=df, bounds=bounds)
+
+
+def _site_unit(component: str, unit: Any, lang: str) -> str:
+    """The unit of a site component's raw value, in the user's language."""
+    if component == "demand":
+        return t("ana.site.unit.demand_people" if "people" in str(unit) else "ana.site.unit.demand_km2", lang)
+    return t(f"ana.site.unit.{component}", lang)
 
 
 def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
@@ -493,7 +510,7 @@ def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
               "properties": {"kind": "event", "name": t(f"ana.event.{event.kind}", lang)}}
     outline = {"type": "Feature", "geometry": event.geometry, "properties": {"kind": "area"}}
     reserves = table[table["kind"] == "reserve"].sort_values("hours", kind="stable")
-    first = set(reserves.drop_duplicates("tier")["id"])
+    first = set(reserves["id"].head(1))
     points = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
                "properties": {"kind": "reserve", "name": f"{r.name}（{label('reserve_tier', r.tier, lang)}）",
                               "hours": round(float(r.hours), 2), "label": r.id in first}}
@@ -520,7 +537,8 @@ def run_dispatch(store: Any, p: Params, lang: str) -> AnalysisView:
     lats = [c[1] for c in _coords(event.geometry)] or [event.centre[1]]
     pad = 0.1
     bounds = [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
-    shown = table.assign(tier=[label("reserve_tier", x, lang) if isinstance(x, str) else x for x in table["tier"]])
+    shown = table.assign(tier=[label("reserve_tier", x, lang) if isinstance(x, str) else x for x in table["tier"]],
+                         kind=[t(f"ana.dispatch.kind.{k}", lang) for k in table["kind"]])
     return AnalysisView("dispatch", summary, table, _shown(shown, columns=[
         "rank", "kind", "name", "tier", "hours", "standard_h", "meets_standard", "capacity", "road_km"]),
         hexes, pal, legend, None, overlay, method="layers/METHODS.md#dispatch", bounds=bounds)

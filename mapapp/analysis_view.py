@@ -19,6 +19,8 @@ CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "
                 "radius", "magnitude", "polygon", "matrix", "exclude", "bands", "access")
 SITE_KINDS = ("depot", "park", "capacity_base")
 EVENTS = ("point", "quake", "polygon")
+#: Columns of names: wide enough not to wrap one character per line.
+NAME_COLUMNS = ("name", "county_name", "city_name", "component", "missing_chains", "excluded_by")
 #: Column id -> i18n key of its header; others show the column id.
 HEADERS = {
     "name": ("名称", "Name"), "adcode": ("行政区划代码", "Adcode"), "level": ("级别", "Level"),
@@ -72,16 +74,16 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         _row("res", lang, dcc.Dropdown(id="ana-res", options=[{"label": t("ana.param.res_auto", lang), "value": "auto"}]
                                        + [{"label": str(r), "value": r} for r in (5, 6, 7, 8)],
                                        value="auto", clearable=False, searchable=False)),
-        _row("minclass", lang, dcc.Input(id="ana-minclass", type="number", min=1, step=1, placeholder="2")),
-        _row("hours", lang, dcc.Input(id="ana-hours", type="number", min=0.1, step=0.5)),
+        _row("minclass", lang, dcc.Input(id="ana-minclass", type="number", step="any", placeholder="2")),
+        _row("hours", lang, dcc.Input(id="ana-hours", type="number", step="any")),
         _row("tier", lang, dcc.Dropdown(id="ana-tier", value="county", clearable=False, searchable=False,
                                         options=[{"label": label("reserve_tier", k, lang), "value": k}
                                                  for k in VOCABULARIES["reserve_tier"]])),
-        _row("k", lang, dcc.Input(id="ana-k", type="number", min=1, max=50, step=1, value=3)),
+        _row("k", lang, dcc.Input(id="ana-k", type="number", step="any", value=3)),
         _row("sitekind", lang, dcc.Dropdown(id="ana-sitekind", value="depot", clearable=False, searchable=False,
                                             options=[{"label": t(f"ana.kind.{k}", lang), "value": k}
                                                      for k in SITE_KINDS])),
-        _row("top", lang, dcc.Input(id="ana-top", type="number", min=1, max=500, step=1, value=20)),
+        _row("top", lang, dcc.Input(id="ana-top", type="number", step="any", value=20)),
         _row("weights", lang, dcc.Input(id="ana-weights", type="text", placeholder="flood=2, earthquake=1",
                                         maxLength=200)),
         _row("exclude", lang, dcc.Input(id="ana-exclude", type="text", placeholder="flood=4, wildfire=4",
@@ -92,11 +94,11 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         _row("event", lang, dcc.RadioItems(id="ana-event", value="point",
                                            options=[{"label": t(f"ana.event.{e}", lang), "value": e} for e in EVENTS])),
         _row("point", lang, html.Div([
-            dcc.Input(id="ana-lon", type="number", step=0.0001, placeholder="116.40"),
-            dcc.Input(id="ana-lat", type="number", step=0.0001, placeholder="39.90")],
+            dcc.Input(id="ana-lon", type="number", step="any", placeholder="116.40"),
+            dcc.Input(id="ana-lat", type="number", step="any", placeholder="39.90")],
             className="om-ana-pair")),
-        _row("radius", lang, dcc.Input(id="ana-radius", type="number", min=0.1, step=1, value=20)),
-        _row("magnitude", lang, dcc.Input(id="ana-magnitude", type="number", min=3, max=9, step=0.1, value=6.5,)),
+        _row("radius", lang, dcc.Input(id="ana-radius", type="number", step="any", value=20)),
+        _row("magnitude", lang, dcc.Input(id="ana-magnitude", type="number", step="any", value=6.5)),
         _row("polygon", lang, dcc.Upload(id="ana-upload", children=html.A(t("ana.upload", lang)),
                                          className="om-upload", max_size=2_000_000, accept=".geojson,.json"),
              html.Div(t("ana.polygon.none", lang), id="ana-polygon-status", className="om-note")),
@@ -154,7 +156,8 @@ def result(view: analyses.AnalysisView, lang: str) -> html.Div:
         data=[{c: _cell(v) for c, v in row.items()} for row in shown.to_dict("records")],
         sort_action="native", page_size=12, style_table={"overflowX": "auto"},
         style_cell={"fontSize": 12, "padding": "2px 4px", "whiteSpace": "normal", "height": "auto",
-                    "fontFamily": "inherit"})
+                    "fontFamily": "inherit", "minWidth": "56px", "maxWidth": "240px"},
+        style_cell_conditional=[{"if": {"column_id": c}, "minWidth": "120px"} for c in NAME_COLUMNS])
     downloads = [html.Button(f"{t('ana.download.table', lang)} {fmt.upper()}", className="om-button",
                              id={"type": "ana-dl", "fmt": fmt}) for fmt in ("csv", "xlsx")]
     if view.hexes is not None or {"lon", "lat"} <= set(view.table.columns):

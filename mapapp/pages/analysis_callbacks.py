@@ -65,10 +65,13 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
 
 
 @callback([Output(f"ana-row-{name}", "className") for name in analysis_view.CONTROL_ROWS],
-          Output("ana-help", "children"), Input("ana-kind", "value"), State("map-config", "data"))
-def show_controls(kind, config):
-    """Only the controls the chosen analysis uses."""
-    used = analyses.CONTROLS.get(kind, ())
+          Output("ana-help", "children"), Input("ana-kind", "value"), Input("ana-event", "value"),
+          State("map-config", "data"))
+def show_controls(kind, event, config):
+    """Only the controls the chosen analysis (and, for dispatch, the event type) uses."""
+    used = set(analyses.CONTROLS.get(kind, ()))
+    if kind == "dispatch":
+        used -= {"point", "radius", "magnitude", "polygon"} - set(analyses.EVENT_CONTROLS.get(event, ()))
     rows = ["om-ana-row" if name in used else "om-ana-row om-hidden" for name in analysis_view.CONTROL_ROWS]
     return *rows, t(f"ana.{kind}.help", _lang(config)) if kind in analyses.NAMES else ""
 

@@ -8,9 +8,8 @@ features the map was given (the Dash props of ``ana-hex-layer``, ``ana-choroplet
 (``.om-site-marker``) and their permanent tooltips. The expected values come from the same
 analysis run in the test process on the demo store (``demo_store``, read-only).
 
-Numbers are typed as the browser accepts them: ``dcc.Input(type="number")`` drops a value that
-does not fit its ``min``/``step`` (``ana-hours`` min 0.1 step 0.5 takes 0.6, 1.1, ... but not 1
-or 6); see ``test_typed_value_reaches_the_run`` (xfail: an app bug).
+``test_typed_value_reaches_the_run``: what the user types is what the analysis uses, or is
+refused with a message (number inputs take any value; the server checks the range).
 """
 
 from __future__ import annotations
@@ -38,12 +37,13 @@ QUIET = "layers=&hz="  # no facility or hazard layer: only the analysis layers a
 #: Fast parameters per analysis (res 6, as tests/integration/test_analyses_app.py), by control.
 PARAMS: dict[str, dict[str, Any]] = {
     "gaps": {"hazard": "flood", "res": 6},
-    "chains": {"hazard": "flood", "res": 6, "hours": 0.6},
+    "chains": {"hazard": "flood", "res": 6, "hours": 1},
     "e2sfca": {"res": 6},
     "coordination": {"hazard": "any", "res": 6, "tier": "national"},
     "site": {"hazard": "flood", "res": 6, "sitekind": "depot", "top": 15},
-    "siting": {"hazard": "flood", "res": 6, "hours": 1.1, "k": 3},
-    "dispatch": {"hazard": "flood", "event": "quake", "lon": 118.18, "lat": 39.63, "magnitude": 6.5, "res": 7},
+    "siting": {"hazard": "flood", "res": 6, "hours": 1, "k": 3},
+    "dispatch": {"hazard": "flood", "event": "quake", "lon": 118.18, "lat": 39.63, "magnitude": 6.5,
+                 "res": 7},
     "index": {"res": 6, "weights": "flood=2, earthquake=1, wildfire=1"},
 }
 #: Control -> its key in ``analyses.Params.from_controls``.
@@ -77,7 +77,11 @@ class AnalysisPanel(MapPage):
         if self.prop("ana-kind", "value") != kind:
             self.pick("ana-kind", exactly(t(f"ana.{kind}", lang)))
         assert self.prop("ana-kind", "value") == kind
-        for control in analyses.CONTROLS[kind]:
+        used = set(analyses.CONTROLS[kind])
+        if kind == "dispatch":  # the event type shows its own controls only
+            event = self.prop("ana-event", "value")
+            used -= {"point", "radius", "magnitude", "polygon"} - set(analyses.EVENT_CONTROLS[event])
+        for control in used:
             expect(self.page.locator(f"#ana-row-{control}")).to_be_visible()
 
     def set(self, control: str, value: Any) -> None:
@@ -113,7 +117,8 @@ class AnalysisPanel(MapPage):
         return result
 
     def summary(self) -> list[str]:
-        return [s.strip() for s in self.page.locator("#ana-result .om-ana-summary").all_inner_texts()]
+        lines = self.page.locator("#ana-result .om-ana-summary").all_inner_texts()
+        return [s.strip() for s in lines]
 
     def table_rows(self) -> list[list[str]]:
         """The DataTable's rows on its first page, as cell texts."""
@@ -135,11 +140,18 @@ class AnalysisPanel(MapPage):
         return data.get("features") or []
 
     def feature_props(self, component: str) -> list[dict]:
-        """Id and properties of each feature of a layer, without the geometries (faster)."""
+        """The properties of each feature of a layer, without the geometries (faster)."""
         return self.page.evaluate(
             "(id) => { const c = window.dash_component_api.getLayout(id);"
             " const f = (c && c.props.data && c.props.data.features) || [];"
-            " return f.map((x) => Object.assign({id: x.id}, x.properties)); }", component)
+            " return f.map((x) => Object.assign({}, x.properties)); }", component)
+
+    def feature_sample(self, component: str, n: int = 20) -> list[dict]:
+        """The first ``n`` features of a layer, with their geometries."""
+        return self.page.evaluate(
+            "([id, n]) => { const c = window.dash_component_api.getLayout(id);"
+            " return ((c && c.props.data && c.props.data.features) || []).slice(0, n); }",
+            [component, n])
 
     def wait_for_centre(self, lat: float, lng: float, tol: float = 0.02) -> None:
         """Waits until the map's view is centred on (lat, lng) (after a fly-to)."""
@@ -193,8 +205,13 @@ def test_every_analysis_from_the_panel(panel, page, demo_store, shot, kind):
     want_hexes = len(expected.hexes["cells"]) if expected.hexes else 0
     assert len(hexes) == want_hexes
     if want_hexes:
-        assert [f["id"] for f in hexes] == expected.hexes["cells"]
         assert [f["c"] for f in hexes] == expected.hexes["cls"]
+        cells = panel.prop("ana-hex", "data")["cells"]  # what the server sent
+        assert cells == expected.hexes["cells"]
+        for cell, f in zip(cells, panel.feature_sample("ana-hex-layer")):  # drawn where they are
+            ring = f["geometry"]["coordinates"][0]
+            want = [c for y, x in h3.cell_to_boundary(cell) for c in (x, y)]
+            assert [c for p in ring[:6] for c in p] == pytest.approx(want, abs=1e-9)
         assert panel.prop("ana-hex-layer", "hideout")["palette"] == expected.palette
     choro = panel.feature_props("ana-choropleth")
     assert len(choro) == len((expected.choropleth or {}).get("features", []))
@@ -213,7 +230,8 @@ def test_every_analysis_from_the_panel(panel, page, demo_store, shot, kind):
         figure = panel.prop("ana-figure", "figure")
         assert figure["data"][0]["type"] == "heatmap" and len(figure["data"][0]["y"]) == 13
         assert page.locator("#ana-figure .hm image, #ana-figure .heatmaplayer image").count() >= 1
-        assert len(choro) == 13 and {f["name"] for f in choro} >= {"北京市", "天津市", "唐山市"}
+        assert len(choro) == 13
+        assert {f["name"] for f in choro} >= {"北京市", "天津市", "唐山市"}
         assert want_hexes == 0
     if kind == "siting":  # 3 numbered new depots with their names
         expect(page.locator(".om-site-marker")).to_have_text(["1", "2", "3"])
@@ -225,11 +243,11 @@ def test_every_analysis_from_the_panel(panel, page, demo_store, shot, kind):
     if kind == "site":  # the top 10 of 15 numbered on the map
         expect(page.locator(".om-site-marker")).to_have_text([str(i) for i in range(1, 11)])
         assert len(hexes) == 15
-    if kind == "dispatch":  # the epicentre, the affected area, lines to reserves; the map flew there
+    if kind == "dispatch":  # epicentre, affected area, lines to reserves; the map flew there
         expect(page.locator(".om-event-marker")).to_have_count(1)
         lines = [f for f in overlay if f["geometry"]["type"] == "LineString"]
-        assert lines and all(f["geometry"]["coordinates"][-1] == pytest.approx([118.18, 39.63], abs=0.05)
-                             for f in lines)
+        centre = pytest.approx([118.18, 39.63], abs=0.05)
+        assert lines and all(f["geometry"]["coordinates"][-1] == centre for f in lines)
         assert panel.canvas_alpha("overlay")[0] > 1_000, "no dispatch line drawn"
         panel.wait_for_centre(39.63, 118.18, tol=0.1)
         assert panel.prop("map-leaflet", "zoom") > zoom
@@ -328,11 +346,11 @@ def test_dispatch_with_an_uploaded_polygon(panel, page, shot):
     panel.click_run("dispatch")
     area = [f for f in panel.features("ana-overlay") if f["properties"].get("kind") == "area"]
     assert len(area) == 1 and area[0]["geometry"]["coordinates"] == [RECTANGLE]
-    hexes = panel.feature_props("ana-hex-layer")
-    assert 50 < len(hexes) < 1_000
-    for f in hexes:
-        y, x = h3.cell_to_latlng(f["id"])
-        assert 118.09 < x < 118.26 and 39.57 < y < 39.69, (f["id"], x, y)
+    cells = panel.prop("ana-hex", "data")["cells"]
+    assert 50 < len(cells) < 1_000 and len(panel.feature_props("ana-hex-layer")) == len(cells)
+    for cell in cells:
+        y, x = h3.cell_to_latlng(cell)
+        assert 118.09 < x < 118.26 and 39.57 < y < 39.69, (cell, x, y)
     assert re.match(r"影响六边形 [\d,]+ 个", panel.summary()[0])
     lines = [f for f in panel.features("ana-overlay") if f["geometry"]["type"] == "LineString"]
     assert lines and panel.table_rows()
@@ -365,9 +383,11 @@ def test_dispatch_with_a_drawn_rectangle(panel, page):
     assert abs(e - w - 200) < 3 and abs(s - n - 160) < 3  # the dragged 200 × 160 px
 
     panel.click_run("dispatch")
-    hexes = panel.feature_props("ana-hex-layer")
-    assert hexes and all(min(lngs) - 0.01 < h3.cell_to_latlng(f["id"])[1] < max(lngs) + 0.01
-                         for f in hexes)
+    cells = panel.prop("ana-hex", "data")["cells"]
+    assert cells and len(panel.feature_props("ana-hex-layer")) == len(cells)
+    for cell in cells:
+        y, x = h3.cell_to_latlng(cell)
+        assert min(lngs) - 0.01 < x < max(lngs) + 0.01 and min(lats) - 0.01 < y < max(lats) + 0.01
     assert panel.table_rows()
 
 
@@ -389,8 +409,7 @@ def test_gaps_downloads_then_clear(panel, page, demo_store):
         buttons.nth(0).click()
     download = info.value
     assert download.suggested_filename == "onemap_gaps.csv"
-    text = open(download.path(), encoding="utf-8-sig").read()  # noqa: PTH123, SIM115
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
     assert rows[0][:3] == ["level", "adcode", "name"]
     assert len(rows) - 1 == len(expected.table) > 100
     assert {r[0] for r in rows[1:]} >= {"county"}
@@ -399,7 +418,7 @@ def test_gaps_downloads_then_clear(panel, page, demo_store):
         buttons.nth(2).click()
     download = info.value
     assert download.suggested_filename == "onemap_gaps.geojson"
-    data = json.load(open(download.path(), encoding="utf-8"))  # noqa: PTH123, SIM115
+    data = json.loads(download.path().read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection"
     assert len(data["features"]) == len(expected.cells) == len(panel.feature_props("ana-hex-layer"))
     for f in data["features"][:50]:
@@ -408,7 +427,8 @@ def test_gaps_downloads_then_clear(panel, page, demo_store):
         cell = f["properties"]["cell"]
         assert h3.get_resolution(cell) == 6
         y, x = h3.cell_to_latlng(cell)
-        assert math.dist((x, y), (sum(p[0] for p in ring[:6]) / 6, sum(p[1] for p in ring[:6]) / 6)) < 0.01
+        mean = (sum(p[0] for p in ring[:6]) / 6, sum(p[1] for p in ring[:6]) / 6)
+        assert math.dist((x, y), mean) < 0.01
 
     page.click("#ana-clear")
     panel.wait()
@@ -434,7 +454,8 @@ def test_a_bad_parameter_shows_an_error(panel, page):
     expect(error).to_be_visible(timeout=RUN_TIMEOUT)
     panel.wait()
     text = error.inner_text()
-    assert text.startswith("输入无效：") and "lon: found 500" in text and "-180..180" in text, text
+    assert text.startswith("输入无效：") and "lon: found 500" in text, text
+    assert "-180..180" in text, text
     assert page.locator("#ana-result .om-ana-result").count() == 0
     assert panel.feature_props("ana-hex-layer") == [] and panel.features("ana-overlay") == []
     assert page.locator(".om-site-marker").count() == 0
@@ -474,11 +495,6 @@ def test_english_panel_and_result(panel, page, demo_store, shot):
 # ------------------------------------------------------------------------ known app bugs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: dcc.Input(type=number) with min/step (ana-hours min 0.1 step 0.5, ana-k min 1, "
-    "ana-lon/lat step 0.0001) turns a typed value that does not fit into NaN, sent as null: "
-    "the run silently uses the default instead (hours 1 -> 6 h, K 0 -> 3, lon 118.26576 -> "
-    "top-N ranking instead of the point)"))
 @pytest.mark.parametrize(("kind", "typed", "want"), [
     ("siting", {"hours": 1, "k": 3}, "（1 小时标准）"),
     ("siting", {"k": 0}, "k: found"),
@@ -496,16 +512,3 @@ def test_typed_value_reaches_the_run(panel, page, kind, typed, want):
     panel.wait()
     assert want in page.inner_text("#ana-result")
 
-
-# DEV-ONLY (remove): reuse a running server and data/jjj.duckdb
-import os as _os  # noqa: E402
-from pathlib import Path as _Path  # noqa: E402
-
-if _os.environ.get("ANA_DEV_URL"):
-    @pytest.fixture(scope="session")
-    def demo_db():
-        return _Path("/work/main/data/jjj.duckdb")
-
-    @pytest.fixture(scope="session")
-    def app_server():
-        return _os.environ["ANA_DEV_URL"]

@@ -44,7 +44,10 @@ def test_every_key_the_app_uses_is_in_the_table():
     keys = ([f"ana.{n}" for n in analyses.NAMES] + [f"ana.{n}.help" for n in analyses.NAMES]
             + [f"ana.param.{r}" for r in analysis_view.CONTROL_ROWS]
             + [f"ana.kind.{k}" for k in analysis_view.SITE_KINDS] + [f"ana.event.{e}" for e in analysis_view.EVENTS]
-            + [f"ana.site.{c}" for c in COMPONENTS] + ["ana.demand.population", "ana.demand.area_km2"])
+            + [f"ana.site.{c}" for c in COMPONENTS] + ["ana.demand.population", "ana.demand.area_km2"]
+            + [f"ana.site.unit.{c}" for c in COMPONENTS if c != "demand"]
+            + ["ana.site.unit.demand_km2", "ana.site.unit.demand_people", "ana.dispatch.kind.reserve",
+               "ana.dispatch.kind.enterprise"])
     assert not [k for k in keys if k not in TEXT]
     assert set(analyses.RUNNERS) == set(analyses.NAMES) == set(analyses.CONTROLS)
     assert {c for used in analyses.CONTROLS.values() for c in used} <= set(analysis_view.CONTROL_ROWS)
