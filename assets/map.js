@@ -60,7 +60,7 @@
       const cls = Math.min(feature.properties.c, palette.length - 1);
       // a hairline in the fill colour closes the anti-aliasing seams between neighbouring hexagons
       const op = opacityOf(context);
-      return { fillColor: palette[cls], fillOpacity: op, stroke: true, color: palette[cls], weight: 0.6, opacity: op };
+      return { fillColor: palette[cls], fillOpacity: op, stroke: true, color: palette[cls], weight: 1, opacity: op };
     },
     boundaryStyle: function (feature, context) {
       const hide = context.hideout || {};

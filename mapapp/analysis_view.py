@@ -116,7 +116,7 @@ def map_layers() -> list[Any]:
     return [
         dl.Pane([dl.GeoJSON(id="ana-choropleth", style={"variable": "onemap.map.choroStyle"},
                             hideout={"palette": [], "opacity": 0.5}, interactive=False),
-                 dl.GeoJSON(id="ana-hex-layer", style={"variable": "onemap.map.hexStyle"},
+                 dl.GeoJSON(id="ana-hex-layer", style={"variable": "onemap.map.hexStyle"}, options={"smoothFactor": 0},  # no seams (see map.HEX_OPTIONS)
                             hideout={"palette": [], "opacity": 0.75}, interactive=False)],
                 name="om-analysis", style={"zIndex": 380}),
         dl.GeoJSON(id="ana-overlay", style={"variable": "onemap.map.analysisStyle"},

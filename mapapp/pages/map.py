@@ -21,6 +21,9 @@ from mapapp.urlstate import ENTITY_LAYERS, MapState
 dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
 
 OPACITY_DEFAULT = {"hazard": 0.7, "entity": 1.0}
+#: Hexagons are drawn unsimplified: Leaflet's default smoothing (1 px) bends shared edges
+#: differently on each side and leaves hairline seams between neighbours at low zoom.
+HEX_OPTIONS = {"smoothFactor": 0}
 MIN_CLASS_DEFAULT = 1  # class 0 (below the first break) is not drawn unless asked
 #: Zoom at which each boundary level starts to show, and label zoom ranges [from, to).
 BOUNDARY_MIN_ZOOM = {"province": 0, "city": 6, "county": 8}
@@ -150,7 +153,7 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
         view = {"center": [(s + n) / 2, (w + e) / 2], "zoom": 3,
                 "viewport": {"bounds": [[s, w], [n, e]], "transition": "fitBounds"}}
     hex_layers = [dl.GeoJSON(id={"type": "map-hex-layer", "layer": h["hazard"]}, interactive=False,
-                             style=js("hexStyle"), hideout={"palette": style.hazard_palette(
+                             style=js("hexStyle"), options=HEX_OPTIONS, hideout={"palette": style.hazard_palette(
                                  h["hazard"], len(h["labels"])), "opacity": OPACITY_DEFAULT["hazard"]})
                   for h in hazards]
     boundary_hide = {"styles": style.BOUNDARY, "minZoom": BOUNDARY_MIN_ZOOM, "zoom": state.zoom or 7,
