@@ -20,6 +20,7 @@ import pandas as pd
 
 from layers import (
     admin_geojson,
+    admin_tree,
     chain_matrix,
     chains_from_store,
     coordination_from_store,
@@ -243,26 +244,46 @@ def _unit_filter(df: pd.DataFrame, unit: str | None, tree: Mapping[str, str]) ->
     return df
 
 
+def _tree(store: Any) -> dict[str, dict[str, Any]]:
+    """adcode -> admin unit (``layers.admin_tree``: name, level, parent)."""
+    return {u["adcode"]: u for u in admin_tree(store)}
+
+
 def _levels(store: Any) -> dict[str, str]:
-    units = store.query("SELECT adcode, level FROM admin_units")
-    return dict(zip(units["adcode"], units["level"]))
+    return {a: u["level"] for a, u in _tree(store).items()}
 
 
 def _names(store: Any) -> dict[str, str]:
-    units = store.query("SELECT adcode, name FROM admin_units")
-    return dict(zip(units["adcode"], units["name"]))
+    return {a: u["name"] for a, u in _tree(store).items()}
+
+
+def _inside_of(store: Any, unit: str) -> Callable[[str], bool]:
+    """Is an adcode ``unit`` or below it? (``admin_units`` parent links, not adcode prefixes)."""
+    tree = _tree(store)
+
+    def inside(code: str) -> bool:
+        for _ in range(10):
+            if code == unit:
+                return True
+            code = (tree.get(code) or {}).get("parent")
+            if code is None:
+                return False
+        return False
+
+    return inside
 
 
 def _choropleth(store: Any, level: str, values: Mapping[str, float], breaks: list[float],
                 unit: str | None) -> dict[str, Any]:
     """County/city polygons (the offline basemap's) with class ``c`` of their value."""
     gj = admin_geojson(store, level)
+    inside = _inside_of(store, unit) if unit else None
     feats = []
     for f in gj["features"]:
         code = f["properties"].get("adcode")
         if code not in values:
             continue
-        if unit and unit not in (code, f["properties"].get("parent"), code[:2] + "0000"):
+        if unit and not inside(code):
             continue
         v = float(values[code])
         feats.append({"type": "Feature", "geometry": f["geometry"],
@@ -292,6 +313,7 @@ def run_gaps(store: Any, p: Params, lang: str) -> AnalysisView:
                                    hours_by_tier=_hours_override(p, "county"), **p.access)
     levels = _levels(store)
     cells = _unit_filter(cells, p.unit, levels)
+    inside = _inside_of(store, p.unit) if p.unit else None
     std = {**((store.meta.get("standards") or {}).get("hours_by_tier") or {}), **(_hours_override(p, "county") or {})}
     limit = float(std.get("county", 6.0))
     hours = cells["hours_county"].to_numpy(float) if "hours_county" in cells else np.full(len(cells), np.nan)
@@ -301,7 +323,7 @@ def run_gaps(store: Any, p: Params, lang: str) -> AnalysisView:
     legend[-2:] = [(pal[-2], legend[-2][1] + " " + t("ana.gap", lang)), (pal[-1], legend[-1][1] + " " + t("ana.gap", lang))]
     county = units[units["level"] == "county"].copy()
     if p.unit:
-        county = county[[_inside(c, p.unit, levels) for c in county["adcode"]]]
+        county = county[[inside(c) for c in county["adcode"]]]
     share = (county["gap_area_km2"] / county["at_risk_area_km2"]).fillna(0.0)
     choro = _choropleth(store, "county", dict(zip(county["adcode"], share)), [0.001, 0.1, 0.3, 0.6], p.unit)
     gap_area = float(cells.loc[cells["gap"], "area_km2"].sum()) if "gap" in cells else float("nan")
@@ -311,18 +333,12 @@ def run_gaps(store: Any, p: Params, lang: str) -> AnalysisView:
                  counties=int((county["gap_area_km2"] > 0).sum()), n=len(county)),
                t("ana.gaps.worst", lang, items="、".join(f"{n} {_fmt(h)} h" for n, h in zip(worst["name"], worst["worst_hours"]))),
                t("ana.gaps.depots", lang, n=int((~county["has_county_depot"].astype(bool)).sum()) if "has_county_depot" in county else 0)]
-    table = units if not p.unit else units[[_inside(c, p.unit, levels) for c in units["adcode"]]]
+    table = units if not p.unit else units[[inside(c) for c in units["adcode"]]]
     return AnalysisView("gaps", summary, table.reset_index(drop=True), _shown(
         county.assign(gap_share=share), "gap_area_km2", columns=[
             "name", "at_risk_area_km2", "gap_area_km2", "gap_share", "worst_hours", "p90_hours", "population",
             "has_county_depot", "missing_chains"]), hexes, pal,
                         legend, choro, method="layers/METHODS.md#gaps", cells=cells.reset_index(drop=True))
-
-
-def _inside(code: str, unit: str, levels: Mapping[str, str]) -> bool:
-    """Is admin unit ``code`` inside (or equal to) ``unit``? (adcode prefixes: 2 province, 4 city)."""
-    lv = levels.get(unit)
-    return code == unit or (lv == "province" and code[:2] == unit[:2]) or (lv == "city" and code[:4] == unit[:4])
 
 
 def run_e2sfca(store: Any, p: Params, lang: str) -> AnalysisView:
@@ -434,7 +450,7 @@ def run_coordination(store: Any, p: Params, lang: str) -> AnalysisView:
     if len(top):
         summary.append(t("ana.coord.depots", lang, items="、".join(
             f"{r.name}（+{_fmt(float(r.cross_gain_km2))} km²）" for r in top.head(5).itertuples())))
-    table = units if not p.unit else units[[_inside(c, p.unit, levels) for c in units["adcode"]]]
+    table = units if not p.unit else units[[_inside_of(store, p.unit)(c) for c in units["adcode"]]]
     shown = table[table["level"] == ("county" if p.unit else "city")]
     return AnalysisView("coordination", summary, table.reset_index(drop=True), _shown(shown, "gain_km2", columns=[
         "name", "at_risk_km2", "covered_own_km2", "covered_cross_km2", "gain_km2", "gain_share", "gain_population"]),

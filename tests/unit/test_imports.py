@@ -51,3 +51,12 @@ def test_mapapp_calls_only_the_public_layers_api():
     for path, names in _imports("mapapp").items():
         used = {n.split(".", 1)[1] for n in names if n.startswith("layers.")}
         assert used <= set(layers.__all__), f"{path} reaches past layers.__all__: {used - set(layers.__all__)}"
+
+
+def test_mapapp_runs_no_sql():
+    """The app asks ``layers`` for data; it never queries the store itself (ARCHITECTURE.md)."""
+    for path in (ROOT / "mapapp").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert node.func.attr not in ("query", "execute", "sql"), \
+                    f"{path.relative_to(ROOT)}:{node.lineno} calls .{node.func.attr}(): use a layers function"
