@@ -398,9 +398,12 @@ _CANVAS_ALPHA_JS = """
     const canvas = document.querySelector(".leaflet-" + pane + "-pane canvas");
     if (!canvas) return [0, 0];
     const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0, sum = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) { n++; sum += data[i]; }
-    return [n, n ? sum / n : 0];
+    const hist = new Array(256).fill(0);
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) { n++; hist[data[i]]++; }
+    let seen = 0, median = 0;
+    for (let a = 1; a < 256; a++) { seen += hist[a]; if (seen * 2 >= n) { median = a; break; } }
+    return [n, median];
 }
 """
 
@@ -552,7 +555,8 @@ class MapPage:
         return x, y
 
     def canvas_alpha(self, pane: str = "om-hazards") -> tuple[int, float]:
-        """(painted pixels, mean alpha) of a pane's canvas (hexagons: ``om-hazards``)."""
+        """(painted pixels, median alpha) of a pane's canvas (hexagons: ``om-hazards``); the median is
+        a hexagon's inside, where the 1 px edge strokes of neighbours do not overlap."""
         n, mean = self.page.evaluate(_CANVAS_ALPHA_JS, pane)
         return int(n), float(mean)
 
