@@ -401,6 +401,7 @@ _CANVAS_ALPHA_JS = """
     const hist = new Array(256).fill(0);
     let n = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i] > 0) { n++; hist[data[i]]++; }
+    if (!n) return [0, 0];
     let seen = 0, median = 0;
     for (let a = 1; a < 256; a++) { seen += hist[a]; if (seen * 2 >= n) { median = a; break; } }
     return [n, median];
