@@ -1,0 +1,280 @@
+"""Writers of a ``Report``: XLSX (one sheet per table), GeoJSON and GeoParquet (at-risk cells as
+hexagons, facilities as points). They render; they never compute. Every cell value goes through
+``labels.display`` so XLSX and (later) HTML/PDF show the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from layers.export import to_geojson
+from layers.report.model import Report, ReportError
+from layers.report.labels import TITLES, display, header, kind_of, lang_index, term
+
+#: Formats ``write_report`` writes now; html and pdf come later (from the same Report).
+FORMATS = ("xlsx", "geojson", "parquet")
+#: Sheets of the XLSX in order: report tables, then chart data (``about`` and ``columns`` follow).
+SHEETS = ("findings", "headline", "units", "worst_cells", "depots", "chains", "chain_matrix", "siting_summary",
+          "siting", "coverage_by_tier", "hours_histogram")
+#: Excel number format per column kind.
+NUMBER_FORMATS = {"share": "0.0%", "hours": "0.00", "km2": "#,##0.00", "people": "#,##0", "int": "0",
+                  "number": "0.000"}
+_COORD_FORMAT = "0.00000"
+_MAX_WIDTH = 48
+
+
+def sheet_frames(report: Report) -> dict[str, pd.DataFrame]:
+    """The report's tables in sheet order: findings, headline, tables, chart data."""
+    frames = {"findings": report.findings_table(), "headline": report.headline, **report.tables, **report.charts}
+    return {k: frames[k] for k in SHEETS if k in frames}
+
+
+def sheet_title(key: str, lang: str = "zh") -> str:
+    """The sheet (and section) title of a table: at most 31 characters, no ``[]:*?/`` or backslash."""
+    title = TITLES.get(key, (key, key))[lang_index(lang)]
+    return "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:31]
+
+
+def _fmt_list(values: Iterable[Any], sep: str) -> str:
+    return sep.join(str(v) for v in values)
+
+
+def about_rows(report: Report, lang: str = "zh") -> list[tuple[str, str]]:
+    """The cover as (label, text) rows: unit, hazards, date, build, provenance, standards, parameters."""
+    i = lang_index(lang)
+    c = report.cover
+    unit = c["unit"]
+    sep = "；" if i == 0 else "; "
+
+    def row(zh: str, en: str, value: Any) -> tuple[str, str]:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return (zh if i == 0 else en, text)
+
+    hazards = [f"{h['zh'] if i == 0 else h['en']}（{'等级' if i == 0 else 'class'}≥{h['min_class']}"
+               + (f"，≥{h['threshold']:g} {h['units']}" if h.get("threshold") is not None else "") + "）"
+               for h in c["hazards"]]
+    std = c["standards"]
+    prov = c["provenance"]
+    rows = [
+        row("标题", "Title", c["title_zh"] if i == 0 else c["title_en"]),
+        row("行政区", "Unit", f"{unit['name']}（{unit['adcode']}，{unit['level_zh'] if i == 0 else unit['level_en']}）"),
+        row("上级行政区", "Parents", " > ".join(f"{p['name']}（{p['adcode']}）" for p in unit["parents"]) or "—"),
+        row("灾种", "Hazards", sep.join(hazards)),
+        row("报告日期", "Date", c["date"]),
+        row("数据库构建编号", "Store build id", str(c["build_id"])),
+        row("数据库构建时间", "Store built at", str(c["built_at"])),
+        row("区域", "Region", f"{c['region']['name']} / {c['region']['name_en']} ({c['region']['id']})"),
+        row("数据说明", "Data note", prov.get("note") or "—"),
+        row("真实数据源", "Real sources", _fmt_list(prov["real"], ", ") or "—"),
+        row("合成数据源", "Synthetic sources", _fmt_list(prov["synthetic"], ", ") or "—"),
+    ]
+    for s in prov["sources"]:
+        kind = ("合成" if s["synthetic"] else "真实") if i == 0 else ("synthetic" if s["synthetic"] else "real")
+        rows.append(row(f"数据源 {s['source']}", f"Source {s['source']}",
+                        f"{s['path']}{sep}{s['rows_loaded']} / {s['rows_loaded'] + s['rows_rejected']}"
+                        f"{sep}{kind}{sep}CRS {s['crs'] or '—'}"))
+    precision = sep.join(f"{term('kind', k, lang)}: " + ", ".join(f"{term('precision', p, lang)} {n}"
+                                                                  for p, n in v.items())
+                         for k, v in prov["precision_in_unit"].items())
+    rows.append(row("本单元设施位置精度", "Position precision in the unit", precision or "—"))
+    if prov.get("exposure"):
+        rows.append(row("人口数据", "Population", prov["exposure"].get("description") or "—"))
+    for h in c["hazards"]:
+        rows.append(row(f"灾害图层 {h['zh']}", f"Hazard layer {h['en']}", h.get("description") or "—"))
+    rows += [
+        row("到达时间标准", "Standard hours by tier",
+            sep.join(f"{term('tier', t, lang)} {v:g} h" for t, v in std["hours_by_tier"].items())),
+        row("车速（km/h）", "Speeds (km/h)", sep.join(f"{k} {v:g}" for k, v in std["speed_kmh"].items())),
+        row("绕行系数", "Detour factors", sep.join(f"{k} {v:g}" for k, v in std["detour"].items())),
+        row("出发准备时间（小时）", "Dispatch delay (h)", f"{std['dispatch_delay_h']:g}"),
+        row("灾种相关产业链", "Chains by hazard", sep.join(
+            f"{term('hazard', h, lang)}: " + ", ".join(term("chain", x, lang) for x in v)
+            for h, v in std["chains_by_hazard"].items())),
+    ]
+    rows += [row(f"参数 {k}", f"Parameter {k}", v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+             for k, v in c["parameters"].items()]
+    rows.append(row("方法与局限", "Methods and limits", ", ".join(c["methods"])))
+    return rows
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+def _write_sheet(ws: Any, df: pd.DataFrame, lang: str, bold: Any, fill: Any) -> None:
+    """Header (in ``lang``), rows through ``display``, number formats, widths, frozen header."""
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    columns = list(df.columns)
+    ws.append([header(c, lang) for c in columns])
+    for cell in ws[1]:
+        cell.font, cell.fill = bold, fill
+    width = [len(header(c, lang)) * (2 if lang == "zh" else 1) + 2 for c in columns]
+    formats = [(_COORD_FORMAT if c in ("lon", "lat") else NUMBER_FORMATS.get(kind_of(c))) for c in columns]
+    for values in df.itertuples(index=False, name=None):
+        shown = [display(v, c, lang) for v, c in zip(values, columns)]
+        ws.append(shown)
+        for j, v in enumerate(shown):
+            if isinstance(v, str):
+                width[j] = max(width[j], sum(2 if ord(ch) > 0x2E80 else 1 for ch in v) + 2)
+            elif v is not None:
+                width[j] = max(width[j], 12)
+    for j, fmt in enumerate(formats, start=1):
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, (int, float)):
+                    cell.number_format = fmt
+        ws.column_dimensions[get_column_letter(j)].width = min(width[j - 1], _MAX_WIDTH)
+    ws.freeze_panes = "A2"
+
+
+def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
+    """Write the report as an XLSX workbook: one sheet per table, an about and a columns sheet.
+
+    Sheets: ``sheet_frames`` (titles from ``labels.TITLES`` in ``lang``), then "about"
+    (provenance and parameters, ``about_rows``) and "columns" (every header in Chinese and
+    English). Headers are in ``lang``; numbers are stored unrounded with Excel number formats.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not 'zh' or 'en'.
+    """
+    from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
+
+    lang_index(lang)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    wb = Workbook()
+    wb.remove(wb.active)
+    frames = sheet_frames(report)
+    for key, df in frames.items():
+        _write_sheet(wb.create_sheet(sheet_title(key, lang)), df, lang, bold, fill)
+    about = wb.create_sheet(sheet_title("about", lang))
+    about.append(["项目", "内容"] if lang == "zh" else ["Item", "Value"])
+    for label, text in about_rows(report, lang):
+        about.append([label, text])
+    for cell in about[1]:
+        cell.font, cell.fill = bold, fill
+    about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 110
+    about.freeze_panes = "A2"
+    cols = wb.create_sheet(sheet_title("columns", lang))
+    cols.append(["表", "字段", "中文", "English"] if lang == "zh" else ["Sheet", "Key", "Chinese", "English"])
+    for key, df in frames.items():
+        for c in df.columns:
+            cols.append([sheet_title(key, lang), c, header(c, "zh"), header(c, "en")])
+    for cell in cols[1]:
+        cell.font, cell.fill = bold, fill
+    for letter, w in zip("ABCD", (18, 28, 34, 40)):
+        cols.column_dimensions[letter].width = w
+    cols.freeze_panes = "A2"
+    wb.properties.title = report.cover["title_zh"] if lang == "zh" else report.cover["title_en"]
+    wb.properties.creator = "onemap report"
+    wb.save(path)
+    return path
+
+
+# --- GeoJSON / GeoParquet ---------------------------------------------------------------------
+
+def _about(report: Report) -> dict[str, Any]:
+    c = report.cover
+    return {k: c[k] for k in ("title_zh", "title_en", "unit", "hazards", "date", "build_id", "standards",
+                              "parameters", "methods")} | {"note": c["provenance"].get("note")}
+
+
+def _with_names(df: pd.DataFrame) -> pd.DataFrame:
+    """Add Chinese display names of coded columns (``<col>_zh``) for GIS labels."""
+    out = df.copy()
+    for col in ("hazard", "first_batch_tier", "category", "kind"):
+        if col in out.columns:
+            out[f"{col}_zh"] = [None if v is None or (isinstance(v, float) and pd.isna(v)) else term(col, v, "zh")
+                                for v in out[col]]
+    return out
+
+
+def write_geojson(report: Report, out_dir: str | Path, stem: str | None = None) -> list[Path]:
+    """``<stem>_cells.geojson`` (at-risk hexagons) and ``<stem>_facilities.geojson`` (points).
+
+    Properties are the ``maps`` columns (codes as stored, lists kept as arrays) plus ``*_zh``
+    names of coded columns; infinite hours become null; an ``about`` member holds the cover.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = stem or report.basename
+    paths = []
+    for key in ("cells", "facilities"):
+        data = to_geojson(_with_names(report.maps[key]))
+        data["about"] = _about(report)
+        path = out_dir / f"{stem}_{key}.geojson"
+        path.write_text(json.dumps(data, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_geoparquet(report: Report, out_dir: str | Path, stem: str | None = None) -> list[Path]:
+    """``<stem>_cells.parquet`` and ``<stem>_facilities.parquet`` as GeoParquet (EPSG:4326)."""
+    import geopandas as gpd  # noqa: PLC0415
+    import h3  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = stem or report.basename
+    paths = []
+    for key in ("cells", "facilities"):
+        df = _with_names(report.maps[key])
+        if key == "cells":
+            geometry = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in df["cell"]]
+        else:
+            geometry = shapely.points(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
+        for col in ("missing_chains", "chains"):
+            if col in df.columns:  # text lists, so that an all-empty column still has a type
+                df[col] = [[str(x) for x in v] for v in df[col]]
+        gdf = gpd.GeoDataFrame(df, geometry=list(geometry), crs="EPSG:4326")
+        path = out_dir / f"{stem}_{key}.parquet"
+        gdf.to_parquet(path)
+        paths.append(path)
+    return paths
+
+
+def check_formats(formats: str | Sequence[str]) -> list[str]:
+    """Formats as a list (comma-separated text or a sequence), each one of ``FORMATS``."""
+    items = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats) if f.strip()]
+    later = [f for f in items if f in ("html", "pdf")]
+    if later:
+        raise ReportError(f"format: {', '.join(later)} not available yet; expected some of {', '.join(FORMATS)}")
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise ReportError(f"format: found {bad or items}; expected one or more of {', '.join(FORMATS)}")
+    return list(dict.fromkeys(items))
+
+
+def write_report(report: Report, out_dir: str | Path, formats: str | Sequence[str] = ("xlsx", "geojson"), *,
+                 lang: str = "zh") -> list[Path]:
+    """Write the report in every format asked into ``out_dir``; returns the files written.
+
+    Files: ``<adcode>_<hazard>.xlsx``, ``<adcode>_<hazard>_{cells,facilities}.geojson`` and
+    ``.parquet`` (hazard: a name, ``a+b``, or ``all``).
+
+    Raises
+    ------
+    ReportError
+        An unknown format (html/pdf: not yet), or a bad ``lang``.
+    """
+    chosen = check_formats(formats)
+    lang_index(lang)
+    out_dir = Path(out_dir)
+    paths: list[Path] = []
+    if "xlsx" in chosen:
+        paths.append(write_xlsx(report, out_dir / f"{report.basename}.xlsx", lang=lang))
+    if "geojson" in chosen:
+        paths += write_geojson(report, out_dir)
+    if "parquet" in chosen:
+        paths += write_geoparquet(report, out_dir)
+    return paths
+
