@@ -16,6 +16,7 @@ from layers.gaps import at_risk_cells, coverage_gaps, gaps_from_store
 from layers.hazard_index import index_from_store, multi_hazard_index
 from layers.inspect import NotFoundError, cell_card, facility_card
 from layers.labels import VOCABULARIES, hazard_layers
+from layers.report import Report, ReportError, build_report, write_report
 from layers.site import explain_site, site_from_store
 from layers.siting import SitingError, SitingResult, SolverError, siting_from_store, solve_mclp
 from layers.store import Store, StoreUnavailable
@@ -36,6 +37,8 @@ __all__ = [
     "E2SFCAResult",
     "HexPayload",
     "NotFoundError",
+    "Report",
+    "ReportError",
     "SitingError",
     "SitingResult",
     "SolverError",
@@ -51,6 +54,7 @@ __all__ = [
     "admin_tree",
     "aggregation_resolution",
     "at_risk_cells",
+    "build_report",
     "cell_card",
     "chain_matrix",
     "chains_from_store",
@@ -78,5 +82,6 @@ __all__ = [
     "siting_from_store",
     "solve_mclp",
     "unit_summary",
+    "write_report",
     "write_table",
 ]

@@ -179,6 +179,7 @@ def _hazard_findings(cover: Mapping[str, Any], hz: Mapping[str, Any], head: Mapp
 
     chains = tables["chains"]
     weak = chains[(chains["hazard"] == h) & chains["missing"].astype(bool)]
+    weak = weak[~((weak["city"] == code) & weak["chain"].isin(missing))]  # said by chains_missing
     if len(weak):
         weak = weak.sort_values(["reach_share", "unreached_km2"], ascending=[True, False]).head(MAX_WEAK_CHAINS)
         add("chain_weakest", "medium",
