@@ -24,8 +24,18 @@ import pandas as pd
 
 from layers.access import AccessParams
 from layers.chains import chains_from_store
-from layers.gaps import DEFAULT_CHAIN_HOURS, GAP_TIER, _depot_counties, check_hours_by_tier, gaps_from_store
+from layers.gaps import (
+    DEFAULT_CHAIN_HOURS,
+    GAP_TIER,
+    _depot_counties,
+    _hours,
+    _layers,
+    _min_classes,
+    check_hours_by_tier,
+    gaps_from_store,
+)
 from etl import schema
+from layers.report.findings import derive_findings
 from layers.report.model import Finding, Report, ReportError
 from layers.report.tables import (
     chain_matrix_table,
@@ -35,7 +45,9 @@ from layers.report.tables import (
     cover_dict,
     depots_table,
     facilities_table,
+    hazard_cells_table,
     hours_histogram,
+    outlines_table,
     shown_tiers,
     siting_table,
     units_table,
@@ -176,6 +188,7 @@ def _city_of(unit: dict[str, Any], parents: list[dict[str, str]], children: pd.D
         return [unit["adcode"]]
     return [p["adcode"] for p in parents if p["level"] == "city"]
 
+
 def _chains(store: Store, res: int, hazards: list[str], cities: list[str], min_class: Any,
             chain_hours: float, overrides: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(chain-gap rows of the cities, the city x hazard:chain matrix of reach shares)."""
@@ -198,6 +211,18 @@ def _chains(store: Store, res: int, hazards: list[str], cities: list[str], min_c
     return rows, matrix
 
 
+def _siting(store: Store, hazard: str, res: int, code: str, k: int, hours: float, min_class: Any,
+            names: Mapping[str, str], time_limit: float, overrides: dict[str, Any]
+            ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """``siting_table``, or (None, a row saying why) when the unit offers no candidate."""
+    try:
+        return siting_table(store, hazard, res, code, k, hours, min_class, names, time_limit, overrides)
+    except SitingError as exc:
+        logger.info("siting skipped for %s %s: %s", code, hazard, exc)
+        return None, {"hazard": hazard, "tier": GAP_TIER, "standard_hours": hours, "k": k, "sites": 0,
+                      "status": str(exc)}
+
+
 # --- the entry point --------------------------------------------------------------------------
 
 def _check_int(name: str, value: Any, low: int) -> int:
@@ -210,8 +235,6 @@ def _checked(store: Store, hazards: Any, *, res: Any, min_class: Any, hours_by_t
              siting_hours: Any, date: Any, **access_overrides: Any
              ) -> tuple[list[str], dict[str, float], AccessParams, float, str]:
     """(hazards, standard hours, access parameters, siting hours, ISO date), every one checked."""
-    from layers.gaps import _hours, _layers, _min_classes  # noqa: PLC0415
-
     chosen = _hazards(store, hazards)
     resolutions = [int(r) for r in store.meta.get("resolutions", [])]
     if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or int(res) not in resolutions:
@@ -348,15 +371,9 @@ def build_report(store: Store, adcode: str, hazards: str | Sequence[str] = ("flo
         cov.append(coverage_by_tier(hazard, head, cells, std, tiers))
         hist.append(hours_histogram(hazard, cells, std[GAP_TIER]))
         if siting_k and len(cells):
-            try:
-                table, row = siting_table(store, hazard, res, code, siting_k, float(s_hours), min_class, names,
-                                     siting_time_limit, access_overrides)
-            except SitingError as exc:  # e.g. no candidate cell: say so in the table
-                logger.info("siting skipped for %s %s: %s", code, hazard, exc)
-                table, row = None, {"hazard": hazard, "tier": GAP_TIER, "standard_hours": float(s_hours),
-                                    "k": siting_k, "sites": 0, "status": str(exc)}
-            if table is not None:
-                siting_tables.append(table)
+            table, row = _siting(store, hazard, res, code, siting_k, s_hours, min_class, names, siting_time_limit,
+                                 access_overrides)
+            siting_tables += [] if table is None else [table]
             siting_rows.append(row)
 
     chains, matrix = _chains(store, res, chosen, _city_of(unit, parents, children), min_class, chain_hours,
@@ -384,10 +401,10 @@ def build_report(store: Store, adcode: str, hazards: str | Sequence[str] = ("flo
                "siting_tier": GAP_TIER, "worst_n": worst_n, "depots_n": depots_n,
                "access_overrides": dict(access_overrides)}
     cover = cover_dict(store, unit, parents, chosen, res, std, params, options, facilities, date)
-    from layers.report.findings import derive_findings  # noqa: PLC0415
-
     charts = {"coverage_by_tier": concat(cov), "hours_histogram": concat(hist)}
-    maps = {"cells": concat(cell_tables), "facilities": facilities}
+    maps = {"cells": concat(cell_tables), "facilities": facilities,
+            "hazard_cells": hazard_cells_table(store, res, level, code, chosen),
+            "outlines": outlines_table(store, unit, children)}
     lacking_list = [{"adcode": a, "name": n} for a, n in zip(lacking["adcode"], lacking["name"])]
     findings = derive_findings(cover, headline, tables, maps["cells"], lacking_list, std)
     return Report(cover=cover, headline=headline, findings=findings, tables=tables, charts=charts, maps=maps)

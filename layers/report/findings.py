@@ -119,8 +119,8 @@ def _hazard_findings(cover: Mapping[str, Any], hz: Mapping[str, Any], head: Mapp
     area, n_cells, pop = float(head["at_risk_area_km2"]), int(head["at_risk_cells"]), head["population"]
     has_pop = pop is not None and not pd.isna(pop)
     add("exposure", "info",
-        f"{name}{zh}风险区面积 {km2(area)} km²（{n_cells} 个网格）" + (f"，约 {people(pop, 'zh')}。" if has_pop else "。"),
-        f"{name}'s {en} at-risk area is {km2(area)} km² ({n_cells} cells)"
+        f"{name}{zh}风险区面积 {km2(area)} km²（{n_cells:,} 个网格）" + (f"，约 {people(pop, 'zh')}。" if has_pop else "。"),
+        f"{name}'s {en} at-risk area is {km2(area)} km² ({n_cells:,} cells)"
         + (f", about {people(pop, 'en')}." if has_pop else "."),
         at_risk_area_km2=area, at_risk_cells=n_cells, population=pop if has_pop else None)
 

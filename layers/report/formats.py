@@ -89,8 +89,10 @@ def about_rows(report: Report, lang: str = "zh") -> list[tuple[str, str]]:
     rows += [
         row("到达时间标准", "Standard hours by tier",
             sep.join(f"{term('tier', t, lang)} {v:g} h" for t, v in std["hours_by_tier"].items())),
-        row("车速（km/h）", "Speeds (km/h)", sep.join(f"{k} {v:g}" for k, v in std["speed_kmh"].items())),
-        row("绕行系数", "Detour factors", sep.join(f"{k} {v:g}" for k, v in std["detour"].items())),
+        row("车速（km/h）", "Speeds (km/h)", sep.join(f"{term('tier', k, lang)} {v:g}"
+                                                     for k, v in std["speed_kmh"].items())),
+        row("绕行系数", "Detour factors", sep.join(f"{term('terrain', k, lang)} {v:g}"
+                                               for k, v in std["detour"].items())),
         row("出发准备时间（小时）", "Dispatch delay (h)", f"{std['dispatch_delay_h']:g}"),
         row("灾种相关产业链", "Chains by hazard", sep.join(
             f"{term('hazard', h, lang)}: " + ", ".join(term("chain", x, lang) for x in v)

@@ -24,13 +24,24 @@ FACILITY_KINDS: dict[str, tuple[str, str]] = {
 SEVERITIES: dict[str, tuple[str, str]] = {
     "high": ("严重", "High"), "medium": ("关注", "Medium"), "info": ("信息", "Info"), "ok": ("达标", "OK")}
 
+#: Terrain classes of the detour factors (``standards.detour``).
+TERRAIN: dict[str, tuple[str, str]] = {"plain": ("平原", "plain"), "hill": ("丘陵", "hill"),
+                                       "mountain": ("山地", "mountain")}
+#: Demand weights and solvers of the siting analysis.
+WEIGHTING: dict[str, tuple[str, str]] = {"population x class": ("人口×灾害等级", "population x class"),
+                                         "area_km2 x class": ("面积×灾害等级", "area x class")}
+SOLVERS: dict[str, tuple[str, str]] = {"milp": ("混合整数规划（HiGHS，最优）", "MILP (HiGHS)"),
+                                       "greedy": ("贪心＋局部搜索（有上界）", "greedy + local search (bounded)"),
+                                       "none": ("无需求解", "none")}
+
 #: Vocabulary of a ``code``/``codes`` column: ``{code: (zh, en)}``.
 _CATEGORY = {**schema.RESERVE_TIERS, **schema.PARK_LEVELS}
 VOCABULARY: dict[str, dict[str, tuple[str, str]]] = {
     "hazard": schema.HAZARD_NAMES, "tier": schema.RESERVE_TIERS, "first_batch_tier": schema.RESERVE_TIERS,
     "level": schema.ADMIN_LEVELS, "chain": schema.CHAINS, "missing_chains": schema.CHAINS,
     "chains": schema.CHAINS, "precision": schema.PRECISIONS, "kind": FACILITY_KINDS,
-    "category": _CATEGORY, "severity": SEVERITIES,
+    "category": _CATEGORY, "severity": SEVERITIES, "terrain": TERRAIN, "weighting": WEIGHTING,
+    "solver": SOLVERS,
 }
 
 #: column -> (zh, en, kind). Every column of every report table is listed (a test checks).
@@ -100,8 +111,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "area_after": ("新增后覆盖率（面积）", "Covered after (area)", "share"),
     "weight_before": ("新增前覆盖率（加权）", "Covered before (weighted)", "share"),
     "weight_after": ("新增后覆盖率（加权）", "Covered after (weighted)", "share"),
-    "weighting": ("需求权重", "Demand weight", "text"),
-    "solver": ("求解方法", "Solver", "text"),
+    "weighting": ("需求权重", "Demand weight", "code"),
+    "solver": ("求解方法", "Solver", "code"),
     "optimality_gap": ("最优性差距", "Optimality gap", "share"),
     "status": ("说明", "Status", "text"),
     "share_covered": ("标准时间内覆盖率", "Covered within the standard", "share"),
@@ -120,6 +131,8 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "finding_zh": ("结论（中文）", "Finding (Chinese)", "text"),
     "finding_en": ("结论（英文）", "Finding (English)", "text"),
     "key": ("规则", "Rule", "text"),
+    "role": ("图上角色", "Role on the map", "text"),
+    "geometry": ("几何", "Geometry", "text"),
 }
 
 #: Report table -> (zh, en) title; XLSX sheet names are the titles (at most 31 characters).
@@ -137,6 +150,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "hours_histogram": ("到达时间分布", "Hours distribution"),
     "cells": ("风险网格", "At-risk cells"),
     "facilities": ("设施", "Facilities"),
+    "hazard_cells": ("灾害等级网格", "Hazard-class cells"),
+    "outlines": ("行政区边界", "Outlines"),
     "about": ("说明", "About"),
     "columns": ("字段对照", "Columns"),
 }

@@ -58,8 +58,10 @@ class Report:
         ``coverage_by_tier``, ``hours_histogram`` (and the chain heatmap is
         ``tables["chain_matrix"]``).
     maps
-        ``cells`` (at-risk cells with an H3 ``cell`` string and their attributes) and
-        ``facilities`` (points with ``lon``/``lat``).
+        ``cells`` (at-risk cells with an H3 ``cell`` string and their attributes),
+        ``facilities`` (points with ``lon``/``lat``), ``hazard_cells`` (every cell of the unit
+        with data for a chosen hazard and its class) and ``outlines`` (the unit and its
+        children: simplified GeoJSON ``geometry``, ``lon``/``lat`` label points).
     """
 
     cover: dict[str, Any]

@@ -9,16 +9,18 @@ from typing import Any
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 
 from etl import schema
 from layers import access as _access
 from layers.access import AccessParams, access_table
-from layers.cells import region_cells
+from layers.cells import h3_strings, region_cells
 from layers.chains import unit_of
 from layers.gaps import GAP_TIER
 from layers.labels import hazard_layers
 from layers.siting import siting_from_store
 from layers.store import Store, json_ready
+from layers.units import DEFAULT_TOLERANCE_M, M_PER_DEGREE, _geometry
 
 #: Tiers in the order a report shows them (the fastest standard first).
 TIER_ORDER = ("county", "municipal", "provincial", "national")
@@ -31,11 +33,12 @@ METHODS = ("layers/METHODS.md#report", "layers/METHODS.md#gaps", "layers/METHODS
 # --- tables -----------------------------------------------------------------------------------
 
 def shown_tiers(std: Mapping[str, float]) -> list[str]:
+    """The tiers of ``std`` in report order (county first)."""
     return [t for t in TIER_ORDER if t in std]
 
 
 def units_table(hazard: str, units: pd.DataFrame, unit: dict[str, Any], children: pd.DataFrame,
-                 tiers: list[str]) -> pd.DataFrame:
+                tiers: list[str]) -> pd.DataFrame:
     """Per child unit (a county: itself) and, for a city or province, the unit as the last row."""
     wanted = children[["adcode", "name", "level"]]
     if unit["level"] != "county":
@@ -97,7 +100,7 @@ def worst_cells(cells: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def depots_table(store: Store, hazard: str, cells: pd.DataFrame, res: int, params: AccessParams,
-            std: Mapping[str, float], tiers: list[str], names: Mapping[str, str], n: int) -> pd.DataFrame:
+                 std: Mapping[str, float], tiers: list[str], names: Mapping[str, str], n: int) -> pd.DataFrame:
     """Per tier, the depots nearest to the unit's at-risk cells: area served and hours."""
     columns = ["hazard", "tier", "standard_hours", "facility_id", "name", "county", "county_name", "cells",
                "area_km2", "area_share", "min_hours", "mean_hours", "max_hours", "share_within_standard"]
@@ -162,8 +165,8 @@ def chain_matrix_table(rows: pd.DataFrame, hazards: list[str],
 
 
 def siting_table(store: Store, hazard: str, res: int, adcode: str, k: int, hours: float, min_class: Any,
-            names: Mapping[str, str], time_limit: float, overrides: dict[str, Any]
-            ) -> tuple[pd.DataFrame, dict[str, Any]]:
+                 names: Mapping[str, str], time_limit: float, overrides: dict[str, Any]
+                 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Top-k new county depots inside the unit (MCLP) and their before/after coverage."""
     sites, summary, _ = siting_from_store(store, k, hazard=hazard, res=res, min_class=min_class, tier=GAP_TIER,
                                           hours=hours, adcode=adcode, time_limit=time_limit, **overrides)
@@ -184,7 +187,7 @@ def siting_table(store: Store, hazard: str, res: int, adcode: str, k: int, hours
 
 
 def facilities_table(store: Store, res: int, level: str, adcode: str, serving: set[str],
-                names: Mapping[str, str]) -> pd.DataFrame:
+                     names: Mapping[str, str]) -> pd.DataFrame:
     """Reserves, parks and enterprises positioned in the unit, and depots outside that serve it."""
     col = schema.quote(schema.check_identifier("admin_cells", level))
     frames = []
@@ -214,8 +217,38 @@ def facilities_table(store: Store, res: int, level: str, adcode: str, serving: s
 
 # --- charts -----------------------------------------------------------------------------------
 
+def hazard_cells_table(store: Store, res: int, level: str, adcode: str, hazards: list[str]) -> pd.DataFrame:
+    """Every cell of the unit with data for a chosen hazard and its class (the hazard-class map)."""
+    col = schema.quote(schema.check_identifier("admin_cells", level))
+    df = store.query(
+        f"SELECT h.hazard, h.cell, h.class FROM hazard_cells AS h JOIN admin_cells AS a ON a.res = h.res "
+        f"AND a.cell = h.cell WHERE h.res = ? AND a.{col} = ? AND list_contains(?::VARCHAR[], h.hazard) "
+        "ORDER BY h.cell", [int(res), adcode, list(hazards)], numpy=True)
+    out = pd.DataFrame({"hazard": np.asarray(df["hazard"], dtype=object),
+                        "cell": h3_strings(np.asarray(df["cell"], np.uint64)).to_numpy(object),
+                        "hazard_class": np.asarray(df["class"], np.int64)})
+    order = np.argsort(out["hazard"].map({h: i for i, h in enumerate(hazards)}).to_numpy(), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def outlines_table(store: Store, unit: Mapping[str, Any], children: pd.DataFrame) -> pd.DataFrame:
+    """The unit's and its children's outlines (simplified GeoJSON geometries) and label points."""
+    codes = list(dict.fromkeys([unit["adcode"], *children["adcode"]]))
+    df = store.query("SELECT adcode, name, level, lon, lat, geometry FROM admin_units "
+                     "WHERE list_contains(?::VARCHAR[], adcode) ORDER BY adcode", [codes])
+    geoms = shapely.from_wkb([bytes(g) for g in df["geometry"]])
+    tol = np.array([DEFAULT_TOLERANCE_M.get(lv, 200.0) / M_PER_DEGREE for lv in df["level"]])
+    geoms = shapely.make_valid(shapely.simplify(geoms, tol, preserve_topology=True))
+    return pd.DataFrame({"adcode": df["adcode"].to_numpy(object), "name": df["name"].to_numpy(object),
+                         "level": df["level"].to_numpy(object),
+                         "role": np.where(df["adcode"] == unit["adcode"], "unit", "child").astype(object),
+                         "lon": df["lon"].to_numpy(float), "lat": df["lat"].to_numpy(float),
+                         "geometry": [_geometry(g) for g in geoms]})
+
+
 def coverage_by_tier(hazard: str, head: Mapping[str, Any], cells: pd.DataFrame, std: Mapping[str, float],
-                      tiers: list[str]) -> pd.DataFrame:
+                     tiers: list[str]) -> pd.DataFrame:
+    """Per tier: its standard, the unit's share covered within it (from gaps) and the area."""
     rows = []
     for t in tiers:
         hours = cells[f"hours_{t}"].to_numpy(float)
@@ -313,6 +346,7 @@ def json_ready_dict(value: Any) -> Any:
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames stacked (empty ones skipped; the first frame's columns when all are empty)."""
     frames = [f for f in frames if f is not None]
     nonempty = [f for f in frames if len(f)]
     if not nonempty:

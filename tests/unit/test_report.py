@@ -358,3 +358,16 @@ def test_entry_point_names_the_command():
     module, _, attr = target.partition(":")
     assert getattr(importlib.import_module(module), attr).name == "report"
     assert "layers.report" in meta["tool"]["setuptools"]["packages"]
+
+
+def test_map_data_for_hazard_classes_and_outlines(world_std, beijing):
+    hz = beijing.maps["hazard_cells"]
+    expect = {h3.int_to_str(c): 3 for county in ("110101", "110102") for c in W.county_cells(county, RES)}
+    assert dict(zip(hz["cell"], hz["hazard_class"])) == expect and set(hz["hazard"]) == {"earthquake"}
+    county = build_report(world_std, "130104", "earthquake", res=RES)  # class 0: no at-risk cell, still mapped
+    assert set(county.maps["hazard_cells"]["hazard_class"]) == {0} and county.maps["cells"].empty
+    outlines = beijing.maps["outlines"].set_index("adcode")
+    assert outlines["role"].to_dict() == {"110100": "unit", "110101": "child", "110102": "child"}
+    ring = outlines.at["110101", "geometry"]["coordinates"][0]
+    west, south, east, north = W.BOXES["110101"]
+    assert {tuple(p) for p in ring} == {(west, south), (east, south), (east, north), (west, north)}
