@@ -127,22 +127,28 @@ def _hazard_findings(cover: Mapping[str, Any], hz: Mapping[str, Any], head: Mapp
     s = float(std[GAP_TIER])
     gap_share, gap_area = float(head["gap_share"]), float(head["gap_area_km2"])
     worst, p90 = float(head["worst_hours"]), float(head["p90_hours"])
+    self_lacks = unit["level"] == "county" and code in lacking  # said once, in the gap sentence
+    lead_zh, lead_en = (f"{name}无县级储备库，", f"{name} has no county depot; ") if self_lacks else ("", "")
     if gap_area > 0:
         tail_zh = "部分网格县级储备无法到达" if not math.isfinite(worst) else f"最远 {hours(worst, 'zh')} 小时"
         tail_en = "some cells no county depot reaches" if not math.isfinite(worst) else \
             f"the farthest takes {hours(worst, 'en')} h"
-        add("gap", "high" if gap_share >= HIGH_GAP_SHARE else "medium",
-            f"{name}{zh}风险区 {pct(gap_share, 'zh')}（{km2(gap_area)} km²）超过 {s:g} 小时县级储备标准，{tail_zh}。",
-            f"{pct(gap_share, 'en')} of {name}'s {en} at-risk area ({km2(gap_area)} km²) is beyond the {s:g} h "
-            f"county-depot standard; {tail_en}.", gap_share=gap_share, gap_area_km2=gap_area, standard_hours=s,
-            worst_hours=worst)
+        add("county_no_depot_gap" if self_lacks else "gap", "high" if gap_share >= HIGH_GAP_SHARE else "medium",
+            f"{lead_zh or name}{zh}风险区 {pct(gap_share, 'zh')}（{km2(gap_area)} km²）超过 {s:g} 小时县级储备标准，"
+            f"{tail_zh}。",
+            f"{lead_en}{pct(gap_share, 'en')} of {'its' if self_lacks else name + chr(39) + 's'} {en} at-risk area "
+            f"({km2(gap_area)} km²) is beyond the {s:g} h county-depot standard; {tail_en}.",
+            gap_share=gap_share, gap_area_km2=gap_area, standard_hours=s, worst_hours=worst,
+            has_county_depot=not self_lacks)
     else:
-        add("within_standard", "ok",
-            f"{name}{zh}风险区全部在县级储备 {s:g} 小时标准内（最远 {hours(worst, 'zh')} 小时，"
-            f"90% 面积在 {hours(p90, 'zh')} 小时内）。",
-            f"All of {name}'s {en} at-risk area is within the {s:g} h county-depot standard (farthest "
+        add("county_no_depot" if self_lacks else "within_standard", "medium" if self_lacks else "ok",
+            f"{lead_zh or name}{zh}风险区全部在县级储备 {s:g} 小时标准内" + ("（依靠邻近县级储备，" if self_lacks else "（")
+            + f"最远 {hours(worst, 'zh')} 小时，90% 面积在 {hours(p90, 'zh')} 小时内）。",
+            f"{lead_en + 'all' if self_lacks else 'All'} of {'its' if self_lacks else name + chr(39) + 's'} {en} "
+            "at-risk area is within "
+            f"the {s:g} h county-depot standard ({'from neighbouring depots, ' if self_lacks else ''}farthest "
             f"{hours(worst, 'en')} h, 90 % of the area within {hours(p90, 'en')} h).",
-            standard_hours=s, worst_hours=worst, p90_hours=p90)
+            standard_hours=s, worst_hours=worst, p90_hours=p90, has_county_depot=not self_lacks)
 
     others = [t for t in std if t != GAP_TIER and f"share_covered_{t}" in head]
     short = [(t, float(head[f"share_covered_{t}"])) for t in others if float(head[f"share_covered_{t}"]) < 1]
@@ -161,7 +167,8 @@ def _hazard_findings(cover: Mapping[str, Any], hz: Mapping[str, Any], head: Mapp
             f"standard ({'/'.join(f'{std[t]:g}' for t in others)} h).",
             tiers=others)
 
-    out += _county_findings(name, code, h, zh, en, cells, lacking, s)
+    if unit["level"] != "county":
+        out += _county_findings(name, code, h, zh, en, cells, lacking, s)
 
     missing = list(head["missing_chains"]) if isinstance(head["missing_chains"], (list, tuple, np.ndarray)) else []
     chain_h = float(cover["parameters"]["chain_hours"])
@@ -299,5 +306,8 @@ def derive_findings(cover: Mapping[str, Any], headline: pd.DataFrame, tables: Ma
     for hz, (_, head) in zip(cover["hazards"], headline.iterrows()):
         mine = cells[cells["hazard"] == hz["hazard"]] if len(cells) else cells
         out += _hazard_findings(cover, hz, head, tables, mine, {c["adcode"] for c in lacking}, std)
-    out.append(_depot_finding(cover, headline, lacking))
+    said = any(f.key in ("county_no_depot_gap", "county_no_depot") and f.adcode == cover["unit"]["adcode"]
+               for f in out)
+    if not said:
+        out.append(_depot_finding(cover, headline, lacking))
     return sorted(out, key=lambda f: _ORDER[f.severity])

@@ -97,7 +97,8 @@ def test_county_report_findings_and_timing(demo_db, tmp_path, oracle):
     row = units[(units["level"] == "county") & (units["adcode"] == "130921")].iloc[0]
     share = row["gap_area_km2"] / row["at_risk_area_km2"]
     texts = [f.zh for f in report.findings]
-    assert f"沧县无县级储备库，洪水风险区 {100 * share:.0f}% 超过 1 小时。" in texts  # 沧县 has no county depot
+    assert texts[0].startswith(f"沧县无县级储备库，洪水风险区 {100 * share:.0f}%（")  # no county depot, worst first
+    assert "超过 1 小时县级储备标准" in texts[0]
     head = _sheet(paths[0], "headline")[0]
     assert head[header("gap_area_km2")] == xlsx(row["gap_area_km2"])
     assert head[header("counties_without_depot")] == 1

@@ -161,6 +161,19 @@ def test_findings_follow_the_numbers(world_std, beijing):
                                                           key=["high", "medium", "info", "ok"].index)
 
 
+def test_a_county_without_a_depot_says_so_once_with_its_gap(world_std):
+    tight = build_report(world_std, "110102", "earthquake", res=RES, hours_by_tier={"county": 0.55}, siting_k=0)
+    keys = [f.key for f in tight.findings]
+    assert keys[0] == "county_no_depot_gap" and "gap" not in keys and "depots_missing" not in keys
+    assert tight.findings[0].zh.startswith("西城区无县级储备库，地震风险区 100%（28.4 km²）超过 0.55 小时县级储备标准")
+    loose = build_report(world_std, "110102", "earthquake", res=RES, siting_k=0)
+    first = loose.findings[0]
+    assert (first.key, first.severity) == ("county_no_depot", "medium")
+    assert first.en.startswith("西城区 has no county depot; all of its earthquake at-risk area is within the 6 h")
+    own = build_report(world_std, "110101", "earthquake", res=RES, siting_k=0)  # 东城区 holds R1
+    assert {"within_standard", "depots_ok"} <= {f.key for f in own.findings}
+
+
 def test_a_unit_without_at_risk_cells_gives_the_short_report(world_std, tmp_path):
     report = build_report(world_std, "130104", "earthquake", res=RES)  # 桥西区: class 0 only
     assert report.empty and report.headline["at_risk_cells"].tolist() == [0]
