@@ -244,9 +244,19 @@ def _unit_filter(df: pd.DataFrame, unit: str | None, tree: Mapping[str, str]) ->
     return df
 
 
+_TREES: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+
 def _tree(store: Any) -> dict[str, dict[str, Any]]:
-    """adcode -> admin unit (``layers.admin_tree``: name, level, parent)."""
-    return {u["adcode"]: u for u in admin_tree(store)}
+    """adcode -> admin unit (``layers.admin_tree``: name, level, parent), read once per store build."""
+    key = (str(store.path), str(store.meta.get("build_id")))
+    tree = _TREES.get(key)
+    if tree is None:
+        tree = {u["adcode"]: u for u in admin_tree(store)}
+        if len(_TREES) >= 4:
+            _TREES.clear()
+        _TREES[key] = tree
+    return tree
 
 
 def _levels(store: Any) -> dict[str, str]:
