@@ -1,6 +1,7 @@
 # OneMap: two commands on a fresh Debian machine with Python >= 3.11.
-#   make demo   set up, build the demo store (data/jjj.duckdb) if missing or stale, serve the app
-#               at http://127.0.0.1:8050/ (ONEMAP_HOST / ONEMAP_PORT change it; works offline)
+#   make demo   set up (Python deps; Pango and a CJK font for PDF reports: reportdeps), build the
+#               demo store (data/jjj.duckdb) if missing or stale, serve the app at
+#               http://127.0.0.1:8050/ (ONEMAP_HOST / ONEMAP_PORT change it; works offline)
 #   make test   set up, install the Debian packages the browser tests need (sysdeps), run every test
 #   make bench  benchmarks (not part of make test); results in tests/bench/RESULTS.md
 SHELL := /bin/bash
@@ -11,11 +12,13 @@ STAMP := $(VENV)/.installed
 DB := data/jjj.duckdb
 REGION := geodata/regions/jjj.toml
 DEMO_SOURCES := $(REGION) $(wildcard geodata/jjj/*) $(wildcard etl/*.py)
-# Debian packages for the browser tests: headless Chromium driven by Playwright (never its own
-# browser download), a CJK font so Chinese text renders in screenshots, pdftoppm for PDF checks
-SYSDEPS := chromium chromium-driver fonts-noto-cjk poppler-utils
+# Debian packages for PDF reports (WeasyPrint typesets with Pango; a CJK font for Chinese) and,
+# for the tests, headless Chromium driven by Playwright (never its own browser download) and
+# poppler's pdftotext/pdftoppm to read reports back
+REPORT_SYSDEPS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+SYSDEPS := $(REPORT_SYSDEPS) chromium chromium-driver poppler-utils
 
-.PHONY: setup sysdeps demo test bench clean
+.PHONY: setup sysdeps reportdeps demo test bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is needed"'
@@ -45,12 +48,16 @@ sysdeps:
 		apt-get install -y -q --no-install-recommends $$missing \
 	|| { echo "make sysdeps: failed to install the Debian packages: $$missing" >&2; exit 1; }
 
+# only what the app needs to print reports (make demo)
+reportdeps:
+	@$(MAKE) --no-print-directory sysdeps SYSDEPS="$(REPORT_SYSDEPS)"
+
 $(DB): $(STAMP) $(DEMO_SOURCES)
 	$(VENV)/bin/onemap build $(REGION) --db $(DB)
 
 # builds the store when it is missing or older than its sources (the build prints a summary),
 # else prints the summary of the existing one; then serves the app (Ctrl+C stops it)
-demo: setup
+demo: setup reportdeps
 	@if $(MAKE) --no-print-directory -q $(DB); then $(VENV)/bin/onemap info $(DB); \
 	else $(MAKE) --no-print-directory $(DB); fi
 	$(VENV)/bin/onemap serve --db $(DB)

@@ -78,8 +78,8 @@ def _units_of(store: Any, level: str, within: str | None) -> list[dict[str, Any]
               help="Batch: a report for every unit of this level (inside --unit if given).")
 @click.option("--hazard", default="flood", show_default=True,
               help="A hazard layer (flood, earthquake, wildfire), a comma-separated list, or all.")
-@click.option("--format", "formats", default="xlsx,geojson", show_default=True,
-              help="Comma-separated: xlsx, geojson, parquet (GeoParquet); html and pdf come later.")
+@click.option("--format", "formats", default="pdf,xlsx,geojson", show_default=True,
+              help="Comma-separated: html, pdf, xlsx, geojson, parquet (GeoParquet).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory (created if missing).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Headers and messages (default: onemap --lang).")
@@ -100,7 +100,8 @@ def report(ctx: click.Context, db: Path, unit: str | None, all_level: str | None
            out: Path, lang: str | None, res: int, min_class: int | None, hours: tuple, chain_hours: float,
            siting_k: int, siting_hours: float | None, date: str | None, speeds: tuple, detours: tuple,
            delay: float | None) -> None:
-    """Coverage-gap report of a province, city or county (XLSX, GeoJSON; findings on stdout).
+    """Coverage-gap report of a province, city or county (PDF, HTML, XLSX, GeoJSON, GeoParquet;
+    findings on stdout).
 
     Examples: onemap report --unit 130200 --out reports/ ;
     onemap report --all county --unit 130200 --hazard all --siting-hours 1 --out reports/

@@ -1,6 +1,7 @@
 """Writers of a ``Report``: XLSX (one sheet per table), GeoJSON and GeoParquet (at-risk cells as
-hexagons, facilities as points). They render; they never compute. Every cell value goes through
-``labels.display`` so XLSX and (later) HTML/PDF show the same numbers.
+hexagons, facilities as points); HTML and PDF are in ``html``. They render; they never compute.
+Every cell value goes through ``labels.display`` (``labels.as_text`` in HTML/PDF, the XLSX
+number formats as text) so every format shows the same numbers.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from layers.export import to_geojson
 from layers.report.model import Report, ReportError
 from layers.report.labels import TITLES, display, header, kind_of, lang_index, term
 
-#: Formats ``write_report`` writes now; html and pdf come later (from the same Report).
-FORMATS = ("xlsx", "geojson", "parquet")
+#: Formats ``write_report`` writes, all from the same Report.
+FORMATS = ("html", "pdf", "xlsx", "geojson", "parquet")
 #: Sheets of the XLSX in order: report tables, then chart data (``about`` and ``columns`` follow).
 SHEETS = ("findings", "headline", "units", "worst_cells", "depots", "chains", "chain_matrix", "siting_summary",
           "siting", "coverage_by_tier", "hours_histogram")
@@ -247,9 +248,6 @@ def write_geoparquet(report: Report, out_dir: str | Path, stem: str | None = Non
 def check_formats(formats: str | Sequence[str]) -> list[str]:
     """Formats as a list (comma-separated text or a sequence), each one of ``FORMATS``."""
     items = [f.strip().lower() for f in (formats.split(",") if isinstance(formats, str) else formats) if f.strip()]
-    later = [f for f in items if f in ("html", "pdf")]
-    if later:
-        raise ReportError(f"format: {', '.join(later)} not available yet; expected some of {', '.join(FORMATS)}")
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
         raise ReportError(f"format: found {bad or items}; expected one or more of {', '.join(FORMATS)}")
@@ -260,18 +258,29 @@ def write_report(report: Report, out_dir: str | Path, formats: str | Sequence[st
                  lang: str = "zh") -> list[Path]:
     """Write the report in every format asked into ``out_dir``; returns the files written.
 
-    Files: ``<adcode>_<hazard>.xlsx``, ``<adcode>_<hazard>_{cells,facilities}.geojson`` and
-    ``.parquet`` (hazard: a name, ``a+b``, or ``all``).
+    Files: ``<adcode>_<hazard>.html``, ``.pdf``, ``.xlsx``,
+    ``<adcode>_<hazard>_{cells,facilities}.geojson`` and ``.parquet`` (hazard: a name, ``a+b``, or
+    ``all``). The HTML page is rendered once for both HTML and PDF.
 
     Raises
     ------
     ReportError
-        An unknown format (html/pdf: not yet), or a bad ``lang``.
+        An unknown format, a bad ``lang``, or a PDF without a Chinese font installed.
     """
+    from layers.report import html as _html  # noqa: PLC0415 (Jinja2/WeasyPrint only when asked)
+
     chosen = check_formats(formats)
     lang_index(lang)
     out_dir = Path(out_dir)
     paths: list[Path] = []
+    if "pdf" in chosen:
+        _html.cjk_font()  # before anything is written
+    if "html" in chosen or "pdf" in chosen:
+        page = _html.render_html(report, lang)
+        if "html" in chosen:
+            paths.append(_html.write_html(report, out_dir / f"{report.basename}.html", lang=lang, html=page))
+        if "pdf" in chosen:
+            paths.append(_html.write_pdf(report, out_dir / f"{report.basename}.pdf", lang=lang, html=page))
     if "xlsx" in chosen:
         paths.append(write_xlsx(report, out_dir / f"{report.basename}.xlsx", lang=lang))
     if "geojson" in chosen:

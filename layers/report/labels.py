@@ -10,6 +10,7 @@ vocabulary of ``etl.schema``), ``codes`` (a list of codes) and ``list`` (a list 
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -240,3 +241,45 @@ def display(value: Any, column: str, lang: str = "zh") -> Any:
             return _UNREACHED[i]
         return int(number) if kind == "int" else number
     return str(value)
+
+
+#: Decimal places of a column kind as printed in HTML/PDF (the same as the XLSX number formats:
+#: share 0.0%, hours 0.00, km2 #,##0.00, people #,##0, number 0.000; lon/lat 0.00000).
+_PLACES = {"share": 1, "hours": 2, "km2": 2, "people": 0, "int": 0, "number": 3}
+
+
+def _half_up(number: float, places: int) -> Decimal:
+    """``number`` rounded half away from zero the way a spreadsheet shows it (on its shortest
+    decimal representation, so 0.125 -> 0.13 as in Excel, not 0.12)."""
+    return Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def as_text(value: Any, column: str, lang: str = "zh") -> str:
+    """A table cell as text, exactly as the XLSX number format of its column shows it.
+
+    ``display`` decides the value (words for codes, booleans, lists, unreachable hours);
+    numbers are then rounded half-up to the places of their kind, with thousands separators for
+    areas and people, and shares as percentages. Missing values are an em dash.
+
+    Examples
+    --------
+    >>> as_text(0.57644, "gap_share")
+    '57.6%'
+    >>> as_text(1389.125, "gap_area_km2")
+    '1,389.13'
+    """
+    shown = display(value, column, lang)
+    if shown is None:
+        return "—"
+    if isinstance(shown, str):
+        return shown
+    kind = "coord" if column in ("lon", "lat") else kind_of(column)
+    if kind == "coord":
+        return f"{_half_up(shown, 5):f}"
+    if kind == "share":
+        return f"{_half_up(shown * 100, 1):f}%"
+    places = _PLACES.get(kind)
+    if places is None:
+        return str(shown)
+    rounded = _half_up(shown, places)
+    return f"{rounded:,f}" if kind in ("km2", "people") else f"{rounded:f}"

@@ -294,6 +294,7 @@ def hazard_threshold(layer: Mapping[str, Any], min_class: Any) -> dict[str, Any]
             "en": schema.HAZARD_NAMES.get(layer["hazard"], (layer["hazard"],) * 2)[1], "min_class": k,
             "threshold": breaks[k - 1] if 0 < k <= len(breaks) else None, "units": layer["units"],
             "class_label": layer["labels"][k] if 0 < k < len(layer["labels"]) else None,
+            "breaks": list(breaks), "labels": list(layer["labels"]),
             "synthetic": layer["synthetic"], "description": layer["description"]}
 
 

@@ -134,5 +134,5 @@ def test_unknown_adcode_lists_the_nearest_units(demo_db, tmp_path, run):
     assert result.exit_code == 2 and "nearest: 130200 唐山市, 130000 河北省" in result.output
     result = run("report", "--db", str(demo_db), "--unit", "唐山", "--out", str(tmp_path))
     assert result.exit_code == 2 and "nearest: 130200 唐山市" in result.output
-    result = run("report", "--db", str(demo_db), "--unit", "130200", "--format", "pdf", "--out", str(tmp_path))
-    assert result.exit_code == 2 and "pdf not available yet" in result.output
+    result = run("report", "--db", str(demo_db), "--unit", "130200", "--format", "pdf,docx", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "format: found ['docx']; expected one or more of html, pdf" in result.output

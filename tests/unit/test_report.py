@@ -228,8 +228,9 @@ def test_bad_parameters_raise_clear_errors(world_std, kwargs, match):
 
 
 def test_bad_formats_and_language(beijing, tmp_path):
-    with pytest.raises(ReportError, match="format: pdf not available yet"):
-        write_report(beijing, tmp_path, "xlsx,pdf")
+    with pytest.raises(ReportError, match=r"format: found \['doc'\]; expected one or more of html, pdf, xlsx"):
+        write_report(beijing, tmp_path, "xlsx,pdf,doc")
+    assert not list(tmp_path.iterdir())  # nothing written
     with pytest.raises(ReportError, match=r"format: found \['docx'\]"):
         write_report(beijing, tmp_path, ["docx"])
     with pytest.raises(ValueError, match="lang: found 'fr'"):
