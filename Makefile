@@ -63,7 +63,7 @@ demo: setup reportdeps
 	$(VENV)/bin/onemap serve --db $(DB)
 
 test: setup sysdeps
-	$(PY) -m pytest -q
+	env -u ONEMAP_TEST_DEMO_DB $(PY) -m pytest -q
 
 # bench_map/bench_load use the store at $ONEMAP_DB_PATH, else $(DB); each builds it when missing
 # (an existing store is used as it is, even when older than its sources)

@@ -6,6 +6,7 @@ English report and the short report of a unit without risk."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -119,6 +120,16 @@ def test_pdf_holds_the_names_and_numbers_of_the_xlsx_and_of_gaps(written, oracle
     for row in sheet(by_suffix[".xlsx"], "depots"):  # the depots table's names and hours
         assert squash(row[header("name")])[:12] in flat  # a long name wraps in its cell
         assert row[header("max_hours")] in text
+
+    # the GeoJSON cells are the unit's at-risk cells of gaps_from_store, with its hours and gap flags
+    cells, _ = oracle
+    mine = cells[cells[report.level] == code].set_index("cell")
+    geo = json.loads(next(p for p in paths if p.name.endswith("_cells.geojson")).read_text(encoding="utf-8"))
+    props = {f["properties"]["cell"]: f["properties"] for f in geo["features"]}
+    assert set(props) == set(mine.index) and len(props) > 0
+    assert all(props[c]["hours_county"] == mine.at[c, "hours_county"] for c in props)
+    assert all(props[c]["gap"] == bool(mine.at[c, "gap"]) for c in props)
+    assert sum(props[c]["gap"] for c in props) > 0  # the 1 h standard leaves gaps in both units
 
 
 def test_pdf_pages_are_a4_numbered_with_embedded_cjk_fonts_and_repeated_headers(written):
