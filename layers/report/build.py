@@ -63,7 +63,7 @@ __all__ = ["Finding", "Report", "ReportError", "build_report", "check_options", 
 
 DEFAULT_RES = 7
 DEFAULT_SITING_K = 3
-DEFAULT_WORST_N = 20
+DEFAULT_WORST_N = 10
 DEFAULT_DEPOTS_N = 10
 DEFAULT_SITING_TIME_LIMIT = 20.0
 

@@ -13,9 +13,9 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import analysis_view, components, context, style
+from mapapp import analysis_view, components, context, report_export, style
 from mapapp.i18n import label, t
-from mapapp.pages import analysis_callbacks, map_callbacks  # noqa: F401  (register the callbacks)
+from mapapp.pages import analysis_callbacks, map_callbacks, report_callbacks  # noqa: F401  (register the callbacks)
 from mapapp.urlstate import ENTITY_LAYERS, MapState
 
 dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
@@ -120,6 +120,7 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
                  "value": "tianditu", "disabled": not has_key}]
     return html.Div([
         html.H3(t("panel.admin", lang)), _admin_controls(tree, state.unit, lang),
+        report_export.report_controls(hazards, lang, state.unit),
         html.H3(t("panel.filters", lang)),
         dcc.Dropdown(id="map-chains", options=_options("chain", lang), value=list(state.chains), multi=True,
                      placeholder=t("filter.chains_all", lang)),
@@ -209,7 +210,8 @@ def layout(**query: Any) -> html.Div:
         header, alert,
         html.Div([
             _left_panel(state, hazards, admin_tree(store), lang),
-            html.Div(_map(state, hazards, meta.get("bbox")), className="om-map-wrap"),
+            html.Div([_map(state, hazards, meta.get("bbox")), report_export.export_button(lang)],
+                     className="om-map-wrap"),
             html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
                 hazards, lang, meta.get("chains_by_hazard"))],
                                    open=True, className="om-ana-details"),
@@ -223,4 +225,7 @@ def layout(**query: Any) -> html.Div:
         *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],
         dcc.Store(id="ana-hex"), dcc.Store(id="ana-go"), dcc.Store(id="ana-params"), dcc.Store(id="ana-polygon"),
         dcc.Download(id="ana-download"),
+        dcc.Store(id="map-export-config",
+                  data=report_export.export_config(meta, hazards, lang, BOUNDARY_MIN_ZOOM)),
+        dcc.Store(id="map-export-unit"),
     ], className=f"om-page om-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")

@@ -70,12 +70,13 @@ def oracle(demo_db):
 
 @pytest.fixture(scope="module")
 def written(demo_db, tmp_path_factory):
-    """Tangshan (130200) and 沧县 (130921): flood, 1 h county standard, every format."""
+    """Tangshan (130200) and 沧县 (130921): flood, 1 h county standard, every format (Tangshan
+    with 40 worst cells, a table that spans pages)."""
     out = tmp_path_factory.mktemp("reports")
     store = Store(demo_db)
     reports = {}
-    for code in ("130200", "130921"):
-        report = build_report(store, code, "flood", hours_by_tier=HOURS, siting_hours=1)
+    for code, worst in (("130200", 40), ("130921", 10)):
+        report = build_report(store, code, "flood", hours_by_tier=HOURS, siting_hours=1, worst_n=worst)
         reports[code] = (report, write_report(report, out, "html,pdf,xlsx,geojson"))
     store.close()
     return reports

@@ -1,0 +1,79 @@
+"""Callbacks of 生成报告 (the chosen unit's report as a download) and 导出地图 (clientside, in
+``assets/export.js``). Files come from ``mapapp.report_export``."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+    no_update,
+)
+
+from layers import admin_tree
+from mapapp import context, report_export
+from mapapp.errors import user_message
+from mapapp.i18n import t
+
+logger = logging.getLogger(__name__)
+
+
+def _lang(config: dict | None) -> str:
+    return (config or {}).get("lang", "zh")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{max(n / 1e3, 0.1):.0f} KB"
+
+
+@callback(Output("map-report", "className"), Output("map-report-unit", "children"),
+          Output("map-export-unit", "data"), Input("map-unit-code", "data"), State("map-config", "data"))
+def report_box(unit, config):
+    """The report box shows while a unit is chosen, with that unit's name (also the export title)."""
+    if not unit:
+        return "om-report om-hidden", None, None
+    lang = _lang(config)
+    try:
+        found = next((u for u in admin_tree(context.store()) if u["adcode"] == unit), None)
+    except (LookupError, ValueError) as exc:
+        return "om-report", html.Span(user_message(exc, lang), className="om-error"), None
+    name = found["name"] if found else unit
+    return "om-report", t("report.unit", lang, name=name, adcode=unit), {"adcode": unit, "name": name}
+
+
+@callback(Output("map-report-download", "data"), Output("map-report-status", "children"),
+          Input("map-report-go", "n_clicks"), State("map-unit-code", "data"), State("map-report-hazard", "value"),
+          State("map-report-format", "value"), State("map-config", "data"), prevent_initial_call=True,
+          running=[(Output("map-report-go", "disabled"), True, False)])
+def make_report(clicks, unit, hazard, fmt, config):
+    """The chosen unit's report (PDF, XLSX or ZIP) as a download; an error is shown, nothing sent."""
+    lang = _lang(config)
+    if not clicks:
+        return no_update, no_update
+    if not unit:
+        return no_update, html.Span(t("report.no_unit", lang), className="om-error")
+    started = time.perf_counter()
+    try:
+        done = report_export.report_file(context.store(), unit, hazard, fmt, lang)
+    except Exception as exc:  # noqa: BLE001 - user_message names known errors, logs the others
+        return no_update, html.Span(t("report.error", lang, detail=user_message(exc, lang)), className="om-error")
+    seconds = f"{time.perf_counter() - started:.1f}"
+    logger.info("report %s (%d bytes) in %s s", done.name, len(done.content), seconds)
+    return (dcc.send_bytes(done.content, done.name),
+            t("report.done", lang, name=done.name, size=_size(len(done.content)), seconds=seconds))
+
+
+clientside_callback(
+    ClientsideFunction("onemap_export", "exportMap"), Output("map-export-status", "children"),
+    Input("map-export-go", "n_clicks"), State("map-export-config", "data"), State("map-export-unit", "data"),
+    State("map-leaflet", "zoom"), State({"type": "map-minclass", "layer": ALL, "kind": ALL}, "value"),
+    State({"type": "map-minclass", "layer": ALL, "kind": ALL}, "id"), prevent_initial_call=True)
