@@ -159,6 +159,7 @@ TITLES: dict[str, tuple[str, str]] = {
 
 _UNREACHED = ("无法到达", "unreachable")
 _BOOL = {True: ("是", "yes"), False: ("否", "no")}
+_NONE = ("无", "none")  # an empty list
 
 
 def lang_index(lang: str) -> int:
@@ -228,7 +229,7 @@ def display(value: Any, column: str, lang: str = "zh") -> Any:
     if kind in ("codes", "list"):
         items = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
         words = [term(column, v, lang) if kind == "codes" else str(v) for v in items]
-        return ("、" if i == 0 else "; ").join(words)
+        return ("、" if i == 0 else "; ").join(words) if words else _NONE[i]
     if kind == "bool":
         return _BOOL[bool(value)][i]
     if kind == "code":

@@ -34,6 +34,8 @@ def beijing(world_std):
     (float("nan"), "population", "en", "—"),
     (True, "gap", "zh", "是"),
     (["rescue", "medical"], "missing_chains", "zh", "抢险救援装备、医学救援装备"),
+    ([], "missing_chains", "zh", "无"),
+    ([], "missing_chains", "en", "none"),
     ("flood", "hazard", "en", "Flood"),
 ])
 def test_as_text_shows_what_the_xlsx_format_shows(value, column, lang, text):
