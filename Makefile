@@ -65,14 +65,15 @@ demo: setup reportdeps
 test: setup sysdeps
 	env -u ONEMAP_TEST_DEMO_DB $(PY) -m pytest -q
 
-# bench_map/bench_load use the store at $ONEMAP_DB_PATH, else $(DB); each builds it when missing
-# (an existing store is used as it is, even when older than its sources)
-bench: setup
+# the demo store $(DB) is built (or rebuilt when stale) first: bench_siting and bench_report read
+# it; bench_map/bench_load use the store at $ONEMAP_DB_PATH if set, else $(DB)
+bench: setup reportdeps $(DB)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) tests/bench/bench_h3stats.py
 	$(PY) tests/bench/bench_memory.py
 	$(PY) tests/bench/bench_access.py
 	$(PY) tests/bench/bench_siting.py
+	$(PY) tests/bench/bench_report.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
 
