@@ -6,6 +6,7 @@
 
 from layers.access import AccessParams, access_from_store, access_table, nearest_facilities, pairs_within_hours
 from layers.cells import region_cells
+from layers.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
 from layers.chains import chain_matrix, chains_from_store
 from layers.coordination import coordination_from_store
 from layers.dispatch import dispatch_from_store, dispatch_lines
@@ -35,6 +36,7 @@ __all__ = [
     "CatchmentError",
     "DEFAULT_BANDS",
     "E2SFCAResult",
+    "HAZARD_PALETTES",
     "HexPayload",
     "NotFoundError",
     "Report",
@@ -44,6 +46,7 @@ __all__ = [
     "SolverError",
     "Store",
     "StoreUnavailable",
+    "TIER_COLOURS",
     "VOCABULARIES",
     "Viewport",
     "ViewportError",
@@ -71,6 +74,7 @@ __all__ = [
     "gaps_from_store",
     "hazard_cells_in_view",
     "hazard_layers",
+    "hazard_palette",
     "index_from_store",
     "multi_hazard_index",
     "nearest_facilities",

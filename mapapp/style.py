@@ -7,7 +7,7 @@ Tol's "muted" set (chains), both designed to be told apart with common colour-vi
 
 from __future__ import annotations
 
-from layers.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette  # noqa: F401 (re-exported)
+from layers import HAZARD_PALETTES, TIER_COLOURS, hazard_palette  # noqa: F401 (re-exported)
 
 #: Park levels -> marker shape; layout roles -> fill colour.
 PARK_SHAPES: dict[str, str] = {
