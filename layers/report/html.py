@@ -80,7 +80,6 @@ _TEXT = {
     "references": ("政策依据", "Policy sources"),
     "about": ("附：数据来源与参数", "Annex: data sources and parameters"),
     "metric": ("指标", "Figure"),
-    "unit": ("行政区", "Unit"),
     "hazards": ("灾种与风险阈值", "Hazards and thresholds"),
     "date": ("报告日期", "Date"),
     "build": ("数据库构建编号", "Store build"),
@@ -200,10 +199,7 @@ def table_view(df: pd.DataFrame, columns: Sequence[str], lang: str) -> dict[str,
 def _groups(report: Report, key: str, lang: str) -> list[dict[str, Any]]:
     """A table as one group per hazard (one untitled group when the report has one hazard)."""
     df = report.tables[key]
-    columns = PRINT_COLUMNS[key]
-    if key == "units":  # only the tiers the report shows
-        columns = tuple(c for c in columns if c in df.columns and not
-                        (c.startswith("share_covered_") and df[c].isna().all() and len(df)))
+    columns = PRINT_COLUMNS[key]  # those the table has: e.g. only the tiers the report shows
     if "hazard" not in df.columns or len(report.hazards) == 1:
         return [{"title": None, **table_view(df, columns, lang)}]
     return [{"title": term("hazard", h, lang), **table_view(df[df["hazard"] == h], columns, lang)}

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     counties = [u for u in admin_tree(store) if u["level"] == "county"][: args.limit]
     print(f"report bench: {len(counties)} counties, hazard {args.hazard}, formats {FORMATS}; "
           f"store opened in {time.perf_counter() - t_open:.2f} s")
-    numbers, totals, pages, failed = [], [], [], []
+    numbers, totals, pages, failed, names = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.out or tmp)
         t_batch = time.perf_counter()
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             t2 = time.perf_counter()
             numbers.append(t1 - t0)
             totals.append(t2 - t0)
+            names.append(f"{i}. {unit['adcode']} {unit['name']}")
             pages.append(_pages(next(p for p in paths if p.suffix == ".pdf")))
             if i % 20 == 0 or i == len(counties):
                 print(f"  {i}/{len(counties)}  last {unit['adcode']} {unit['name']}: numbers {t1 - t0:.2f} s, "
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'numbers (ref)':14}{statistics.median(numbers):8.2f}{_quantile(numbers, .9):8.2f}{max(numbers):8.2f}")
     print(f"{'all formats':14}{statistics.median(totals):8.2f}{_quantile(totals, .9):8.2f}{max(totals):8.2f}")
     print(f"ratio all formats / numbers (median): {statistics.median(totals) / statistics.median(numbers):.1f}x")
+    slowest = sorted(zip(totals, names), reverse=True)[:5]
+    print("slowest (position in the batch):", "; ".join(f"{n} {t:.2f} s" for t, n in slowest))
     print(f"PDF pages: median {statistics.median(pages):.0f}, max {max(pages)}")
     print(f"batch: {len(totals)} counties in {batch:.0f} s; {within}/{len(totals)} within {TARGET_S:g} s; "
           f"{len(failed)} failed")
