@@ -45,7 +45,7 @@ PRINT_COLUMNS: dict[str, tuple[str, ...]] = {
     "siting": ("order", "county_name", "cell", "lon", "lat", "gain_area_km2", "gain_population"),
 }
 #: Figure sizes on the A4 page (two maps fit a page; two charts side by side).
-MAP_HEIGHT_MM = 112.0
+MAP_HEIGHT_MM = 104.0
 HALF_WIDTH_MM = 83.0
 #: Tables in the order of the report's table section.
 TABLE_ORDER = ("units", "depots", "worst_cells", "chains", "siting_summary", "siting")
