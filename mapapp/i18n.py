@@ -213,7 +213,7 @@ UI: dict[str, tuple[str, str]] = {
     "report.hazard_all": ("全部灾种", "All hazards"),
     "report.go": ("生成报告", "Generate report"),
     "report.unit": ("报告范围：{name}（{adcode}）", "Report on {name} ({adcode})"),
-    "report.running": ("正在生成报告…（一个市约需 5–30 秒）", "Making the report… (5–30 s for a city)"),
+    "report.running": ("正在生成报告…（县约 5 秒，市 10–30 秒，省约 1 分钟）", "Making the report… (about 5 s for a county, 10–30 s for a city, a minute for a province)"),
     "report.done": ("已生成 {name}（{size}，{seconds} 秒）", "{name} ready ({size}, {seconds} s)"),
     "report.error": ("报告未生成。{detail}", "No report. {detail}"),
     "report.no_unit": ("请先选择省、市或县。", "Choose a province, city or county first."),
