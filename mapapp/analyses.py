@@ -20,7 +20,6 @@ import pandas as pd
 
 from layers import (
     admin_geojson,
-    admin_tree,
     chain_matrix,
     chains_from_store,
     coordination_from_store,
@@ -33,6 +32,7 @@ from layers import (
     site_from_store,
     siting_from_store,
 )
+from mapapp import context
 from mapapp.i18n import label, t
 
 #: Analyses in the order of the menu.
@@ -244,32 +244,17 @@ def _unit_filter(df: pd.DataFrame, unit: str | None, tree: Mapping[str, str]) ->
     return df
 
 
-_TREES: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
-
-
-def _tree(store: Any) -> dict[str, dict[str, Any]]:
-    """adcode -> admin unit (``layers.admin_tree``: name, level, parent), read once per store build."""
-    key = (str(store.path), str(store.meta.get("build_id")))
-    tree = _TREES.get(key)
-    if tree is None:
-        tree = {u["adcode"]: u for u in admin_tree(store)}
-        if len(_TREES) >= 4:
-            _TREES.clear()
-        _TREES[key] = tree
-    return tree
-
-
 def _levels(store: Any) -> dict[str, str]:
-    return {a: u["level"] for a, u in _tree(store).items()}
+    return {a: u["level"] for a, u in context.admin_index(store).items()}
 
 
 def _names(store: Any) -> dict[str, str]:
-    return {a: u["name"] for a, u in _tree(store).items()}
+    return {a: u["name"] for a, u in context.admin_index(store).items()}
 
 
 def _inside_of(store: Any, unit: str) -> Callable[[str], bool]:
     """Is an adcode ``unit`` or below it? (``admin_units`` parent links, not adcode prefixes)."""
-    tree = _tree(store)
+    tree = context.admin_index(store)
 
     def inside(code: str) -> bool:
         for _ in range(10):

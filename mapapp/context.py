@@ -6,8 +6,10 @@ from typing import Any
 
 import flask
 
-from layers import Store
+from layers import Store, admin_tree
 from mapapp.settings import Settings
+
+_ADMIN: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
 
 
 def _ext() -> dict[str, Any]:
@@ -21,3 +23,16 @@ def store() -> Store:
 
 def settings() -> Settings:
     return _ext()["settings"]
+
+
+def admin_index(store: Store) -> dict[str, dict[str, Any]]:
+    """adcode -> admin unit (``layers.admin_tree``: name, level, parent, ...), read once per
+    store build (callbacks ask it on every run; the tree never changes within a build)."""
+    key = (str(store.path), str(store.meta.get("build_id")))
+    index = _ADMIN.get(key)
+    if index is None:
+        index = {u["adcode"]: u for u in admin_tree(store)}
+        if len(_ADMIN) >= 4:
+            _ADMIN.clear()
+        _ADMIN[key] = index
+    return index

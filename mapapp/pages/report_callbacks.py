@@ -19,7 +19,6 @@ from dash import (
     no_update,
 )
 
-from layers import admin_tree
 from mapapp import context, report_export
 from mapapp.errors import user_message
 from mapapp.i18n import t
@@ -43,7 +42,7 @@ def report_box(unit, config):
         return "om-report om-hidden", None, None
     lang = _lang(config)
     try:
-        found = next((u for u in admin_tree(context.store()) if u["adcode"] == unit), None)
+        found = context.admin_index(context.store()).get(unit)
     except (LookupError, ValueError) as exc:
         return "om-report", html.Span(user_message(exc, lang), className="om-error"), None
     name = found["name"] if found else unit
