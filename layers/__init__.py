@@ -55,6 +55,7 @@ from layers.map.facilities import (
 )
 from layers.map.inspect import NotFoundError, cell_card, facility_card
 from layers.map.labels import VOCABULARIES, hazard_layers
+from layers.map.search import search_places
 from layers.map.units import admin_geojson, admin_labels, admin_tree, unit_summary
 from layers.map.viewport import (
     HexPayload,
@@ -118,6 +119,7 @@ __all__ = [
     "payload_bytes",
     "region_cells",
     "resolution_for_zoom",
+    "search_places",
     "site_from_store",
     "siting_from_store",
     "solve_mclp",
