@@ -111,7 +111,12 @@
       const op = opacityOf(context);
       if (p.agg) {  // a hexagon's count at low zoom
         const n = p.count;
-        const px = Math.round(18 + 10 * Math.log10(Math.max(n, 1)));
+        if (n === 1) {  // a lone enterprise: a small neutral dot, not a bubble reading "1"
+          return L.circleMarker(latlng, { radius: 3, color: "#ffffff", weight: 0.8, fillColor: "#555555",
+            fillOpacity: 0.8 * op, opacity: op });
+        }
+        // small and neutral, so labels and hazard colours stay readable beneath
+        const px = Math.round(13 + 7 * Math.log10(n));
         const el = document.createElement("div");
         el.className = "om-agg";
         el.style.width = el.style.height = el.style.lineHeight = px + "px";

@@ -7,7 +7,8 @@ import threading
 from pathlib import Path
 
 import dash
-from dash import Dash, dcc, html
+import dash_mantine_components as dmc
+from dash import Dash, dcc
 
 from layers import Store, admin_tree, unit_summary
 from mapapp import routes
@@ -40,8 +41,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     routes.register(app.server)
     # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB
     threading.Thread(target=_warm_up, args=(store,), daemon=False, name="onemap-warm-up").start()
-    app.layout = html.Div([dash.page_container, dcc.Store(id="app-settings", data={"lang": settings.lang})],
-                          className="app-root")
+    # Mantine's components (floating panels, search box) need its provider around every page
+    app.layout = dmc.MantineProvider([dash.page_container, dcc.Store(id="app-settings", data={"lang": settings.lang})],
+                                     id="app-root")
     # Dash finishes its setup (scripts, callbacks, pages) on the first request and marks it done
     # before it is done: concurrent first requests in a threaded worker then fail with "not a
     # registered library". Run that setup now, before the server takes any request.

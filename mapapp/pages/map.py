@@ -1,4 +1,6 @@
-"""The one map: layer tree, filters and admin drill-down on the left, the map, cards on the right.
+"""The one map, filling the window; floating over it: the search box and panel toggles, the
+layer tree with filters and admin drill-down (left), analyses and cards (right), the legend of
+the visible layers, the coordinate readout and the loading indicator (``mapapp.panels``).
 
 ``layout(**query)`` restores a shared URL (``mapapp.urlstate``); the callbacks live beside it
 in ``mapapp.pages.map_callbacks``. Component ids are ``map-*``.
@@ -13,9 +15,15 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import analysis_view, components, context, report_export, style
+from mapapp import analysis_view, components, context, panels, report_export, search_view, style
+from mapapp.header import header
 from mapapp.i18n import label, t
-from mapapp.pages import analysis_callbacks, map_callbacks, report_callbacks  # noqa: F401  (register the callbacks)
+from mapapp.pages import (  # noqa: F401  (register the callbacks)
+    analysis_callbacks,
+    map_callbacks,
+    report_callbacks,
+    search_callbacks,
+)
 from mapapp.urlstate import ENTITY_LAYERS, MapState
 
 dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
@@ -143,6 +151,8 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
 
 
 def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | None) -> dl.MapContainer:
+    """The map at the state's view; without one, fitted to ``bbox`` ``[w, s, e, n]`` (the
+    linked unit's, else the region's)."""
     # dash-leaflet needs a center and zoom, and reports bounds only after a move to a view that
     # differs from them: start one zoom level off and move (viewport) to the view wanted.
     if state.zoom is not None:
@@ -179,8 +189,15 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
             dl.Pane(labels, name="om-labels", style={"zIndex": 440}),
             dl.GeoJSON(id="map-selected-cell", interactive=False,
                        style={"color": "#d7301f", "weight": 3, "fill": False}),
-            *analysis_view.map_layers(), *points, dl.ScaleControl(position="bottomleft", imperial=False)],
-        className="om-map")
+            *analysis_view.map_layers(), *points, dl.ScaleControl(position="bottomleft", imperial=False),
+            dl.ZoomControl(position="topright")],
+        zoomControl=False, eventHandlers={"mousemove": js("mouseMove")}, className="om-map")
+
+
+def legend_panel(lang: str) -> html.Details:
+    """The floating legend: one block per visible layer (filled by ``map_callbacks.legends``)."""
+    return html.Details([html.Summary(t("panel.legend", lang)), html.Div(id="map-legend", className="om-legend-body")],
+                        open=True, id="map-legend-panel", className="om-legend-float")
 
 
 def layout(**query: Any) -> html.Div:
@@ -192,33 +209,31 @@ def layout(**query: Any) -> html.Div:
                                 levels=list(VOCABULARIES["park_level"]), tiers=list(VOCABULARIES["reserve_tier"]),
                                 default_hazard=names[0] if names else None, default_lang=context.settings().lang)
     lang, meta = state.lang, store.meta
-    region = meta.get("region_name_en" if lang == "en" else "region_name", meta.get("region", ""))
+    tree = admin_tree(store)
+    unit_box = next((u["bbox"] for u in tree if u["adcode"] == state.unit), None)
     config = {"lang": lang, "opacityDefault": OPACITY_DEFAULT, "minClassDefault": MIN_CLASS_DEFAULT,
               "hazards": names}
-    header = html.Header([
-        html.H1([html.Span("OneMap", className="om-brand"), t("app.title", lang)]),
-        html.Span(region, className="om-region"),
-        html.Span(t("app.synthetic", lang), className="om-tag om-tag-synthetic", id="map-synthetic",
-                  title=meta.get("synthetic_note", "")) if meta.get("synthetic_note") else None,
-        html.Div([html.Button("中文", id="map-lang-zh", disabled=lang == "zh"),
-                  html.Button("EN", id="map-lang-en", disabled=lang == "en")], className="om-lang",
-                 title=t("app.lang", lang)),
-    ], className="om-header")
     alert = (html.Div(t("error.url", lang, keys=", ".join(state.problems)), className="om-alert", id="map-alert")
              if state.problems else html.Div(id="map-alert"))
+    results = html.Div([
+        html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
+            hazards, lang, meta.get("chains_by_hazard"))], open=True, className="om-ana-details"),
+        dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"), type="dot",
+                    delay_show=300),
+        html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
+        html.Div(id="map-unit", className="om-unit-wrap")], className="om-right")
+    floating = panels.floating_panels({"layers": _left_panel(state, hazards, tree, lang), "results": results}, lang)
+    left = [p for p in floating if "om-panel-left" in p.className]
+    right = [p for p in floating if "om-panel-left" not in p.className]
     return html.Div([
-        header, alert,
+        header(meta, lang), alert,
         html.Div([
-            _left_panel(state, hazards, admin_tree(store), lang),
-            html.Div([_map(state, hazards, meta.get("bbox")), report_export.export_button(lang)],
-                     className="om-map-wrap"),
-            html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
-                hazards, lang, meta.get("chains_by_hazard"))],
-                                   open=True, className="om-ana-details"),
-                      dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"),
-                                  type="dot", delay_show=300),
-                      html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
-                      html.Div(id="map-unit", className="om-unit-wrap")], className="om-right"),
+            _map(state, hazards, unit_box or meta.get("bbox")),
+            html.Div([html.Div([search_view.search_box(lang), *panels.toggles(lang)], className="om-toolbar"),
+                      *left, legend_panel(lang)], className="om-col om-col-left"),
+            html.Div([report_export.export_button(lang), *right], className="om-col om-col-right"),
+            html.Div(id="map-coords", className="om-coords"),
+            html.Div(t("map.loading", lang), id="map-loading", className="om-loading"),
         ], className="om-body"),
         dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),
         dcc.Store(id="map-cell"), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),

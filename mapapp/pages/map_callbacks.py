@@ -16,6 +16,7 @@ from layers import (
     facility_hexes_in_view,
     facility_points_in_view,
     hazard_cells_in_view,
+    hazard_layers,
     resolution_for_zoom,
     unit_summary,
 )
@@ -192,6 +193,27 @@ def chain_bar_filters(click, chains):
         return no_update
     chains = list(chains or [])
     return [c for c in chains if c != chain] if chain in chains else [*chains, chain]
+
+
+@callback(Output("map-legend", "children"), Input({"type": "map-toggle", "layer": ALL, "kind": ALL}, "value"),
+          State({"type": "map-toggle", "layer": ALL, "kind": ALL}, "id"), State("map-config", "data"))
+def legends(values, ids, config):
+    """The floating legend: one titled block per layer switched on, in the layer tree's order."""
+    from dash import html  # noqa: PLC0415
+
+    lang = _lang(config)
+    hazards = {h["hazard"]: h for h in hazard_layers(context.store())}
+    blocks = []
+    for value, cid in zip(values or [], ids or []):
+        layer = cid["layer"]
+        if not value or (cid["kind"] == "hazard" and layer not in hazards):
+            continue
+        if cid["kind"] == "hazard":
+            title, body = label("hazard", layer, lang), components.hazard_legend(hazards[layer], lang)
+        else:
+            title, body = t(f"layer.{layer}", lang), components.facility_legend(layer, lang)
+        blocks.append(html.Div([html.H5(title), body], className="om-legend-block", **{"data-layer": layer}))
+    return blocks or html.Div(t("legend.none", lang), className="om-legend-note")
 
 
 @callback(Output("map-tiles", "children"), Input("map-basemap", "value"), prevent_initial_call=True)
