@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from layers import StoreUnavailable, ViewportError
+from mapapp.error_text import zh_detail
 from mapapp.i18n import t
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def user_message(exc: BaseException, lang: str) -> str:
         return exc.en if lang == "en" else exc.zh
     for cls, key in USER_MESSAGES.items():
         if isinstance(exc, cls):
-            return t(key, lang, detail=str(exc).strip("'\""))
+            detail = str(exc).strip("'\"")
+            return t(key, lang, detail=detail if lang == "en" else zh_detail(detail))
     logger.error("unexpected error in a callback", exc_info=exc)
     return t("error.generic", lang)

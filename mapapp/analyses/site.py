@@ -37,8 +37,11 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                                "raw": v.get("raw"), "unit": site_unit(c, v.get("unit"), lang)}
                               for c, v in parts.items()])
         r = row.iloc[0]
-        summary = [t("ana.site.at", lang, lon=f"{p.lon:.5f}", lat=f"{p.lat:.5f}", cell=r["cell"],
-                     kind=t(f"ana.kind.{p.site_kind}", lang), score=f"{float(r['score']):.3f}", rank=int(r["rank"]))]
+        total = int(row.attrs["site"]["candidates"])
+        summary = [t("ana.site.at", lang, lon=f"{p.lon:.5f}", lat=f"{p.lat:.5f}", cell=r["cell"], res=res,
+                     kind=t(f"ana.kind.{p.site_kind}", lang), score=f"{float(r['score']):.3f}",
+                     rank=f"{int(r['rank']):,}", total=f"{total:,}", pct=_percent(int(r["rank"]), total)),
+                   t("ana.site.vs_siting", lang)]
         if r.get("excluded_by"):
             summary.append(t("ana.site.excluded", lang, why=r["excluded_by"]))
         overlay = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
@@ -51,6 +54,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     values = df["score"].to_numpy(float)
     hexes, pal, legend = graded(df["cell"], values, n=5)
     names = unit_names(store)
+    total = int(df.attrs["site"]["candidates"])
     df = df.assign(county_name=[names.get(c, "") for c in df["county"]])
     overlay = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
@@ -58,9 +62,17 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
         for r in df.head(10).itertuples()]}
     best = df.iloc[0] if len(df) else None
     summary = [t("ana.site.top", lang, n=len(df), kind=t(f"ana.kind.{p.site_kind}", lang),
-                 best=f"{best['county_name']} {float(best['score']):.3f}" if best is not None else "—")]
+                 total=f"{total:,}",
+                 best=f"{best['county_name']} {float(best['score']):.3f}" if best is not None else "—"),
+               t("ana.site.vs_siting", lang)]
     comp = [c for c in df.columns if c.endswith("_score")]
     bounds = ([[float(df["lat"].min()) - 0.15, float(df["lon"].min()) - 0.2],
                [float(df["lat"].max()) + 0.15, float(df["lon"].max()) + 0.2]] if len(df) else None)
     return AnalysisView("site", summary, df, shown_rows(df, columns=["rank", "county_name", "score", *comp, "excluded_by"]),
                         hexes, pal, legend, None, overlay, method="layers/METHODS.md#site", cells=df, bounds=bounds)
+
+
+def _percent(rank: int, total: int) -> str:
+    """Rank as a "top x %" figure people read: 1 decimal under 10 %, whole numbers above."""
+    share = 100 * rank / max(total, 1)
+    return f"{share:.1f}" if share < 10 else f"{share:.0f}"

@@ -190,8 +190,10 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
             dl.GeoJSON(id="map-selected-cell", interactive=False,
                        style={"color": "#d7301f", "weight": 3, "fill": False}),
             *analysis_view.map_layers(), *points, dl.ScaleControl(position="bottomleft", imperial=False),
-            dl.ZoomControl(position="topright")],
-        zoomControl=False, eventHandlers={"mousemove": js("mouseMove")}, className="om-map")
+            dl.ZoomControl(position="topright"),
+            # Leaflet's own credit is English; in Chinese the tile layers' credits suffice
+            dl.AttributionControl(prefix="" if state.lang == "zh" else None, position="bottomright")],
+        zoomControl=False, attributionControl=False, eventHandlers={"mousemove": js("mouseMove")}, className="om-map")
 
 
 def legend_panel(lang: str) -> html.Details:

@@ -454,8 +454,9 @@ def test_a_bad_parameter_shows_an_error(panel, page):
     expect(error).to_be_visible(timeout=RUN_TIMEOUT)
     panel.wait()
     text = error.inner_text()
-    assert text.startswith("输入无效：") and "lon: found 500" in text, text
-    assert "-180..180" in text, text
+    # in plain Chinese: the field's label, the value typed and the range to use (mapapp.error_text)
+    assert text.startswith("输入无效：") and "“经度”的取值 500 无效" in text, text
+    assert "-180 到 180" in text and "found" not in text, text
     assert page.locator("#ana-result .om-ana-result").count() == 0
     assert panel.feature_props("ana-hex-layer") == [] and panel.features("ana-overlay") == []
     assert page.locator(".om-site-marker").count() == 0
