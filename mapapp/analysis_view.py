@@ -133,6 +133,15 @@ def _legend(view: analyses.AnalysisView) -> html.Div:
                     className="om-legend")
 
 
+def _method(view: analyses.AnalysisView, lang: str) -> str:
+    """Where the method is written down: the file and section in English; in Chinese the
+    section's name only (no file paths)."""
+    if lang == "en":
+        return t("ana.method", lang, ref=view.method)
+    section = view.method.rpartition("#")[2] or view.name
+    return t("ana.method", lang, ref=t("ana.method.section", lang, name=t(f"ana.{section}", lang).split("（")[0]))
+
+
 def _header(col: str, lang: str) -> str:
     pair = HEADERS.get(col)
     return pair[1 if lang == "en" else 0] if pair else col
@@ -163,7 +172,7 @@ def result(view: analyses.AnalysisView, lang: str) -> html.Div:
     if view.hexes is not None or {"lon", "lat"} <= set(view.table.columns):
         downloads.append(html.Button(f"{t('ana.download.cells', lang)} GEOJSON", className="om-button",
                                      id={"type": "ana-dl", "fmt": "geojson"}))
-    parts: list[Any] = [html.H4(t(f"ana.{view.name}", lang)),
+    parts: list[Any] = [html.H4(view.title or t(f"ana.{view.name}", lang)),
                         *[html.P(line, className="om-ana-summary") for line in view.summary]]
     if view.legend:
         parts.append(_legend(view))
@@ -172,5 +181,5 @@ def result(view: analyses.AnalysisView, lang: str) -> html.Div:
                                style={"height": "360px"}))
     parts += [table, html.P(t("ana.rows", lang, n=len(view.table), shown=len(shown)), className="om-note"),
               html.Div([html.Span(t("ana.download", lang) + "："), *downloads], className="om-ana-downloads"),
-              html.P(t("ana.method", lang, ref=view.method), className="om-note")]
+              html.P(_method(view, lang), className="om-note")]
     return html.Div(parts, className="om-ana-result", id=f"ana-result-{view.name}")

@@ -161,6 +161,8 @@ UI: dict[str, tuple[str, str]] = {
     "ana.hint": ("选择分析与参数后点击“运行分析”；范围为所选行政区（未选时为全区）。", "Choose an analysis and its parameters, then Run; it covers the chosen unit (the whole region if none)."),
     "ana.running": ("计算中…", "Computing…"),
     "ana.method": ("方法与局限：{ref}", "Method and limits: {ref}"),
+    "ana.method.section": ("见随软件提供的方法说明“{name}”一节", "the methods, section {name}"),
+    "ana.gaps.title": ("储备覆盖缺口（县级 {hours} 小时标准）", "Coverage gaps (county {hours} h standard)"),
     "ana.rows": ("共 {n:,} 行，显示前 {shown} 行；下载包含全部行。", "{n:,} rows, {shown} shown; downloads hold every row."),
     "ana.download": ("下载", "Download"),
     "ana.download.table": ("表格", "Table"),

@@ -34,6 +34,7 @@ FUZZY_CUTOFF = 72  # a ratio below this is noise for short names
 MAX_QUERY = 40  # characters of a query that are used
 _SPACE = re.compile(r"[\s'’·\-_]+")
 _HAN = re.compile(r"([\u3400-\u9fff]+)")
+_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class SearchIndex:
 
 
 def _pinyin(name: str) -> tuple[str, str]:
-    """(full pinyin, initials) of a name, lower case; runs of other characters are kept whole
-    in both (``"3M中国"`` -> ``("3mzhongguo", "3mzg")``)."""
+    """(full pinyin, initials) of a name, lower case; letters and digits of other runs are kept
+    whole in both (``"3M中国（天津）"`` -> ``("3mzhongguotianjin", "3mzgtj")``)."""
     full, initials = [], []
     for run in _HAN.split(name):
         if not run:
@@ -66,9 +67,10 @@ def _pinyin(name: str) -> tuple[str, str]:
             syllables = lazy_pinyin(run, style=Style.NORMAL)
             full += syllables
             initials += [s[:1] for s in syllables]
-        else:
-            full.append(run)
-            initials.append(run)
+        else:  # letters and digits count, punctuation (（合成）, ·, -) does not
+            kept = _ALNUM.sub("", run)
+            full.append(kept)
+            initials.append(kept)
     return _normalise("".join(full)), _normalise("".join(initials))
 
 

@@ -30,7 +30,8 @@ ROW_LIMIT = 200  # rows shown in the panel table; downloads carry every row
 SEQ = ["#ffffe5", "#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04"]
 
 
-GOOD_BAD = {"covered_before": "#1a9850", "covered_new": "#4575b4", "uncovered": "#d73027"}
+#: "new" is magenta, not blue: flood hexagons are blue and the two are drawn together.
+GOOD_BAD = {"covered_before": "#1a9850", "covered_new": "#c51b7d", "uncovered": "#d73027"}
 
 
 @dataclass
@@ -169,6 +170,7 @@ class AnalysisView:
     method: str = ""
     cells: pd.DataFrame | None = None  # the per-hexagon result (GeoJSON download), H3 strings in "cell"
     bounds: list[list[float]] | None = None  # [[south, west], [north, east]] to show (local results)
+    title: str | None = None  # the result's heading with the parameters used (default: the analysis name)
 
 
 def classes(values: np.ndarray, breaks: list[float]) -> np.ndarray:

@@ -37,7 +37,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     std = {**((store.meta.get("standards") or {}).get("hours_by_tier") or {}), **(hours_override(p, "county") or {})}
     limit = float(std.get("county", 6.0))
     hours = cells["hours_county"].to_numpy(float) if "hours_county" in cells else np.full(len(cells), np.nan)
-    breaks = [limit / 3, 2 * limit / 3, limit, limit * 4 / 3]
+    breaks = sorted({_nice_hours(b) for b in (limit / 3, 2 * limit / 3, limit, limit * 4 / 3)})
     hexes, pal, legend = graded(cells["cell"], hours, breaks=breaks, palette=["#1a9850", "#91cf60", "#fee08b",
                                                                                 "#fc8d59", "#d73027"], unit="h")
     legend[-2:] = [(pal[-2], legend[-2][1] + " " + t("ana.gap", lang)), (pal[-1], legend[-1][1] + " " + t("ana.gap", lang))]
@@ -58,4 +58,11 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
         county.assign(gap_share=share), "gap_area_km2", columns=[
             "name", "at_risk_area_km2", "gap_area_km2", "gap_share", "worst_hours", "p90_hours", "population",
             "has_county_depot", "missing_chains"]), hexes, pal,
-                        legend, choro, method="layers/METHODS.md#gaps", cells=cells.reset_index(drop=True))
+                        legend, choro, method="layers/METHODS.md#gaps", cells=cells.reset_index(drop=True),
+                        title=t("ana.gaps.title", lang, hours=fmt(limit)))
+
+
+def _nice_hours(h: float) -> float:
+    """A class break people read: quarter hours below 2 h, half hours below 6 h, else whole."""
+    step = 0.25 if h < 2 else 0.5 if h < 6 else 1.0
+    return max(step, round(h / step) * step)

@@ -56,6 +56,7 @@ def test_srch004_initials_find_units_depots_and_enterprises(index):
 def test_srch005_ascii_runs_are_kept_in_pinyin_and_initials(index):
     assert ids(search(index, "3mzg"))[0] == "E43"
     assert ids(search(index, "3M"))[0] == "E43"
+    assert ids(search(index, "3mzgtj"))[0] == "E43"  # the brackets of （天津） are skipped
 
 
 def test_srch006_fuzzy_catches_typos_but_not_noise(index):
