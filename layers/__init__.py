@@ -50,6 +50,7 @@ from layers.frames import at_risk_cells, region_cells
 from layers.map.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
 from layers.map.facilities import (
     aggregation_resolution,
+    facilities_in_cell,
     facility_hexes_in_view,
     facility_points_in_view,
 )
@@ -105,6 +106,7 @@ __all__ = [
     "e2sfca",
     "e2sfca_from_store",
     "explain_site",
+    "facilities_in_cell",
     "facility_card",
     "facility_hexes_in_view",
     "facility_points_in_view",

@@ -151,6 +151,25 @@ def facility_card(card: dict[str, Any], lang: str) -> html.Div:
     return html.Div([*head, _kv_table(rows)], className="om-card", id="map-card-facility")
 
 
+def aggregate_card(inside: dict[str, Any], lang: str) -> html.Div:
+    """The card of an enterprise aggregate (``layers.facilities_in_cell``): how many, the first
+    of them (each opens its own card) and a button that zooms to the hexagon."""
+    items = [html.Button([html.Span(name, className="om-search-name"),
+                          html.Span("、".join(label("chain", c, lang) for c in (chains or [])[:2]),
+                                    className="om-search-parent")],
+                         id={"type": "map-agg-item", "id": str(fid)}, n_clicks=0, className="om-search-hit")
+             for fid, name, chains in zip(inside["id"], inside["name"], inside["chains"])]
+    more = inside["count"] - len(items)
+    return html.Div([
+        html.Span(t("entity.enterprises", lang), className="om-tag"),
+        html.H4(t("card.agg", lang, n=f"{inside['count']:,}", res=inside["res"])),
+        html.Button(t("card.agg_zoom", lang), id="map-agg-zoom", n_clicks=0, className="om-button om-button-primary"),
+        html.Div(items, className="om-agg-list"),
+        html.P(t("card.agg_more", lang, n=f"{more:,}"), className="om-note") if more > 0 else None,
+        dcc.Store(id="map-agg-bounds", data=inside["bounds"]),
+    ], className="om-card", id="map-card-aggregate")
+
+
 def _kv_table(rows: list[tuple[str, Any]]) -> html.Table:
     return html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(_fmt(v))]) for k, v in rows]),
                       className="om-table om-table-kv")

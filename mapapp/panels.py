@@ -2,7 +2,7 @@
 and one clientside callback (``onemap.panels``) that opens and closes them.
 
 A panel starts in the state CSS gives its side at the window's width (``om-panel-auto``:
-the layer panel open from 900 px, the results panel from 1800 px; on phones both start
+the layer panel open from 900 px, the results panel from 1440 px; on phones both start
 closed and open as bottom sheets). A toggle flips it; a new card, unit or analysis result
 opens the results panel. Another feature adds a panel by appending to ``PANELS`` and passing
 its body to :func:`floating_panels`.

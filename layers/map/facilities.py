@@ -193,3 +193,51 @@ def facility_hexes_in_view(
     return {"entity": entity, "res": int(res), "total": int(counts.sum()), "filters": applied,
             "cells": names, "count": counts.tolist(), "lat": [round(v, 6) for v in lat],
             "lng": [round(v, 6) for v in lng]}
+
+
+def facilities_in_cell(store: Store, entity: str, cell: str, *, limit: int = 50, chains: Codes = None,
+                       levels: Codes = None, tiers: Codes = None, kinds: Codes = None,
+                       above_size_only: bool = False, leading_only: bool = False) -> dict[str, Any]:
+    """The (filtered) facilities of ``entity`` inside one H3 ``cell`` of an aggregate: what a
+    bubble of ``facility_hexes_in_view`` holds, for its card.
+
+    Returns
+    -------
+    dict
+        ``entity``, ``cell``, ``res``, ``count`` (all inside), ``truncated`` (more than
+        ``limit``), ``bounds`` ``[[south, west], [north, east]]`` of the cell, and the lists of
+        ``facility_points_in_view`` (``id``, ``name``, ``lon``, ``lat``, ...) for at most
+        ``limit`` of them in its order (leading and larger enterprises first).
+
+    Raises
+    ------
+    ValueError
+        ``cell`` is not an H3 cell id, a bad ``limit``, or a bad filter.
+    """
+    limit = check_int("limit", limit, 1)
+    if not isinstance(cell, str) or not h3.is_valid_cell(cell):
+        raise ValueError(f"cell: found {cell!r:.30}; expected an H3 cell id such as '8631aa6c7ffffff'")
+    res = h3.get_resolution(cell)
+    ring = h3.cell_to_boundary(cell)
+    lats, lngs = [p[0] for p in ring], [p[1] for p in ring]
+    view = Viewport.parse([[min(lats), min(lngs)], [max(lats), max(lngs)]], 12)
+    resolutions = sorted(int(r) for r in store.meta["resolutions"])
+    stored = min((r for r in resolutions if r >= res), default=resolutions[-1])
+    where, params, _ = _filters_in_view(entity, view, chains=chains, levels=levels, tiers=tiers, kinds=kinds,
+                                        above_size_only=above_size_only, leading_only=leading_only)
+    table = schema.check_identifier(entity)
+    columns = ("id", "name", "lon", "lat", *POINT_COLUMNS[entity])
+    select = ", ".join(f"e.{schema.quote(schema.check_identifier(entity, c))}" for c in columns)
+    df = store.query(f"SELECT {select}, c.cell AS _cell FROM {table} AS e JOIN entity_cells AS c ON c.id = e.id "
+                     f"WHERE {where.replace('lat ', 'e.lat ').replace('lon ', 'e.lon ')} AND c.entity = ? "
+                     f"AND c.res = ? ORDER BY {_POINT_ORDER[entity].replace('id', 'e.id')}",
+                     [*params, entity, stored])
+    inside = _parents(df["_cell"].to_numpy(np.uint64), res) == np.uint64(h3.str_to_int(cell)) if len(df) else []
+    df = df[inside] if len(df) else df
+    out = {"entity": entity, "cell": cell, "res": int(res), "count": int(len(df)), "truncated": len(df) > limit,
+           "bounds": [[min(lats), min(lngs)], [max(lats), max(lngs)]]}
+    for c in columns:
+        col = df[c].iloc[:limit]
+        out[c] = (col.astype(float).round(6).tolist() if c in ("lon", "lat")
+                  else [json_ready(v) for v in col.tolist()])
+    return out

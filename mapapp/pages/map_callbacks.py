@@ -12,6 +12,7 @@ from layers import (
     Viewport,
     admin_tree,
     cell_card,
+    facilities_in_cell,
     facility_card,
     facility_hexes_in_view,
     facility_points_in_view,
@@ -116,9 +117,10 @@ def enterprise_points(bounds, zoom, on, chains, flags, config):
           Output("map-leaflet", "viewport", allow_duplicate=True),
           Input("map-leaflet", "clickData"), Input("map-points-parks", "clickData"),
           Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
-          State("map-leaflet", "zoom"), State("map-config", "data"), prevent_initial_call=True)
-def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config):
-    """A clicked hexagon or facility -> its card; an aggregate -> zoom in on it."""
+          State("map-leaflet", "zoom"), State("map-config", "data"), State("map-chains", "value"),
+          State("map-flags", "value"), prevent_initial_call=True)
+def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config, chains, flags):
+    """A clicked hexagon or facility -> its card; an aggregate -> the card of what it holds."""
     lang, trigger = _lang(config), ctx.triggered_id
     try:
         if trigger == "map-leaflet":
@@ -131,13 +133,36 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
                  "map-points-enterprises": enterprise_click}[trigger]
         props = (click or {}).get("properties") or {}
         if props.get("agg"):
-            lng, lat = click["geometry"]["coordinates"]
-            return no_update, no_update, {"center": [lat, lng], "zoom": max(POINTS_MIN_ZOOM, (zoom or 7) + 2),
-                                          "transition": "flyTo"}
+            flags = flags or []
+            inside = facilities_in_cell(context.store(), "enterprises", str(props.get("cell")), chains=chains or None,
+                                        above_size_only="above" in flags, leading_only="leading" in flags)
+            return components.aggregate_card(inside, lang), None, no_update
         card = facility_card(context.store(), trigger.removeprefix("map-points-"), str(props.get("id")))
         return components.facility_card(card, lang), None, no_update
     except (LookupError, ValueError, TypeError, KeyError) as exc:
         return _alert(exc, lang), None, no_update
+
+
+@callback(Output("map-leaflet", "viewport", allow_duplicate=True), Input("map-agg-zoom", "n_clicks"),
+          State("map-agg-bounds", "data"), prevent_initial_call=True)
+def zoom_to_aggregate(clicks, bounds):
+    """放大到此处 on an aggregate's card: fit its hexagon (its facilities then show one by one)."""
+    if not clicks or not bounds:
+        return no_update
+    return {"bounds": bounds, "transition": "flyToBounds"}
+
+
+@callback(Output("map-card", "children", allow_duplicate=True), Input({"type": "map-agg-item", "id": ALL}, "n_clicks"),
+          State("map-config", "data"), prevent_initial_call=True)
+def aggregate_item(clicks, config):
+    """A facility listed on an aggregate's card -> its own card."""
+    lang, trigger = _lang(config), ctx.triggered_id
+    if not trigger or not any(clicks or []):
+        return no_update
+    try:
+        return components.facility_card(facility_card(context.store(), "enterprises", str(trigger["id"])), lang)
+    except (LookupError, ValueError) as exc:
+        return _alert(exc, lang)
 
 
 @callback(Output("map-city", "options"), Output("map-city", "value"), Output("map-county", "options"),

@@ -49,7 +49,8 @@ def visible_text(page) -> str:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_brw150_map_fills_the_window(onemap, page, shot, size):
-    """The map spans the window below the header; at 1280x720 at least 65 % stays uncovered;
+    """The map spans the window below the header; at 1280x720 at least 65 % stays uncovered
+    (the results panel opens by itself from 1440 px wide, when a card or result arrives);
     on a phone the layer panel opens as a bottom sheet and the map stays visible above it."""
     w, h = SIZES[size]
     page.set_viewport_size({"width": w, "height": h})
@@ -57,7 +58,8 @@ def test_brw150_map_fills_the_window(onemap, page, shot, size):
     box = onemap.map_box()
     assert box["width"] == pytest.approx(w, abs=2) and box["height"] > h - 60
     share = uncovered_share(page)
-    assert share >= (0.65 if size != "phone" else 0.5), share
+    # 1280x720: the issue's bar; 1600x1000 opens the results panel too; a phone shows the map
+    assert share >= {"laptop": 0.65, "desktop": 0.6, "phone": 0.5}[size], share
     shot(page, f"15-layout-{size}")
     if size == "phone":
         page.click("text=" + t("panel.layers_filters", "zh"))
