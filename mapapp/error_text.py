@@ -25,13 +25,14 @@ _FOUND = re.compile(r"^\s*(?P<param>[A-Za-z_][\w.]*(?:, [A-Za-z_][\w.]*)*): foun
                     re.S)
 _RANGE = re.compile(r"(?:a number |a value )?(?:in |between )?\[?(?P<low>-?[\d.]+)\s*(?:\.\.|,| and )\s*"
                     r"(?P<high>-?[\d.]+)\]?")
+_FILE = re.compile(r"\.(?:geo)?json$|\.csv$|\.xlsx?$|\.zip$|\.shp$|\.gpkg$", re.I)
 _ADCODE = re.compile(r"unknown adcode '?(?P<code>[^';]*)'?; nearest: (?P<near>.*)$", re.S)
 
 
 def _value(text: str) -> str:
     """A found value as a user would have typed it; Python structures and words dropped."""
     text = text.strip().strip("'\"")
-    if len(text) > 30 or re.search(r"[\[\]{}()]|\b(?:None|True|False|nan)\b", text):
+    if len(text) > 30 or re.search(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}", text) or re.search(r"[\[\]{}()]|\b(?:None|True|False|nan)\b", text):
         return ""
     return text
 
@@ -67,6 +68,9 @@ def zh_detail(detail: str) -> str:
         hint = f"；相近的有：{names or '、'.join(codes)}" if (names or codes) else "；没有相近的代码"
         return f"行政区划代码 {m['code']} 不存在{hint}"
     m = _FOUND.match(detail)
+    if m and _FILE.search(m["param"]):  # a file the user gave: say what it lacks
+        lacks = "多边形" if "Polygon" in detail else "可用的内容"
+        return f"文件“{m['param']}”中没有{lacks}，请换一个文件"
     if m:
         name = "、".join(PARAMS.get(p.split(".")[-1], "参数") for p in m["param"].split(", "))
         found = _value(m["found"])
