@@ -16,7 +16,7 @@ from layers.analysis.siting import siting_from_store
 from layers.analysis.travel import GAP_TIER, AccessParams, access_table
 from layers.frames import facility_groups, h3_strings, region_cells, unit_of
 from layers.map.labels import hazard_layers
-from layers.map.units import DEFAULT_TOLERANCE_M, M_PER_DEGREE, geojson_geometry
+from layers.map.units import DEFAULT_TOLERANCE_M, M_PER_DEGREE, VW_FACTOR, geojson_geometry, label_point
 from layers.store import Store, json_ready
 
 #: Tiers in the order a report shows them (the fastest standard first).
@@ -229,17 +229,32 @@ def hazard_cells_table(store: Store, res: int, level: str, adcode: str, hazards:
 
 
 def outlines_table(store: Store, unit: Mapping[str, Any], children: pd.DataFrame) -> pd.DataFrame:
-    """The unit's and its children's outlines (simplified GeoJSON geometries) and label points."""
+    """The unit's and its children's outlines (simplified GeoJSON geometries) and label points.
+
+    The children are simplified together as one coverage (neighbours share their edges) and
+    the unit's outline is their union, so the two line styles never run apart; labels sit at
+    ``label_point`` of each outline's main part (the unit's label point is the anchor).
+    """
     codes = list(dict.fromkeys([unit["adcode"], *children["adcode"]]))
     df = store.query("SELECT adcode, name, level, lon, lat, geometry FROM admin_units "
                      "WHERE list_contains(?::VARCHAR[], adcode) ORDER BY adcode", [codes])
-    geoms = shapely.from_wkb([bytes(g) for g in df["geometry"]])
-    tol = np.array([DEFAULT_TOLERANCE_M.get(lv, 200.0) / M_PER_DEGREE for lv in df["level"]])
-    geoms = shapely.make_valid(shapely.simplify(geoms, tol, preserve_topology=True))
+    raw = shapely.from_wkb([bytes(g) for g in df["geometry"]])
+    is_unit = (df["adcode"] == unit["adcode"]).to_numpy(bool)
+    geoms = raw.copy()
+    kids = ~is_unit
+    if kids.any():
+        tol = DEFAULT_TOLERANCE_M.get(str(df["level"][kids].iloc[0]), 200.0) / M_PER_DEGREE
+        geoms[kids] = shapely.make_valid(shapely.coverage_simplify(raw[kids], VW_FACTOR * tol))
+        geoms[is_unit] = shapely.union_all(geoms[kids])
+    else:
+        tol = DEFAULT_TOLERANCE_M.get(str(df["level"].iloc[0]), 200.0) / M_PER_DEGREE if len(df) else 0.0
+        geoms = shapely.make_valid(shapely.coverage_simplify(raw, VW_FACTOR * tol))
+    anchor = label_point(raw[is_unit][0]) if is_unit.any() else None
+    points = [label_point(g, None if u else anchor) for g, u in zip(raw, is_unit)]
     return pd.DataFrame({"adcode": df["adcode"].to_numpy(object), "name": df["name"].to_numpy(object),
                          "level": df["level"].to_numpy(object),
-                         "role": np.where(df["adcode"] == unit["adcode"], "unit", "child").astype(object),
-                         "lon": df["lon"].to_numpy(float), "lat": df["lat"].to_numpy(float),
+                         "role": np.where(is_unit, "unit", "child").astype(object),
+                         "lon": np.array([p.x for p in points], float), "lat": np.array([p.y for p in points], float),
                          "geometry": [geojson_geometry(g) for g in geoms]})
 
 
