@@ -141,3 +141,13 @@ def app(demo_db):
     from mapapp.settings import Settings  # noqa: PLC0415
 
     return create_app(Settings(db_path=str(demo_db)))
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_db):
+    """The demo store opened read-only once per session (tests of layers' public functions)."""
+    from layers import Store  # noqa: PLC0415
+
+    store = Store(demo_db)
+    yield store
+    store.close()

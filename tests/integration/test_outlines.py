@@ -8,23 +8,17 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from layers import Store, admin_geojson, admin_labels
+from layers import admin_geojson, admin_labels
 from layers.map.units import label_point
 
 
-@pytest.fixture(scope="module")
-def store(demo_db):
-    s = Store(demo_db)
-    yield s
-    s.close()
-
 
 @pytest.mark.parametrize("level", ["county", "city"])
-def test_out001_simplified_neighbours_share_edges(store, level):
+def test_out001_simplified_neighbours_share_edges(demo_store, level):
     """Sum of areas == area of the union (no overlaps) and the union of simplified outlines
     covers the union of the originals but for the outer edge's simplification (no gaps)."""
-    simple = [shape(f["geometry"]) for f in admin_geojson(store, level)["features"]]
-    raw = [shape(f["geometry"]) for f in admin_geojson(store, level, tolerance_m=0)["features"]]
+    simple = [shape(f["geometry"]) for f in admin_geojson(demo_store, level)["features"]]
+    raw = [shape(f["geometry"]) for f in admin_geojson(demo_store, level, tolerance_m=0)["features"]]
     union = shapely.union_all(simple)
     assert sum(g.area for g in simple) == pytest.approx(union.area, rel=1e-4)  # no overlaps
     holes = sum(len(p.interiors) for p in getattr(union, "geoms", [union]))
@@ -34,12 +28,12 @@ def test_out001_simplified_neighbours_share_edges(store, level):
     assert sum(len(shapely.get_coordinates(g)) for g in simple) < 0.7 * sum(len(shapely.get_coordinates(g)) for g in raw)
 
 
-def test_out002_labels_inside_the_main_part(store):
-    labels = {f["properties"]["name"]: f["geometry"]["coordinates"] for f in admin_labels(store, "county")["features"]}
+def test_out002_labels_inside_the_main_part(demo_store):
+    labels = {f["properties"]["name"]: f["geometry"]["coordinates"] for f in admin_labels(demo_store, "county")["features"]}
     lon, lat = labels["路南区"]
     assert 118.05 < lon < 118.35 and 39.45 < lat < 39.7  # downtown 唐山, not the exclave near 117.6
-    outlines = {f["properties"]["adcode"]: shape(f["geometry"]) for f in admin_geojson(store, "county", tolerance_m=0)["features"]}
-    for f in admin_labels(store, "county")["features"]:
+    outlines = {f["properties"]["adcode"]: shape(f["geometry"]) for f in admin_geojson(demo_store, "county", tolerance_m=0)["features"]}
+    for f in admin_labels(demo_store, "county")["features"]:
         assert outlines[f["properties"]["adcode"]].buffer(1e-4).contains(shapely.Point(f["geometry"]["coordinates"]))
 
 
