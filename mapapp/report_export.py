@@ -36,7 +36,8 @@ class ReportFile:
     content: bytes
 
 
-def report_file(store: Any, adcode: str, hazard: str, fmt: str, lang: str = "zh") -> ReportFile:
+def report_file(store: Any, adcode: str, hazard: str, fmt: str, lang: str = "zh", *,
+                county_hours: float | None = None, siting_k: int | None = None) -> ReportFile:
     """The coverage-gap report of unit ``adcode`` as one file (PDF, XLSX, or a ZIP of every format).
 
     Parameters
@@ -51,6 +52,11 @@ def report_file(store: Any, adcode: str, hazard: str, fmt: str, lang: str = "zh"
         One of ``FORMATS``.
     lang
         Language of headers, findings and texts ("zh" or "en").
+    county_hours
+        The county tier's standard hours (as the CLI's ``--hours county=H``); None: the region
+        file's.
+    siting_k
+        The siting scenario: new county depots the report may add (``--siting-k``); None: 3.
 
     Returns
     -------
@@ -68,7 +74,12 @@ def report_file(store: Any, adcode: str, hazard: str, fmt: str, lang: str = "zh"
     """
     if fmt not in FORMATS:
         raise ValueError(f"format: found {fmt!r:.20}; expected one of {', '.join(FORMATS)}")
-    report = build_report(store, adcode, hazard or ALL_HAZARDS)
+    options: dict[str, Any] = {}
+    if county_hours is not None:
+        options["hours_by_tier"] = {"county": float(county_hours)}
+    if siting_k is not None:
+        options["siting_k"] = int(siting_k)
+    report = build_report(store, adcode, hazard or ALL_HAZARDS, **options)
     with tempfile.TemporaryDirectory(prefix="onemap-report-") as tmp:
         if fmt == "zip":
             paths = write_report(report, tmp, ZIP_FORMATS, lang=lang)
@@ -100,6 +111,13 @@ def report_controls(hazards: list[dict[str, Any]], lang: str, unit: str | None) 
         html.Div([html.Span(t("report.hazard", lang), className="om-opacity-label"),
                   dcc.Dropdown(id="map-report-hazard", options=options, value=ALL_HAZARDS, clearable=False,
                                searchable=False, className="om-report-hazard")], className="om-opacity"),
+        html.Div([html.Span(t("report.hours", lang), className="om-opacity-label"),
+                  dcc.Input(id="map-report-hours", type="number", min=0.5, max=48, step=0.5,
+                            placeholder=t("report.hours_hint", lang), className="om-report-number")],
+                 className="om-opacity"),
+        html.Div([html.Span(t("report.siting", lang), className="om-opacity-label"),
+                  dcc.Input(id="map-report-k", type="number", min=0, max=10, step=1, value=3,
+                            className="om-report-number")], className="om-opacity"),
         dcc.RadioItems(id="map-report-format", value="pdf", className="om-report-format", inline=True,
                        options=[{"label": f.upper(), "value": f} for f in FORMATS]),
         html.Button(t("report.go", lang), id="map-report-go", className="om-button om-button-primary"),

@@ -51,9 +51,10 @@ def report_box(unit, config):
 
 @callback(Output("map-report-download", "data"), Output("map-report-status", "children"),
           Input("map-report-go", "n_clicks"), State("map-unit-code", "data"), State("map-report-hazard", "value"),
-          State("map-report-format", "value"), State("map-config", "data"), prevent_initial_call=True,
+          State("map-report-format", "value"), State("map-config", "data"), State("map-report-hours", "value"),
+          State("map-report-k", "value"), prevent_initial_call=True,
           running=[(Output("map-report-go", "disabled"), True, False)])
-def make_report(clicks, unit, hazard, fmt, config):
+def make_report(clicks, unit, hazard, fmt, config, hours=None, siting_k=None):
     """The chosen unit's report (PDF, XLSX or ZIP) as a download; an error is shown, nothing sent."""
     lang = _lang(config)
     if not clicks:
@@ -62,7 +63,8 @@ def make_report(clicks, unit, hazard, fmt, config):
         return no_update, html.Span(t("report.no_unit", lang), className="om-error")
     started = time.perf_counter()
     try:
-        done = report_export.report_file(context.store(), unit, hazard, fmt, lang)
+        done = report_export.report_file(context.store(), unit, hazard, fmt, lang, county_hours=hours,
+                                         siting_k=siting_k)
     except Exception as exc:  # noqa: BLE001 - user_message names known errors, logs the others
         return no_update, html.Span(t("report.error", lang, detail=user_message(exc, lang)), className="om-error")
     seconds = f"{time.perf_counter() - started:.1f}"

@@ -182,3 +182,22 @@ def test_report_file_builds_outside_the_repository(store, monkeypatch, tmp_path)
     done = report_export.report_file(store, LUBEI, "flood", "xlsx")
     assert done.name == "130203_flood.xlsx" and done.content[:2] == b"PK"
     assert len(made) == 1 and not list(tmp_path.iterdir())  # cleaned up
+
+
+def test_report_file_passes_the_standard_and_scenario(store, monkeypatch):
+    """The report box's county standard and siting scenario reach build_report as the CLI's
+    ``--hours county=H`` and ``--siting-k K`` do; left empty, the region file's apply."""
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(report_export, "build_report", spy)
+    for kwargs in ({"county_hours": 1.5, "siting_k": 0}, {}):
+        with pytest.raises(Stop):
+            report_export.report_file(store, LUBEI, "flood", "pdf", "zh", **kwargs)
+    assert seen == [{"hours_by_tier": {"county": 1.5}, "siting_k": 0}, {}]
