@@ -112,8 +112,10 @@
       if (p.agg) {  // a hexagon's count at low zoom
         const n = p.count;
         if (n === 1) {  // a lone enterprise: a small neutral dot, not a bubble reading "1"
-          return L.circleMarker(latlng, { radius: 3, color: "#ffffff", weight: 0.8, fillColor: "#555555",
-            fillOpacity: 0.8 * op, opacity: op });
+          const dot = document.createElement("div");
+          dot.className = "om-agg om-agg-one";
+          dot.style.opacity = op;
+          return L.marker(latlng, { icon: L.divIcon({ html: dot, className: "om-divicon", iconSize: [7, 7] }) });
         }
         // small and neutral, so labels and hazard colours stay readable beneath
         const px = Math.round(13 + 7 * Math.log10(n));

@@ -80,6 +80,12 @@ def test_brw060_language_switch(onemap, page, shot):
     expect(onemap.layer("parks").locator(".om-toggle")).to_have_text(t("layer.parks", "zh"))
 
 
+def hex_counts(status: str) -> tuple[int, int]:
+    """(hexagons, resolution) of a hazard status line."""
+    res, n = re.search(r"分辨率 (\d+)，([\d,]+) 个六边形", status).groups()
+    return int(n.replace(",", "")), int(res)
+
+
 def test_brw070_url_round_trip(onemap, page, parse, browser_log):
     """A shared link restores every control and the address bar says the same state; after a
     drag and a zoom, the rewritten link opened in a fresh page shows the same view."""
@@ -154,6 +160,9 @@ def test_brw070_url_round_trip(onemap, page, parse, browser_log):
     dx = (lng2 - lng) / 360 * scale
     dy = (mercator_y(lat2) - mercator_y(lat)) / (2 * math.pi) * scale
     assert math.hypot(dx, dy) < 3, (dx, dy)
-    assert other.status("earthquake") == onemap.status("earthquake")
+    # the same view within 3 px: the same hexagons but a few whose centre is within a rounding
+    # of the (padded) edge (the link holds 5 decimals; ~470 edge hexagons on a full-window map)
+    (n1, r1), (n2, r2) = hex_counts(onemap.status("earthquake")), hex_counts(other.status("earthquake"))
+    assert r1 == r2 and abs(n1 - n2) <= max(2, n1 // 1000), (n1, n2)
     assert other.query() == onemap.query()
     fresh.close()

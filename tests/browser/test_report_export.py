@@ -33,7 +33,8 @@ REPORT_TIMEOUT = 90_000  # ms: a city's report takes 3-8 s (PDF of one hazard), 
 EXPORT_TIMEOUT = 60_000
 PNG_NAME = re.compile(r"^onemap_(.+)_(\d{8}-\d{4})\.png$")
 #: Controls the exporter leaves out of the image (hidden for the reference screenshot too).
-CONTROLS = ".leaflet-control-zoom, .leaflet-draw, .om-export"
+#: what floats over the map but is not the map: controls, the panels, readouts
+CONTROLS = ".leaflet-control-zoom, .leaflet-draw, .om-export, .om-col, .om-coords, .om-loading"
 GREEN = (0, 200, 0)  # the colour of the stand-in online tiles
 
 
@@ -183,7 +184,7 @@ def test_export_carries_an_analysis_result_and_its_legend(onemap, page):
     expect(page.locator("#ana-result .om-ana-result .om-legend")).to_be_visible(timeout=REPORT_TIMEOUT)
     onemap.wait()
     _, image, layout = _export(page, "analysis")
-    assert layout["analysis"] == t("ana.gaps", "en") and layout["layers"] == []
+    assert layout["analysis"] == t("ana.gaps.title", "en", hours="6") and layout["layers"] == []
     assert t("export.analysis", "en") in layout["note"]
     part = _map_part(image, layout)
     assert len(np.unique(part.reshape(-1, 3), axis=0)) > 50
