@@ -128,5 +128,9 @@ def _projects(data: IndustryData, years: list[int]) -> pd.DataFrame:
         agg["year"] = y
         rows.append(agg)
     out = pd.concat(rows, ignore_index=True)
-    region = out[out["scope"] == "region"].fillna({"value": 0.0})
-    return pd.concat([region, out[out["scope"] != "region"]], ignore_index=True)
+    out = out[out["scope"] != "region"]
+    region = pd.DataFrame([{"indicator": ind, "scope": "region", "scope_code": None, "year": y,
+                            "value": float(col(pr[pr["start"] <= y]))}
+                           for y in years for ind, col in (("key_projects", lambda d: d["key"].sum()),
+                                                           ("investment_yi", lambda d: d["investment_yi"].sum()))])
+    return pd.concat([region, out], ignore_index=True)
