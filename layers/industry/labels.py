@@ -28,7 +28,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "current": ("现值", "Current", "value"), "current_year": ("现值年份", "Year of current", "year"),
     "attainment": ("完成率", "Attainment", "share"), "growth_needed": ("所需年均增速", "Growth needed per year", "share"),
     "projection": ("预测值", "Projection", "value"), "status": ("状态", "Status", "status"),
-    "comparator": ("目标类型", "Comparator", "comparator"), "unit": ("单位", "Unit", "text"),
+    "comparator": ("目标类型", "Comparator", "comparator"), "unit": ("责任单位", "Responsible unit", "text"),
     "document": ("出处", "Source document", "text"), "clause": ("条款", "Clause", "text"),
     "note": ("说明", "Note", "text"), "chain": ("产业链", "Chain", "chain"), "position": ("序", "Order", "int"),
     "link": ("环节", "Link", "text"), "firms": ("企业数", "Firms", "int"), "products": ("产品数", "Products", "int"),
@@ -45,7 +45,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "material": ("物资编码", "Material code", "text"), "stage": ("阶段", "Stage", "stage"),
     "planned_start": ("计划开工", "Planned start", "text"), "actual_start": ("实际开工", "Actual start", "text"),
     "key": ("重点项目", "Key project", "bool"), "company": ("拟引进企业", "Company", "text"),
-    "origin": ("来源地", "Origin", "text"), "unit_": ("责任单位", "Responsible unit", "text"),
+    "origin": ("来源地", "Origin", "text"),
     "next_step": ("下一步", "Next step", "text"), "next_date": ("时间节点", "Due", "text"),
     "target": ("任务目标", "Target", "text"), "count": ("目标数量", "Count", "int"),
     "deadline": ("完成时限", "Deadline", "text"), "table": ("库", "Database", "table"),
@@ -59,7 +59,7 @@ COMPARATORS = {">=": ("不低于", "at least"), ">": ("超过", "more than"), "a
 
 def header(column: str, lang: str = "zh") -> str:
     """A column's header in ``lang`` (``unit`` of leads/tasks is the responsible unit)."""
-    entry = COLUMNS.get(column) or COLUMNS.get(column + "_")
+    entry = COLUMNS.get(column)
     return entry[_I[lang]] if entry else column
 
 

@@ -47,6 +47,19 @@ METHOD = {
 }
 
 
+_TABLES: dict[int, tuple[IndustryData, pd.DataFrame]] = {}
+
+
+def cached_indicator_table(data: IndustryData) -> pd.DataFrame:
+    """``indicator_table(data)``, computed once per loaded store build (``data`` is cached too)."""
+    hit = _TABLES.get(id(data))
+    if hit is None or hit[0] is not data:
+        if len(_TABLES) >= 4:
+            _TABLES.clear()
+        hit = _TABLES[id(data)] = (data, indicator_table(data))
+    return hit[1]
+
+
 def series_of(table: pd.DataFrame, indicator: str, scope: str, code: str | None) -> pd.Series:
     """One indicator's values by year for one scope (NaN-free, ascending years)."""
     m = (table["indicator"] == indicator) & (table["scope"] == scope)
@@ -154,7 +167,7 @@ def monitor(data: IndustryData, year: int | None = None, scope: str | None = Non
         raise ValueError(f"year {year} is not in the panel ({years[0]}–{years[-1]})")
     if scope is not None and scope not in schema.SCOPES:
         raise ValueError(f"unknown scope {scope!r}; expected one of {list(schema.SCOPES)}")
-    table = indicator_table(data)
+    table = cached_indicator_table(data)
     sc = scope or "region"
     ind = table[(table["scope"] == sc) & table["year"].isin([year, year - 1])]
     if code is not None:

@@ -119,3 +119,27 @@ def search(data: IndustryData, text: str, tables: tuple[str, ...] = TABLES, limi
                                    "lon": df["lon"], "lat": df["lat"]}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["table", "id", "name", "chain", "city", "lon", "lat"])
+
+
+def item_card(data: IndustryData, table: str, item_id: str, lang: str = "zh") -> dict[str, Any] | None:
+    """A row of a table as a card for the map: ``title, table, rows [(label, text)], lon, lat,
+    synthetic`` (None when the table or id is unknown or the row has no position)."""
+    from layers.industry.labels import cell, header  # noqa: PLC0415 (labels imports this package)
+
+    if table not in _COLUMNS:
+        return None
+    df = industry_rows(data, table)
+    hit = df[df["id"] == item_id]
+    if hit.empty:
+        return None
+    row = hit.iloc[0].to_dict()
+    if pd.isna(row.get("lon")) or pd.isna(row.get("lat")):
+        return None
+    units = dict(zip(data.units["adcode"], data.units["name"]))
+    parks = dict(zip(data.parks["id"], data.parks["name"]))
+    name_col = {"leads": "company", "tasks": "target"}.get(table, "name")
+    rows = [(header(c, lang), cell(c, row[c], lang, units=units, parks=parks, row=row))
+            for c in _COLUMNS[table][1] if c not in ("id", name_col) and c in row]
+    return {"title": str(row[name_col]), "table": table, "id": item_id,
+            "rows": [(k, v) for k, v in rows if v not in ("—", "")], "lon": float(row["lon"]),
+            "lat": float(row["lat"]), "synthetic": bool(row.get("synthetic", True))}
