@@ -59,10 +59,11 @@ def kpi_tiles(targets: pd.DataFrame, lang: str) -> list[html.Div]:
                      title=f"{share * 100:.1f}%"),
             html.Div([html.Span(industry_term("status", t["status"], lang), className="ind-kpi-status",
                                 style={"background": colour}),
-                      html.Span(f" {share * 100:.1f}% · "
-                                + (ti("kpi.needed", lang, growth=f"{needed * 100:.1f}%")
-                                   if needed is not None and not pd.isna(needed) else "")
-                                + " · " + ti("kpi.projection", lang, projection=_fmt(t["projection"], t["unit"])))]),
+                      html.Span(" " + " · ".join(
+                          [f"{share * 100:.1f}%"]
+                          + ([ti("kpi.needed", lang, growth=f"{needed * 100:.1f}%")] if needed is not None
+                             and not pd.isna(needed) else [])
+                          + [ti("kpi.projection", lang, projection=_fmt(t["projection"], t["unit"]))]))]),
             html.Div(ti("kpi.source", lang, document=t["document"], clause=t["clause"] or ""),
                      className="ind-kpi-source"),
         ], className="ind-kpi", id={"type": "ind-kpi", "indicator": t["indicator"], "scope": t["scope"]}))

@@ -113,7 +113,7 @@ def cell(column: str, value: Any, lang: str = "zh", *, units: dict[str, str] | N
             return f"{float(value):,.1f}%"
         return f"{float(value):,.1f}" if unit == "亿元" else number(value, 1)
     if kind == "money":
-        return number(value, 1)
+        return "—" if value is None or pd.isna(value) else f"{float(value):,.2f}"
     if kind == "share":
         return share(value)
     if kind in ("int", "year"):

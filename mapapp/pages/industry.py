@@ -18,6 +18,9 @@ from mapapp.pages import industry_callbacks  # noqa: F401 (registers the page's 
 
 dash.register_page(__name__, path="/industry", title="OneMap 产业监测")
 
+TAB_STYLE = {"padding": "6px 14px", "border": "1px solid #c9d3e0", "background": "#f3f5f8", "color": "#1f3a5f",
+             "cursor": "pointer"}
+TAB_SELECTED = {**TAB_STYLE, "background": "#1f3a5f", "color": "#fff", "fontWeight": 600}
 TABS = ("enterprises", "products", "projects", "leads", "tasks", "atlas", "funnel")
 
 
@@ -82,7 +85,9 @@ def layout(lang: str | None = None, year: str | None = None, unit: str | None = 
         html.Div(id="ind-kpis", className="ind-kpis"),
         html.Div([dcc.Graph(id="ind-trend", config={"displaylogo": False}, className="ind-graph"),
                   html.Div(id="ind-indicators", className="ind-indicators")], className="ind-row"),
-        dcc.Tabs(id="ind-tabs", value=tab_v, children=[dcc.Tab(label=ti(f"tab.{t}", lang), value=t) for t in TABS]),
+        dcc.Tabs(id="ind-tabs", value=tab_v, className="ind-tabs", children=[
+            dcc.Tab(label=ti(f"tab.{t}", lang), value=t, style=TAB_STYLE, selected_style=TAB_SELECTED)
+            for t in TABS]),
         html.Div([
             html.Div([
                 dcc.Input(id="ind-search", type="search", placeholder=ti("search", lang), debounce=True,

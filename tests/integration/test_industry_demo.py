@@ -70,3 +70,29 @@ def test_atlas_on_the_demo_has_gaps_and_leads(data):
     assert len(a) == 47 and {"missing", "covered"} <= set(a["status"])
     missing = a[a["status"] == "missing"]
     assert (missing["leads"] > 0).any()  # the leads aim at the links no firm covers
+
+
+def test_cluster_report_figures_equal_monitor(demo_db, tmp_path):
+    import shutil
+    import subprocess
+
+    run = CliRunner().invoke
+    res = run(main, ["report", "--kind", "cluster", "--db", str(demo_db), "--year", "2022", "--out", str(tmp_path),
+                     "--format", "pdf,xlsx"])
+    assert res.exit_code == 0, res.output
+    mon = json.loads(run(main, ["industry", "monitor", "--db", str(demo_db), "--year", "2022", "--json"]).stdout)
+    region = [t for t in mon["targets"] if t["scope"] == "region"]
+    xlsx = pd.read_excel(tmp_path / "cluster_region_2022.xlsx", sheet_name=None)
+    [targets] = [df for name, df in xlsx.items() if name.startswith("一、")]
+    assert targets["现值"].tolist() == [f"{t['current']:,.1f}" if t["indicator"] == "output_yi"
+                                      else f"{int(t['current']):,}" for t in region]
+    assert targets["完成率"].tolist() == [f"{t['attainment'] * 100:.1f}%" for t in region]
+    assert (tmp_path / "cluster_region_2022.pdf").stat().st_size > 10_000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(tmp_path / "cluster_region_2022.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "2,415.0" in text and "京津冀安全应急产业集群发展报告（2022 年）" in text
+        for code in ("on_track", "output_yi", "enterprise_years", "nan"):
+            assert code not in text
+    res = run(main, ["report", "--kind", "cluster", "--db", str(demo_db), "--unit", "999999", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output

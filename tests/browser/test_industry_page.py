@@ -1,0 +1,54 @@
+"""The 产业监测 page in Chromium: KPI tiles, tables with search, a row to the map, the atlas, English."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_brw_ind001_kpis_search_and_map(page, app_server, browser_log, shot, wait_for_callbacks, demo_store):
+    from layers import rows_from_store
+
+    expected = rows_from_store(demo_store, "enterprises", "无人机", year=2022)
+    response = page.goto(app_server + "/industry?year=2022")
+    assert response is not None and response.status == 200
+    wait_for_callbacks(page)
+    body = page.inner_text("body")
+    assert "产业监测" in body and "规划目标与完成情况" in body
+    tiles = page.locator(".ind-kpi")
+    assert tiles.count() == 4  # the region's four targets of the plan
+    first = tiles.first.inner_text()
+    assert "产业产值" in first and "2,415.0" in first and "达标在望" in first
+    for english in ("on_track", "output_yi", "NaN", "None"):
+        assert english not in body
+
+    page.fill("#ind-search", "无人机")
+    page.press("#ind-search", "Enter")
+    wait_for_callbacks(page)
+    count = page.inner_text("#ind-count")
+    assert f"共 {len(expected):,} 条" in count  # oracle: the same search in layers
+    names = page.locator("#ind-table td[data-dash-column=name]").all_inner_texts()
+    assert names == expected["name"].head(15).tolist()
+    shot(page, "brw_ind001_industry")
+
+    link = page.locator("#ind-table td[data-dash-column=map] a").first
+    href = link.get_attribute("href")
+    assert href.startswith("/?") and "item=enterprises" in href
+    link.click()
+    page.wait_for_url(re.compile(r".*item=enterprises.*"))
+    wait_for_callbacks(page)
+    card = page.inner_text("#map-industry-card")
+    assert "企业库" in card
+    assert page.locator("#map-industry-marker, .leaflet-marker-icon").count() >= 1
+    assert browser_log.errors() == []
+
+
+def test_brw_ind002_atlas_and_english(page, app_server, browser_log, wait_for_callbacks, shot):
+    page.goto(app_server + "/industry?tab=atlas&lang=en")
+    wait_for_callbacks(page)
+    body = page.inner_text("body")
+    assert "Industry monitoring" in body and "Plan targets" in body
+    assert "links:" in page.inner_text("#ind-atlas-summary")
+    assert page.locator("#ind-atlas-bars .bars path").count() >= 4
+    shot(page, "brw_ind002_atlas_en")
+    assert "tab=atlas" in page.url and "lang=en" in page.url
+    assert browser_log.errors() == []
