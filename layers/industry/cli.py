@@ -16,6 +16,8 @@ import click
 import pandas as pd
 
 from etl import schema
+from layers.cli.common import DB
+from layers.cli.common import lang as root_lang
 
 _TEXT = {
     "bad": ("参数无效：{detail}", "invalid parameter: {detail}"),
@@ -24,17 +26,12 @@ _TEXT = {
     "targets": ("规划目标", "Plan targets"),
     "none": ("没有找到匹配“{text}”的记录", "nothing matches {text!r}"),
 }
-DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="ONEMAP_DB_PATH",
-                  default="data/jjj.duckdb", show_default=True, help="The store (read-only).")
 LANG = click.option("--lang", type=click.Choice(["zh", "en"]), help="Headers and messages (default: onemap --lang).")
 _OUT_TYPES = (".json", ".csv", ".xlsx")
 
 
 def _lang(ctx: click.Context, lang: str | None) -> str:
-    if lang:
-        return lang
-    obj = ctx.find_root().obj or {}
-    return "en" if obj.get("lang") == "en" else "zh"
+    return lang or root_lang(ctx)
 
 
 def _say(lang: str, key: str, **kw: Any) -> str:
