@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 import dash_leaflet as dl
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
 from layers import industry_display, industry_header, industry_term, indicator_name, item_from_store
@@ -70,22 +69,23 @@ def kpi_tiles(targets: pd.DataFrame, lang: str) -> list[html.Div]:
     return tiles or [html.Div(ti("kpi.none", lang), className="ind-hint")]
 
 
-def trend_figure(table: pd.DataFrame, targets: pd.DataFrame, scope: str, code: str | None, lang: str) -> go.Figure:
-    """Output and revenue by year for one scope, with the money targets of that scope as markers."""
-    fig = go.Figure()
+def trend_figure(table: pd.DataFrame, targets: pd.DataFrame, scope: str, code: str | None, lang: str) -> dict:
+    """Output and revenue by year for one scope, with the money targets of that scope as markers
+    (a plain figure dict: no plotly validation on every call)."""
     m = table["scope"] == scope
     m &= table["scope_code"].isna() if code is None else table["scope_code"] == code
+    data = []
     for ind, key in (("output_yi", "trend.output"), ("revenue_yi", "trend.revenue")):
         s = table[m & (table["indicator"] == ind)].sort_values("year")
-        fig.add_trace(go.Scatter(x=s["year"], y=s["value"].round(1), name=ti(key, lang), mode="lines+markers"))
+        data.append({"type": "scatter", "x": s["year"].tolist(), "y": s["value"].round(1).tolist(),
+                     "name": ti(key, lang), "mode": "lines+markers"})
     money = targets[targets["indicator"].isin(("output_yi", "revenue_yi"))]
     if len(money):
-        fig.add_trace(go.Scatter(x=money["year"], y=money["value"], mode="markers", name=ti("trend.target", lang),
-                                 marker={"symbol": "star", "size": 14, "color": "#d73027"},
-                                 text=[indicator_name(i, lang) for i in money["indicator"]]))
-    fig.update_layout(title=ti("trend", lang), xaxis={"dtick": 1}, legend={"orientation": "h", "y": -0.2},
-                      **_LAYOUT)
-    return fig
+        data.append({"type": "scatter", "x": money["year"].tolist(), "y": money["value"].tolist(), "mode": "markers",
+                     "name": ti("trend.target", lang), "marker": {"symbol": "star", "size": 14, "color": "#d73027"},
+                     "text": [indicator_name(i, lang) for i in money["indicator"]]})
+    return {"data": data, "layout": {**_LAYOUT, "title": {"text": ti("trend", lang)}, "xaxis": {"dtick": 1},
+                                     "legend": {"orientation": "h", "y": -0.2}}}
 
 
 def table_columns(table: str, lang: str) -> list[dict[str, Any]]:
@@ -114,33 +114,31 @@ def table_data(table: str, rows: pd.DataFrame, lang: str, units: dict[str, str],
     return data
 
 
-def atlas_bars(atlas: pd.DataFrame, lang: str) -> go.Figure:
+def atlas_bars(atlas: pd.DataFrame, lang: str) -> dict:
     """Firms per link, upstream to downstream, coloured by status (click a bar: its products)."""
-    fig = go.Figure(go.Bar(
-        x=atlas["link"], y=atlas["firms"], marker_color=[STATUS_COLOURS[s] for s in atlas["status"]],
-        text=[f"{industry_term('status', s, lang)} · {industry_term('action', a, lang)}"
-              for s, a in zip(atlas["status"], atlas["action"])], textposition="outside",
-        customdata=atlas[["chain", "link"]].to_numpy(),
-        hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_layout(title=ti("atlas.firms", lang), **_LAYOUT)
-    return fig
+    return {"data": [{
+        "type": "bar", "x": atlas["link"].tolist(), "y": atlas["firms"].tolist(),
+        "marker": {"color": [STATUS_COLOURS[s] for s in atlas["status"]]},
+        "text": [f"{industry_term('status', s, lang)} · {industry_term('action', a, lang)}"
+                 for s, a in zip(atlas["status"], atlas["action"])], "textposition": "outside",
+        "customdata": atlas[["chain", "link"]].to_numpy().tolist(), "hovertemplate": "%{x}: %{y}<extra></extra>"}],
+        "layout": {**_LAYOUT, "title": {"text": ti("atlas.firms", lang)}}}
 
 
-def atlas_heatmap(by_city: pd.DataFrame, lang: str) -> go.Figure:
+def atlas_heatmap(by_city: pd.DataFrame, lang: str) -> dict:
     """Firms per link (rows, upstream first) and city (columns)."""
     wide = by_city.pivot_table(index=["position", "link"], columns="name", values="firms", aggfunc="sum")
-    fig = go.Figure(go.Heatmap(z=wide.to_numpy(), x=list(wide.columns), y=[lk for _, lk in wide.index],
-                               colorscale="YlGnBu", hovertemplate="%{y} · %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title=ti("atlas.cities", lang), yaxis={"autorange": "reversed"}, **_LAYOUT)
-    return fig
+    return {"data": [{"type": "heatmap", "z": wide.to_numpy().tolist(), "x": list(wide.columns),
+                      "y": [lk for _, lk in wide.index], "colorscale": "YlGnBu",
+                      "hovertemplate": "%{y} · %{x}: %{z}<extra></extra>"}],
+            "layout": {**_LAYOUT, "title": {"text": ti("atlas.cities", lang)}, "yaxis": {"autorange": "reversed"}}}
 
 
-def funnel_figure(counts: pd.Series, stages: list[str], title: str, lang: str) -> go.Figure:
+def funnel_figure(counts: pd.Series, stages: list[str], title: str, lang: str) -> dict:
     """A funnel of rows by stage in the plan's order."""
-    fig = go.Figure(go.Funnel(y=[industry_term("stage", s, lang) for s in stages],
-                              x=[int(counts.get(s, 0)) for s in stages]))
-    fig.update_layout(title=title, **_LAYOUT)
-    return fig
+    return {"data": [{"type": "funnel", "y": [industry_term("stage", s, lang) for s in stages],
+                      "x": [int(counts.get(s, 0)) for s in stages]}],
+            "layout": {**_LAYOUT, "title": {"text": title}}}
 
 
 def map_item_card(card: dict[str, Any], lang: str) -> html.Div:

@@ -49,10 +49,11 @@ def names_from_store(store: Any) -> dict[str, Any]:
     """Names for display: ``units`` (adcode -> name), ``parks`` (id -> name), ``links``
     (chain -> [links, upstream first]), ``years``; raises ``IndustryDataMissing``."""
     data = load(store)
-    return {"units": dict(zip(data.units["adcode"], data.units["name"])),
-            "parks": dict(zip(data.parks["id"], data.parks["name"])),
-            "links": {c: g["link"].tolist() for c, g in data.links.groupby("chain", sort=False)},
-            "years": data.years}
+    return data.cached(("names",), lambda: {
+        "units": dict(zip(data.units["adcode"], data.units["name"])),
+        "parks": dict(zip(data.parks["id"], data.parks["name"])),
+        "links": {c: g["link"].tolist() for c, g in data.links.groupby("chain", sort=False)},
+        "years": data.years})
 
 
 __all__ = [

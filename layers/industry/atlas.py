@@ -52,6 +52,10 @@ def chain_atlas(data: IndustryData, chain: str | None = None, adcode: str | None
         tasks, cities, status, action, firm_names, lead_names`` in chain and link order
         (``cities``: how many cities have a firm on the link).
     """
+    return data.cached(("atlas", chain, adcode, thin), lambda: _atlas(data, chain, adcode, thin))
+
+
+def _atlas(data: IndustryData, chain: str | None, adcode: str | None, thin: int) -> pd.DataFrame:
     links = data.links if chain is None else data.links[data.links["chain"] == chain]
     prods = _in_unit(data.products, adcode)
     lead_firms = set(data.enterprises.loc[data.enterprises["leading"], "id"])
@@ -87,6 +91,10 @@ def chain_atlas(data: IndustryData, chain: str | None = None, adcode: str | None
 
 def atlas_by_city(data: IndustryData, chain: str) -> pd.DataFrame:
     """Firms on each link of ``chain`` per city: ``link, position, city, name, firms``."""
+    return data.cached(("atlas_by_city", chain), lambda: _by_city(data, chain))
+
+
+def _by_city(data: IndustryData, chain: str) -> pd.DataFrame:
     links = data.links[data.links["chain"] == chain]
     prods = data.products[data.products["chain"] == chain]
     cnt = prods.groupby(["link", "city"])["enterprise"].nunique().rename("firms").reset_index()

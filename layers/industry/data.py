@@ -9,7 +9,8 @@ without a database.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -67,6 +68,15 @@ class IndustryData:
     links: pd.DataFrame
     units: pd.DataFrame
     meta: dict[str, Any]
+    memo: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key for this store build (results are read-only by contract)."""
+        if key not in self.memo:
+            if len(self.memo) > 2000:  # bounded: keys are years x scopes x chains x filters
+                self.memo.clear()
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @property
     def years(self) -> list[int]:

@@ -47,17 +47,9 @@ METHOD = {
 }
 
 
-_TABLES: dict[int, tuple[IndustryData, pd.DataFrame]] = {}
-
-
 def cached_indicator_table(data: IndustryData) -> pd.DataFrame:
-    """``indicator_table(data)``, computed once per loaded store build (``data`` is cached too)."""
-    hit = _TABLES.get(id(data))
-    if hit is None or hit[0] is not data:
-        if len(_TABLES) >= 4:
-            _TABLES.clear()
-        hit = _TABLES[id(data)] = (data, indicator_table(data))
-    return hit[1]
+    """``indicator_table(data)``, computed once per loaded store build."""
+    return data.cached(("indicator_table",), lambda: indicator_table(data))
 
 
 def series_of(table: pd.DataFrame, indicator: str, scope: str, code: str | None) -> pd.Series:
@@ -163,6 +155,11 @@ def monitor(data: IndustryData, year: int | None = None, scope: str | None = Non
     """
     years = data.years
     year = years[-1] if year is None else int(year)
+    return dict(data.cached(("monitor", year, scope, code), lambda: _monitor(data, year, scope, code)))
+
+
+def _monitor(data: IndustryData, year: int, scope: str | None, code: str | None) -> dict[str, Any]:
+    years = data.years
     if year not in years:
         raise ValueError(f"year {year} is not in the panel ({years[0]}–{years[-1]})")
     if scope is not None and scope not in schema.SCOPES:

@@ -37,6 +37,10 @@ _POSITION = ("lon", "lat", "synthetic")
 
 def _enterprises(data: IndustryData, year: int | None) -> pd.DataFrame:
     y = year if year is not None else data.years[-1]
+    return data.cached(("enterprise_rows", y), lambda: _enterprise_rows(data, y))
+
+
+def _enterprise_rows(data: IndustryData, y: int) -> pd.DataFrame:
     p = data.panel[data.panel["year"] == y]
     e = data.enterprises.merge(
         p[["enterprise", "output_yi", "revenue_yi", "above_size", "specialised", "park", "year"]]
