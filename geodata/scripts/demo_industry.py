@@ -262,7 +262,7 @@ def tasks(ld: pd.DataFrame) -> pd.DataFrame:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    """Write the five CSVs of ``geodata/jjj/industry/`` and log the panel's output by year."""
     DIR.mkdir(exist_ok=True)
     firms = _firms()
     parks = pd.read_csv(OUT / "parks.csv", dtype=str, encoding="utf-8-sig")
@@ -281,4 +281,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     main()
