@@ -166,3 +166,35 @@ def item_marker(card: dict[str, Any] | None) -> tuple:
         return ()
     return (dl.Marker(id="map-industry-marker", position=[card["lat"], card["lon"]],
                       children=dl.Tooltip(card["title"], permanent=True)),)
+
+
+#: Stage colours of the map's project and lead layers (early stages light, late dark).
+STAGE_COLOURS = {"planning": "#c6dbef", "reserve": "#9ecae1", "started": "#6baed6", "building": "#3182bd",
+                 "operating": "#08519c", "contact": "#fdd0a2", "negotiating": "#fdae6b", "signed": "#f16913",
+                 "landed": "#a63603"}
+MAP_LAYERS = ("projects", "leads")
+
+
+def map_layer_toggle(lang: str) -> html.Div:
+    """The map page's optional 项目库 / 招商库 layers (off by default)."""
+    from dash import dcc  # noqa: PLC0415
+
+    return html.Div(dcc.Checklist(id="map-ind-layers", value=[], options=[
+        {"label": industry_term("table", t, lang), "value": t} for t in MAP_LAYERS]), className="om-ind-layers")
+
+
+def map_layers() -> tuple:
+    """Empty GeoJSON layers the toggle fills (``assets/industry.js`` draws the points)."""
+    return tuple(dl.GeoJSON(id=f"map-ind-{t}", data=None, pointToLayer={"variable": "onemap.industry.point"},
+                            hideout={"colours": STAGE_COLOURS}) for t in MAP_LAYERS)
+
+
+def points_geojson(rows: pd.DataFrame, table: str, lang: str) -> dict[str, Any]:
+    """Rows with a position as GeoJSON points ([lng, lat]) with their name, stage and key flag."""
+    name = "company" if table == "leads" else "name"
+    ok = rows.dropna(subset=["lon", "lat"])
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]},
+         "properties": {"id": r["id"], "stage": r["stage"], "key": bool(r.get("key", False)),
+                        "label": f"{r[name]}（{industry_term('stage', r['stage'], lang)}）"}}
+        for r in ok.to_dict("records")]}

@@ -150,3 +150,21 @@ def report(n_pdf, n_xlsx, year, unit, lang):
     except (ValueError, LookupError, OSError) as exc:
         return no_update, html.Div(user_message(exc, lang), className="om-alert")
     return dcc.send_bytes(payload, name), ""
+
+
+@callback(Output("map-ind-projects", "data"), Output("map-ind-leads", "data"), Input("map-ind-layers", "value"),
+          State("map-config", "data"))
+def map_layers(shown, config):
+    """The map page's optional project and lead layers (all rows with a position; at most a few hundred)."""
+    lang = (config or {}).get("lang", "zh")
+    store = context.store()
+    out = []
+    for table in industry_view.MAP_LAYERS:
+        if table in (shown or []):
+            try:
+                out.append(industry_view.points_geojson(rows_from_store(store, table), table, lang))
+            except LookupError:  # a store without industry data: the layer stays empty
+                out.append(None)
+        else:
+            out.append(None)
+    return tuple(out)

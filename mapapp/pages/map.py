@@ -16,7 +16,7 @@ from layers import VOCABULARIES, admin_tree, hazard_layers
 from mapapp import analysis_view, components, context, report_export, style
 from mapapp.i18n import label, t
 from mapapp.industry_text import ti as t_ind
-from mapapp.industry_view import industry_item, item_marker, map_item_card
+from mapapp.industry_view import industry_item, item_marker, map_item_card, map_layer_toggle, map_layers
 from mapapp.pages import analysis_callbacks, map_callbacks, report_callbacks  # noqa: F401  (register the callbacks)
 from mapapp.urlstate import ENTITY_LAYERS, MapState
 
@@ -136,7 +136,7 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
                                                {"label": t("filter.leading", lang), "value": "leading"}],
                       value=["above"] * state.above_size + ["leading"] * state.leading),
         html.H3(t("panel.layers", lang)),
-        html.H4(t("group.industry", lang)), *industry,
+        html.H4(t("group.industry", lang)), *industry, map_layer_toggle(lang),
         html.H4(t("group.hazard", lang)), *risk,
         html.H3(t("panel.basemap", lang)),
         dcc.RadioItems(id="map-basemap", options=basemaps, value=state.basemap if has_key or
@@ -216,7 +216,7 @@ def layout(**query: Any) -> html.Div:
         header, alert,
         html.Div([
             _left_panel(state, hazards, admin_tree(store), lang),
-            html.Div([_map(state, hazards, meta.get("bbox"), item_marker(item)), report_export.export_button(lang)],
+            html.Div([_map(state, hazards, meta.get("bbox"), (*item_marker(item), *map_layers())), report_export.export_button(lang)],
                      className="om-map-wrap"),
             html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
                 hazards, lang, meta.get("chains_by_hazard"))],

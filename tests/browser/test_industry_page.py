@@ -52,3 +52,23 @@ def test_brw_ind002_atlas_and_english(page, app_server, browser_log, wait_for_ca
     shot(page, "brw_ind002_atlas_en")
     assert "tab=atlas" in page.url and "lang=en" in page.url
     assert browser_log.errors() == []
+
+
+def test_brw_ind003_projects_and_leads_on_the_map(page, onemap, app_server, browser_log, demo_store):
+    from layers import rows_from_store
+
+    onemap.open("lang=zh", base=app_server)
+    assert onemap.prop("map-ind-projects", "data") is None  # off by default
+    page.get_by_label("项目库").check()
+    onemap.wait()
+    data = onemap.prop("map-ind-projects", "data")
+    projects = rows_from_store(demo_store, "projects")
+    assert len(data["features"]) == projects["lon"].notna().sum() == 60
+    feature = data["features"][0]
+    row = projects.set_index("id").loc[feature["properties"]["id"]]
+    assert feature["geometry"]["coordinates"] == [row["lon"], row["lat"]]  # GeoJSON is [lng, lat]
+    assert "（" in feature["properties"]["label"] and "_" not in feature["properties"]["label"]
+    page.get_by_label("招商库").check()
+    onemap.wait()
+    assert len(onemap.prop("map-ind-leads", "data")["features"]) == 100
+    assert browser_log.errors() == []
