@@ -51,6 +51,19 @@ def test_brw_ind002_atlas_and_english(page, app_server, browser_log, wait_for_ca
     assert page.locator("#ind-atlas-bars .bars path").count() >= 4
     shot(page, "brw_ind002_atlas_en")
     assert "tab=atlas" in page.url and "lang=en" in page.url
+    # a click on a link of the atlas opens the products on that link
+    bar = page.locator("#ind-atlas-bars .bars .point path").nth(3)  # unmanned: 整机制造
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 5
+    page.mouse.move(x, y)
+    page.wait_for_selector("#ind-atlas-bars .hoverlayer .hovertext", timeout=10_000)
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_function("() => location.search.includes('tab=products')", timeout=30_000)
+    wait_for_callbacks(page)
+    links = page.locator("#ind-table td[data-dash-column=link]").all_inner_texts()
+    assert links and set(links) == {"整机制造"}
     assert browser_log.errors() == []
 
 
