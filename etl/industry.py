@@ -30,7 +30,7 @@ from etl import messages, schema, vocab
 from etl.columns import ALIASES, map_columns
 from etl.crs import parse_crs, to_wgs84
 from etl.errors import CrsError, DataError, Problem
-from etl.normalize import RowRejects, parse_bools, parse_chains, parse_numbers, parse_vocab
+from etl.normalize import RowRejects, fill_ids, parse_bools, parse_chains, parse_numbers, parse_vocab
 from etl.readers import read_table
 from etl.region import TableSource
 
@@ -308,7 +308,7 @@ def _normalise(raw, src: TableSource, refs: _Refs, links: dict[str, tuple[str, .
 
     out: dict[str, list[Any]] = {}
     if "id" in aliases:
-        out["id"] = _ids(col("id"), table, src.name, raw.row_numbers, rj)
+        fill_ids(out, col("id"), rj, src.name, raw.row_numbers)
     for f in ("name", "company", "unit", "target"):
         if f in aliases:
             out[f] = [(v or "").strip() or None for v in col(f)]
@@ -375,18 +375,6 @@ def _table_fields(table: str, col, out: dict, rj: RowRejects, n: int, refs: _Ref
         out["status"] = [s or "todo" for s in status]
         out["leads"] = [vocab.split_list(v) for v in col("leads")]
         out["adcode"] = _adcodes(col("adcode"), refs, rj)
-
-
-def _ids(values, table: str, source: str, rows: np.ndarray, rj: RowRejects) -> list[str]:
-    seen: dict[str, int] = {}
-    final = []
-    for i, v in enumerate(values):
-        v = (v or "").strip() or f"{source}-{int(rows[i])}"
-        if v in seen:
-            rj.add(i, "duplicate_id", found=v, expected=seen[v])
-        seen.setdefault(v, int(rows[i]))
-        final.append(v)
-    return final
 
 
 def _reference(values, known: dict[str, str], name: str, where: str, rj: RowRejects,
