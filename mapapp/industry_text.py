@@ -31,6 +31,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "filter.link": ("环节", "Link"),
     "filter.city": ("城市", "City"),
     "filter.stage": ("阶段/状态", "Stage / status"),
+    "filter.park": ("园区（企业、项目、招商）", "Park (firms, projects, leads)"),
     "rows": ("共 {n} 条，显示前 {shown} 条", "{n} rows, first {shown} shown"),
     "locate": ("地图", "Map"),
     "locate.link": ("定位", "Locate"),

@@ -95,6 +95,8 @@ def layout(lang: str | None = None, year: str | None = None, unit: str | None = 
                 _dropdown("ind-chain", chains, None, ti("filter.chain", lang)),
                 _dropdown("ind-link", [], None, ti("filter.link", lang)),
                 _dropdown("ind-stage", [], None, ti("filter.stage", lang)),
+                _dropdown("ind-park", [{"label": v, "value": k} for k, v in names["parks"].items()], None,
+                          ti("filter.park", lang)),
             ], className="ind-filters"),
             html.Div(id="ind-count", className="ind-hint"),
             dash_table.DataTable(id="ind-table", page_size=15, sort_action="native", markdown_options={

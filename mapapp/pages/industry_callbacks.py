@@ -65,15 +65,15 @@ def filter_options(chain, tab, lang):
 
 @callback(Output("ind-table", "data"), Output("ind-table", "columns"), Output("ind-count", "children"),
           Input("ind-tabs", "value"), Input("ind-search", "value"), Input("ind-chain", "value"),
-          Input("ind-link", "value"), Input("ind-stage", "value"), Input("ind-unit", "value"),
-          Input("ind-year", "value"), State("ind-lang", "data"))
-def table(tab, text, chain, link, stage, unit, year, lang):
+          Input("ind-link", "value"), Input("ind-stage", "value"), Input("ind-park", "value"),
+          Input("ind-unit", "value"), Input("ind-year", "value"), State("ind-lang", "data"))
+def table(tab, text, chain, link, stage, park, unit, year, lang):
     """The chosen database (or the list), searched and filtered, each row with its map link."""
     if tab not in industry_view.TABLE_COLUMNS:
         return no_update, no_update, no_update
     store = context.store()
     _, code = _scope(unit)
-    rows = rows_from_store(store, tab, (text or "")[:100], chain=chain, link=link, city=code,
+    rows = rows_from_store(store, tab, (text or "")[:100], chain=chain, link=link, city=code, park=park,
                            stage=stage if tab in STAGES else None, year=year if tab == "enterprises" else None)
     names = names_from_store(store)
     data = industry_view.table_data(tab, rows, lang, names["units"], names["parks"])

@@ -76,13 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                     timed("atlas", cb.atlas, "unmanned", unit, lang)
                     timed("funnels", cb.funnels, unit, "funnel", lang)
                     for tab in ("enterprises", "products", "projects", "leads", "tasks"):
-                        timed("table", cb.table, tab, "", None, None, None, unit, years[-1], lang)
+                        timed("table", cb.table, tab, "", None, None, None, None, unit, years[-1], lang)
                 for year in years:
                     timed("overview", cb.overview, year, "region", lang)
                 for text in ("无人机", "合成", "救援", "防护服", "石家庄"):
-                    timed("table (search)", cb.table, "products", text, None, None, None, "region", years[-1], lang)
-                    timed("table (search)", cb.table, "enterprises", text, "unmanned", None, None, "region",
+                    timed("table (search)", cb.table, "products", text, None, None, None, None, "region",
                           years[-1], lang)
+                    timed("table (search)", cb.table, "enterprises", text, "unmanned", None, None, None,
+                          "region", years[-1], lang)
                 timed("filter_options", cb.filter_options, "unmanned", "projects", lang)
     print(f"store {args.db}; first load of the industry tables {first_load * 1000:.0f} ms; reference "
           f"indicator_table from scratch {reference_ms:.0f} ms")
