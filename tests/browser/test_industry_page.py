@@ -30,6 +30,10 @@ def test_brw_ind001_kpis_search_and_map(page, app_server, browser_log, shot, wai
     assert names == expected["name"].head(15).tolist()
     shot(page, "brw_ind001_industry")
 
+    with page.expect_download(timeout=60_000) as download:  # the cluster report's tables
+        page.click("#ind-report-xlsx")
+    assert download.value.suggested_filename == "cluster_region_2022.xlsx"
+
     link = page.locator("#ind-table td[data-dash-column=map] a").first
     href = link.get_attribute("href")
     assert href.startswith("/?") and "item=enterprises" in href
