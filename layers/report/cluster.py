@@ -170,6 +170,48 @@ def attainment_svg(report: ClusterReport, lang: str, width: int = 640) -> str:
     return "".join(parts)
 
 
+def trend_svg(report: ClusterReport, lang: str, width: int = 640, height: int = 220) -> str:
+    """Output and revenue (亿元) of the scope by year, with its money targets as red dots."""
+    t = report.monitor["table"]
+    m = (t["scope"] == report.scope) & (t["year"] <= report.year)  # the report's year and before
+    m &= t["scope_code"].isna() if report.code is None else t["scope_code"] == report.code
+    series = {ind: t[m & (t["indicator"] == ind)].dropna(subset=["value"]).sort_values("year")
+              for ind in ("output_yi", "revenue_yi")}
+    goals = report.monitor["targets"]
+    goals = goals[goals["indicator"].isin(series)]
+    years = sorted({int(y) for s in series.values() for y in s["year"]} | {int(y) for y in goals["year"]})
+    values = [float(v) for s in series.values() for v in s["value"]] + [float(v) for v in goals["value"]]
+    if not years or not values:
+        return ""
+    top = max(values) * 1.1
+    left, right, bottom, head = 60, 20, 30, 24
+    span = max(years[-1] - years[0], 1)
+
+    def xy(year: float, value: float) -> tuple[float, float]:
+        return (left + (year - years[0]) / span * (width - left - right),
+                height - bottom - value / top * (height - bottom - head))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="10">']
+    for frac in (0, 0.25, 0.5, 0.75, 1.0):
+        _, y = xy(years[0], top * frac)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{top * frac:,.0f}</text>')
+    for yr in years:
+        x, _ = xy(yr, 0)
+        parts.append(f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{yr}</text>')
+    for (ind, s), colour in zip(series.items(), ("#1f3a5f", "#e6550d")):
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(a, b) for a, b in zip(s["year"], s["value"])))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        lx, ly = left + 10 + (0 if ind == "output_yi" else 120), 12
+        parts.append(f'<rect x="{lx}" y="{ly - 8}" width="10" height="3" fill="{colour}"/>'
+                     f'<text x="{lx + 14}" y="{ly - 4}">{_html.escape(indicator_name(ind, lang))}</text>')
+    for g in goals.to_dict("records"):
+        x, y = xy(g["year"], g["value"])
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#d73027"/>'
+                     f'<text x="{x - 6:.1f}" y="{y - 6:.1f}" text-anchor="end">{g["value"]:,.0f}</text>')
+    return "".join(parts) + "</svg>"
+
+
 def _table_html(df: pd.DataFrame) -> str:
     head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in df.columns)
     body = "".join("<tr>" + "".join(f"<td>{_html.escape(str(v))}</td>" for v in r) + "</tr>"
@@ -204,7 +246,8 @@ def render_html(report: ClusterReport, lang: str = "zh") -> str:
             f"<p class='note'>{_html.escape(_t('synthetic', lang, note=note))}</p>" if note else "",
             f"<h2>{_html.escape(sec[0][0])}</h2>", attainment_svg(report, lang), _table_html(sec[0][1]),
             f"<p class='small'>{_html.escape(report.monitor['method'][lang])}</p>"]
-    for name, df in sec[1:7]:
+    body += [f"<h2>{_html.escape(sec[1][0])}</h2>", trend_svg(report, lang), _table_html(sec[1][1])]
+    for name, df in sec[2:7]:
         body += [f"<h2>{_html.escape(name)}</h2>", _table_html(df)]
     body += [f"<h2>{_html.escape(_t('methods', lang))}</h2>", _methods(lang), _table_html(sec[7][1])]
     css = (f"@page {{ size: A4; margin: 16mm 14mm; @bottom-center {{ content: counter(page); font-size: 9pt; }} }}"
