@@ -49,6 +49,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "synthetic": ("含合成演示数据", "Includes synthetic demo data"),
     "error": ("出错了：{detail}", "Something went wrong: {detail}"),
     "region": ("全区域", "Whole region"),
+    "error.url": ("链接中的参数无效，已改用默认值：{keys}", "Invalid values in the link were replaced by defaults: {keys}"),
 }
 
 

@@ -68,10 +68,13 @@ def layout(lang: str | None = None, year: str | None = None, unit: str | None = 
     units = _units(lang)
     unit_v = unit if unit in {u["value"] for u in units} else "region"
     tab_v = tab if tab in TABS else "enterprises"
+    bad = [k for k, given, used in (("year", year, str(year_v)), ("unit", unit, unit_v), ("tab", tab, tab_v))
+           if given is not None and str(given) != used]
     kept = "".join(f"{k}={v}&" for k, v in (("year", year_v), ("unit", unit_v), ("tab", tab_v)))
     chains = [{"label": v, "value": k} for k, v in _chain_names(lang).items()]
     return html.Div([
         _header(lang, store.meta, kept),
+        html.Div(ti("error.url", lang, keys=", ".join(bad)), className="om-alert", id="ind-alert") if bad else None,
         html.Div([
             html.Label([ti("year", lang), _dropdown("ind-year", [{"label": str(y), "value": y} for y in years],
                                                     year_v, clearable=False)]),

@@ -47,8 +47,9 @@ def test_brw_ind001_kpis_search_and_map(page, app_server, browser_log, shot, wai
 
 
 def test_brw_ind002_atlas_and_english(page, app_server, browser_log, wait_for_callbacks, shot):
-    page.goto(app_server + "/industry?tab=atlas&lang=en")
+    page.goto(app_server + "/industry?tab=atlas&lang=en&year=1999")
     wait_for_callbacks(page)
+    assert "year" in page.inner_text("#ind-alert")  # a bad value in a pasted link is named
     body = page.inner_text("body")
     assert "Industry monitoring" in body and "Plan targets" in body
     assert "links:" in page.inner_text("#ind-atlas-summary")
