@@ -10,7 +10,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import Dash, dcc
 
-from layers import Store, admin_tree, search_places, unit_summary
+from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, search_places, unit_summary
 from mapapp import routes
 from mapapp.settings import Settings
 
@@ -60,5 +60,8 @@ def _warm_up(store: Store) -> None:
         if provinces:
             unit_summary(store, provinces[0])
         search_places(store, "")  # builds the index; an empty query finds nothing
+        monitor_from_store(store)  # the 产业监测 page's tables and indicators (about 1 s)
+    except IndustryDataMissing:
+        pass
     except Exception:  # a warm-up must never take the app down; the real call reports errors
         logger.warning("warm-up of unit figures failed", exc_info=True)

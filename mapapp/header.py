@@ -19,8 +19,9 @@ from mapapp.i18n import t
 EXTRA: list[Callable[[dict[str, Any], str], Any]] = []
 
 
-def header(meta: dict[str, Any], lang: str) -> html.Header:
-    """The header for a store's ``meta`` in ``lang`` (ids ``map-lang-zh``/``map-lang-en``)."""
+def header(meta: dict[str, Any], lang: str, *items: Any) -> html.Header:
+    """The header for a store's ``meta`` in ``lang`` (ids ``map-lang-zh``/``map-lang-en``);
+    ``items`` (the page's own links) go before the language buttons."""
     region = meta.get("region_name_en" if lang == "en" else "region_name", meta.get("region", ""))
     note = note_in(meta.get("synthetic_note") or "", lang)
     synthetic = (html.Span(t("app.synthetic", lang), className="om-tag om-tag-synthetic", id="map-synthetic",
@@ -28,7 +29,7 @@ def header(meta: dict[str, Any], lang: str) -> html.Header:
     return html.Header([
         html.H1([html.Span("OneMap", className="om-brand"), html.Span(t("app.title", lang), className="om-title")]),
         html.Span(region, className="om-region"), synthetic,
-        *[item for item in (f(meta, lang) for f in EXTRA) if item is not None],
+        *[item for item in (f(meta, lang) for f in EXTRA) if item is not None], *items,
         html.Div([html.Button("中文", id="map-lang-zh", disabled=lang == "zh"),
                   html.Button("EN", id="map-lang-en", disabled=lang == "en")], className="om-lang",
                  title=t("app.lang", lang)),

@@ -18,6 +18,8 @@ from layers import VOCABULARIES, admin_tree, hazard_layers
 from mapapp import analysis_view, components, context, panels, report_export, search_view, style
 from mapapp.header import header
 from mapapp.i18n import label, t
+from mapapp.industry_text import ti as t_ind
+from mapapp.industry_view import industry_item, item_marker, map_item_card, map_layer_toggle, map_layers
 from mapapp.pages import (  # noqa: F401  (register the callbacks)
     analysis_callbacks,
     map_callbacks,
@@ -142,7 +144,7 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
                                                {"label": t("filter.leading", lang), "value": "leading"}],
                       value=["above"] * state.above_size + ["leading"] * state.leading),
         html.H3(t("panel.layers", lang)),
-        html.H4(t("group.industry", lang)), *industry,
+        html.H4(t("group.industry", lang)), *industry, map_layer_toggle(lang),
         html.H4(t("group.hazard", lang)), *risk,
         html.H3(t("panel.basemap", lang)),
         dcc.RadioItems(id="map-basemap", options=basemaps, value=state.basemap if has_key or
@@ -150,9 +152,10 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
     ], className="om-left")
 
 
-def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | None) -> dl.MapContainer:
+def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | None,
+         extra: tuple = ()) -> dl.MapContainer:
     """The map at the state's view; without one, fitted to ``bbox`` ``[w, s, e, n]`` (the
-    linked unit's, else the region's)."""
+    linked unit's, else the region's); ``extra``: more layers (the industry page's)."""
     # dash-leaflet needs a center and zoom, and reports bounds only after a move to a view that
     # differs from them: start one zoom level off and move (viewport) to the view wanted.
     if state.zoom is not None:
@@ -189,7 +192,7 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
             dl.Pane(labels, name="om-labels", style={"zIndex": 440}),
             dl.GeoJSON(id="map-selected-cell", interactive=False,
                        style={"color": "#d7301f", "weight": 3, "fill": False}),
-            *analysis_view.map_layers(), *points, dl.ScaleControl(position="bottomleft", imperial=False),
+            *analysis_view.map_layers(), *points, *extra, dl.ScaleControl(position="bottomleft", imperial=False),
             dl.ZoomControl(position="topright"),
             # Leaflet's own credit is English; in Chinese the tile layers' credits suffice
             dl.AttributionControl(prefix="" if state.lang == "zh" else None, position="bottomright")],
@@ -211,10 +214,13 @@ def layout(**query: Any) -> html.Div:
                                 levels=list(VOCABULARIES["park_level"]), tiers=list(VOCABULARIES["reserve_tier"]),
                                 default_hazard=names[0] if names else None, default_lang=context.settings().lang)
     lang, meta = state.lang, store.meta
+    item = industry_item(store, query.get("item"), lang)  # a row located from the 产业监测 page
     tree = admin_tree(store)
     unit_box = next((u["bbox"] for u in tree if u["adcode"] == state.unit), None)
     config = {"lang": lang, "opacityDefault": OPACITY_DEFAULT, "minClassDefault": MIN_CLASS_DEFAULT,
               "hazards": names}
+    nav = html.Nav(html.A(t_ind("nav.industry", lang), href=f"/industry?lang={lang}", id="map-nav-industry"),
+                   className="ind-nav")
     alert = (html.Div(t("error.url", lang, keys=", ".join(state.problems)), className="om-alert", id="map-alert")
              if state.problems else html.Div(id="map-alert"))
     results = html.Div([
@@ -222,15 +228,16 @@ def layout(**query: Any) -> html.Div:
             hazards, lang, meta.get("chains_by_hazard"))], open=True, className="om-ana-details"),
         dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"), type="dot",
                     delay_show=300),
-        html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
+        html.Div(map_item_card(item, lang) if item else t("card.hint", lang), id="map-card",
+                 className="om-card-wrap"),
         html.Div(id="map-unit", className="om-unit-wrap")], className="om-right")
     floating = panels.floating_panels({"layers": _left_panel(state, hazards, tree, lang), "results": results}, lang)
     left = [p for p in floating if "om-panel-left" in p.className]
     right = [p for p in floating if "om-panel-left" not in p.className]
     return html.Div([
-        header(meta, lang), alert,
+        header(meta, lang, nav), alert,
         html.Div([
-            _map(state, hazards, unit_box or meta.get("bbox")),
+            _map(state, hazards, unit_box or meta.get("bbox"), (*item_marker(item), *map_layers())),
             html.Div([html.Div([search_view.search_box(lang), *panels.toggles(lang)], className="om-toolbar"),
                       *left, legend_panel(lang)], className="om-col om-col-left"),
             html.Div([report_export.export_button(lang), *right], className="om-col om-col-right"),
