@@ -106,13 +106,17 @@ def test_oversized_requests_are_refused(client):
     assert r.status_code == 413
 
 
+#: the map's filters, which an enterprise aggregate's card applies to what it lists
+FILTERS = [("map-chains", "value", []), ("map-flags", "value", [])]
+
+
 def test_cards_through_the_callback(app, client):
     key = next(k for k in app.callback_map if k.startswith("..map-card.children...map-cell.data"))
     inputs = [("map-leaflet", "clickData", {"latlng": {"lat": 39.63, "lng": 118.18}}),
               ("map-points-parks", "clickData", None), ("map-points-reserves", "clickData", None),
               ("map-points-enterprises", "clickData", None)]
     outputs = [("map-card", "children"), ("map-cell", "data"), ("map-leaflet", "viewport")]
-    status, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 11), ("map-config", "data", {"lang": "zh"})],
+    status, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 11), ("map-config", "data", {"lang": "zh"}), *FILTERS],
                        output=key)
     assert status == 200
     card = json.dumps(out["response"]["map-card"]["children"], ensure_ascii=False)
@@ -121,12 +125,12 @@ def test_cards_through_the_callback(app, client):
     park = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [118.2, 39.6]},
             "properties": {"id": "P001"}}
     inputs[1] = ("map-points-parks", "clickData", park)
-    status, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 11), ("map-config", "data", {"lang": "en"})],
+    status, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 11), ("map-config", "data", {"lang": "en"}), *FILTERS],
                        changed=["map-points-parks.clickData"], output=key)
     card = json.dumps(out["response"]["map-card"]["children"], ensure_ascii=False)
     assert "鹿泉经济开发区" in card and "District centroid" in card and "geodata/jjj/parks.csv" in card
     inputs[1] = ("map-points-parks", "clickData", {**park, "properties": {"id": "NOPE"}})
-    _, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 11), ("map-config", "data", {"lang": "zh"})],
+    _, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 11), ("map-config", "data", {"lang": "zh"}), *FILTERS],
                   changed=["map-points-parks.clickData"], output=key)
     assert "未找到" in json.dumps(out, ensure_ascii=False)
 
@@ -172,3 +176,28 @@ def test_serve_refuses_a_missing_or_outdated_store(tmp_path, demo_db):
         con.execute("INSERT INTO meta VALUES ('schema_version', '0')")
     result = runner.invoke(main, ["--lang", "en", "serve", "--db", str(old)])
     assert result.exit_code == 1 and "schema version 0" in result.output and "onemap build" in result.output
+
+
+def test_aggregate_click_lists_what_it_holds(app, client, demo_db):
+    """A click on an enterprise bubble opens a card with its count, the enterprises in it
+    (layers.facilities_in_cell, filtered like the map) and 放大到此处; no zoom by itself."""
+    from layers import Store, Viewport, facility_hexes_in_view  # noqa: PLC0415
+
+    store = Store(demo_db)
+    try:
+        agg = facility_hexes_in_view(store, "enterprises", Viewport.parse([[36, 113], [43, 120]], 7))
+    finally:
+        store.close()
+    i = max(range(len(agg["count"])), key=lambda k: agg["count"][k])
+    bubble = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [agg["lng"][i], agg["lat"][i]]},
+              "properties": {"agg": True, "cell": agg["cells"][i], "count": agg["count"][i]}}
+    key = next(k for k in app.callback_map if k.startswith("..map-card.children...map-cell.data"))
+    inputs = [("map-leaflet", "clickData", None), ("map-points-parks", "clickData", None),
+              ("map-points-reserves", "clickData", None), ("map-points-enterprises", "clickData", bubble)]
+    outputs = [("map-card", "children"), ("map-cell", "data"), ("map-leaflet", "viewport")]
+    status, out = post(client, outputs, inputs, [("map-leaflet", "zoom", 7), ("map-config", "data", {"lang": "zh"}),
+                                                 *FILTERS], changed=["map-points-enterprises.clickData"], output=key)
+    assert status == 200
+    card = json.dumps(out["response"]["map-card"]["children"], ensure_ascii=False)
+    assert "map-card-aggregate" in card and "放大到此处" in card and "map-agg-item" in card
+    assert "map-leaflet" not in out["response"]  # the card, not a zoom

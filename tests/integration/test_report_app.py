@@ -49,7 +49,9 @@ def _report(app, client, unit, hazard="all", fmt="xlsx", lang="zh"):
         "state": [{"id": "map-unit-code", "property": "data", "value": unit},
                   {"id": "map-report-hazard", "property": "value", "value": hazard},
                   {"id": "map-report-format", "property": "value", "value": fmt},
-                  {"id": "map-config", "property": "data", "value": {"lang": lang}}],
+                  {"id": "map-config", "property": "data", "value": {"lang": lang}},
+                  {"id": "map-report-hours", "property": "value", "value": None},  # empty: the region file's
+                  {"id": "map-report-k", "property": "value", "value": 3}],
         "changedPropIds": ["map-report-go.n_clicks"]})
     assert r.status_code == 200, r.get_data(as_text=True)[:500]
     return r.get_json()["response"]
