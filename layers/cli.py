@@ -574,3 +574,12 @@ def index_command(ctx: click.Context, db: Path, res: int, weights: tuple, adcode
              "0.2/0.4/0.6/0.8 (layers/METHODS.md#index)", "store": str(db), "build_id": store.meta.get("build_id"),
              "res": res, "weights": json.dumps(df.attrs["index"]["weights"]), "adcode": adcode}
     _finish(ctx, df, out, t0, about, "index")
+
+
+# Helpers shared with layers.supply_cli (public names), then its commands: `onemap analyze
+# supply` and `onemap match` (entry point layers.cli:match, so this module always loads first).
+open_store, finish, say, access_overrides, out_path, Numbers = (
+    _open_store, _finish, _say, _access_overrides, _out_path, _Numbers)
+from layers.supply_cli import match, supply_command  # noqa: E402
+
+analyze.add_command(supply_command, "supply")
