@@ -32,7 +32,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from etl import messages
+from etl import messages, schema
 from etl.errors import DataError, Problem
 
 __all__ = ["Catalogue", "Material", "MaterialsConfig", "MaterialIndex", "Norm", "NORM_BASES",
@@ -265,8 +265,9 @@ def load_catalogue(path: str | Path, hazards: tuple[str, ...] = ()) -> Catalogue
     path
         The catalogue file.
     hazards
-        The region's hazard names; a norm's ``hazard`` must be one of them or ``"*"``
-        (unchecked when empty).
+        The region's hazard names; a norm's ``hazard`` must be one of them, a hazard of
+        ``etl.schema.HAZARD_NAMES`` (a shared catalogue may cover hazards a region lacks) or
+        ``"*"`` (unchecked when empty).
 
     Raises
     ------
@@ -321,8 +322,9 @@ def load_catalogue(path: str | Path, hazards: tuple[str, ...] = ()) -> Catalogue
                 ck.bad(q[:-1], n, "a table", "一个表")
                 continue
             hz, per, qty, src = n.get("hazard"), n.get("per"), n.get("quantity"), _text(ck, n, "source", q)
-            if not isinstance(hz, str) or (hazards and hz != "*" and hz not in hazards):
-                ck.bad(q + "hazard", hz, f"\"*\" or one of {list(hazards)}", f"\"*\" 或 {list(hazards)} 之一")
+            known = [*hazards, *(h for h in schema.HAZARD_NAMES if h not in hazards)]
+            if not isinstance(hz, str) or (hazards and hz != "*" and hz not in known):
+                ck.bad(q + "hazard", hz, f"\"*\" or one of {known}", f"\"*\" 或 {known} 之一")
                 continue
             if per not in NORM_BASES:
                 ck.bad(q + "per", per, f"one of {list(NORM_BASES)}", f"{list(NORM_BASES)} 之一")
