@@ -54,7 +54,7 @@ def _check(name: str, df: pd.DataFrame, cols: Sequence[str]) -> None:
 
 
 def allocate(needs: pd.DataFrame, stock: pd.DataFrame, capacity: pd.DataFrame, travel: pd.DataFrame,
-             deadlines: Sequence[float]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+             deadlines: Sequence[float], *, reduce: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Allocate stock and production to needs for every material and deadline.
 
     Parameters
@@ -70,6 +70,9 @@ def allocate(needs: pd.DataFrame, stock: pd.DataFrame, capacity: pd.DataFrame, t
         (travel incl. dispatch delay; pairs absent from it are unreachable).
     deadlines
         Hours (> 0).
+    reduce
+        Drop the links no optimal solution needs before solving (same result, smaller LPs;
+        ``False`` solves the full network, e.g. as a benchmark reference).
 
     Returns
     -------
@@ -100,20 +103,34 @@ def allocate(needs: pd.DataFrame, stock: pd.DataFrame, capacity: pd.DataFrame, t
         if len(df) and not (df[col].to_numpy(float) >= 0).all():
             raise ValueError(f"{name}.{col}: found negative or missing values; expected quantities >= 0")
     needs = needs[needs["need"] > 0]
-    tr = {k: g for k, g in travel.groupby("source_kind", observed=True)}
+    unit_ids = pd.Index(pd.unique(needs["unit"].astype(object)))
+    kinds = {}
+    for kind, table, value in (("stock", stock, "quantity"), ("production", capacity, "per_day")):
+        table = table[table[value] > 0]
+        ids = pd.Index(pd.unique(table["source_id"].astype(object)))
+        t = travel[travel["source_kind"] == kind]
+        src, unit = ids.get_indexer(t["source_id"].astype(object)), unit_ids.get_indexer(t["unit"].astype(object))
+        ok = (src >= 0) & (unit >= 0)
+        kinds[kind] = _Kind(ids, table.assign(code=ids.get_indexer(table["source_id"].astype(object))),
+                            src[ok], unit[ok], t["hours"].to_numpy(float)[ok])
     results, flows = [], []
     info = {"problems": 0, "variables": 0, "optimal": 0}
-    stock_by = {m: g for m, g in stock[stock["quantity"] > 0].groupby("material")}
-    cap_by = {m: g for m, g in capacity[capacity["per_day"] > 0].groupby("material")}
     for material, nd in needs.groupby("material", sort=True):
-        nd = nd.groupby("unit", as_index=False, sort=True)["need"].sum()
+        nd = nd.groupby("unit", sort=True)["need"].sum()
+        units = unit_ids.get_indexer(nd.index.astype(object))
+        need = np.zeros(len(unit_ids))
+        need[units] = nd.to_numpy(float)
+        st, pr = kinds["stock"], kinds["production"]
+        q = st.amounts(material, "quantity")
+        rate, ramp = pr.amounts(material, "per_day"), pr.amounts(material, "ramp_h", "min")
         for d in ds:
-            arrived, fl = _solve(nd, stock_by.get(material), cap_by.get(material), tr, d, info)
-            results.append(pd.DataFrame({"unit": nd["unit"].to_numpy(), "material": material, "deadline_h": d,
-                                         "need": nd["need"].to_numpy(float), "arrived": arrived}))
+            arrived, fl = _solve(need, q, rate, ramp, st, pr, d, info, reduce)
+            results.append(pd.DataFrame({"unit": nd.index.to_numpy(), "material": material, "deadline_h": d,
+                                         "need": nd.to_numpy(float), "arrived": arrived[units]}))
             if len(fl):
-                fl.insert(0, "deadline_h", d)
-                fl["material"] = material
+                fl = pd.DataFrame({"deadline_h": d, "source_kind": fl["kind"],
+                                   "source_id": fl["source_id"], "unit": unit_ids.to_numpy()[fl["unit"]],
+                                   "material": material, "quantity": fl["quantity"], "hours": fl["hours"]})
                 flows.append(fl)
     cols = ["unit", "material", "deadline_h", "need", "arrived", "fill_rate", "shortfall"]
     if results:
@@ -128,115 +145,105 @@ def allocate(needs: pd.DataFrame, stock: pd.DataFrame, capacity: pd.DataFrame, t
     return res[cols], fl, info
 
 
-def _arcs(kind: str, sources: pd.DataFrame | None, tr: dict, units: pd.Index, d: float) -> pd.DataFrame:
-    if sources is None or kind not in tr:
-        return pd.DataFrame({"source_id": [], "unit": [], "hours": []})
-    t = tr[kind]
-    t = t[(t["hours"] <= d + _EPS) & t["source_id"].isin(sources["source_id"]) & t["unit"].isin(units)]
-    return t[["source_id", "unit", "hours"]]
+class _Kind:
+    """Sources of one kind (stock or production) as integer codes, and their travel arcs."""
+
+    def __init__(self, ids: pd.Index, table: pd.DataFrame, src: np.ndarray, unit: np.ndarray, hours: np.ndarray):
+        self.ids, self.table = ids, table
+        order = np.argsort(hours, kind="stable")  # arcs by hours: every later selection keeps this order
+        self.src, self.unit, self.hours = src[order], unit[order], hours[order]
+        self.by_material = {m: g for m, g in table.groupby("material")}
+
+    def amounts(self, material: str, column: str, how: str = "sum") -> np.ndarray:
+        out = np.zeros(len(self.ids))
+        g = self.by_material.get(material)
+        if g is not None:
+            agg = g.groupby("code")[column].agg(how)
+            out[agg.index.to_numpy()] = agg.to_numpy(float)
+        return out
 
 
-def _keep_nearest(arcs: pd.DataFrame, by: str, size: pd.Series, total: float) -> np.ndarray:
-    """Per ``by`` group, the arcs by hours until the other ends' ``size`` adds up to ``total``."""
-    other = "unit" if by == "source_id" else "source_id"
-    order = arcs.sort_values([by, "hours"], kind="stable")
-    q = order[other].map(size).to_numpy(float)
-    cum = pd.Series(q, index=order.index).groupby(order[by].to_numpy()).cumsum().to_numpy()
-    keep = np.zeros(len(arcs), bool)
-    keep[arcs.index.get_indexer(order.index[cum - q < total])] = True
+def _keep_nearest(group: np.ndarray, other_size: np.ndarray, total: float) -> np.ndarray:
+    """Arcs (already sorted by hours) kept per group until the other ends' sizes reach ``total``."""
+    if len(group) == 0:
+        return np.zeros(0, bool)
+    order = np.argsort(group, kind="stable")  # by group, then hours
+    g, q = group[order], other_size[order]
+    cum = np.cumsum(q)
+    start = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    base = np.repeat(cum[start] - q[start], np.diff(np.r_[start, len(g)]))
+    keep = np.zeros(len(group), bool)
+    keep[order[(cum - base) - q < total]] = True
     return keep
 
 
-def _reduce(sa: pd.DataFrame, pa_: pd.DataFrame, stock: pd.DataFrame | None, nd: pd.DataFrame,
-            d: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop arcs no optimal solution needs (exact; checked against the full network in the tests).
-
-    Scarce (reachable supply S < total need D): a source only ever needs its nearest units whose
-    needs add up to S; some of them stays short, so a flow to a farther unit can move there at no
-    more hours (for production, to a later deadline, which keeps the EDF constraints). Abundant
-    (S >= D): a unit only ever needs its nearest depots whose stock adds up to D (production arcs
-    are all kept).
-    """
-    sa, pa_ = sa.reset_index(drop=True), pa_.reset_index(drop=True)
-    need = nd.set_index("unit")["need"]
-    q = stock.groupby("source_id")["quantity"].sum() if stock is not None and len(sa) else pd.Series(dtype=float)
-    supply = float(q.reindex(pd.unique(sa["source_id"])).sum()) if len(sa) else 0.0
-    if len(pa_):
-        supply += float(pa_.groupby("source_id")["ub"].max().sum())
-    total_need = float(need.sum())
-    if supply < total_need:
-        return (sa[_keep_nearest(sa, "source_id", need, supply)] if len(sa) else sa,
-                pa_[_keep_nearest(pa_, "source_id", need, supply)] if len(pa_) else pa_)
-    return (sa[_keep_nearest(sa, "unit", q, total_need)] if len(sa) else sa), pa_
-
-
-def _solve(nd: pd.DataFrame, stock: pd.DataFrame | None, cap: pd.DataFrame | None, tr: dict, d: float,
-           info: dict) -> tuple[np.ndarray, pd.DataFrame]:
-    units = pd.Index(nd["unit"])
-    need = nd["need"].to_numpy(float)
-    sa = _arcs("stock", stock, tr, units, d)
-    pa_ = _arcs("production", cap, tr, units, d)
-    if cap is not None and len(pa_):
-        c = cap.groupby("source_id").agg(per_day=("per_day", "sum"), ramp_h=("ramp_h", "min"))
-        pa_ = pa_.join(c, on="source_id")
-        pa_ = pa_[d - pa_["hours"] > pa_["ramp_h"] + _EPS].copy()
-        pa_["tau"] = d - pa_["hours"]
-        pa_["ub"] = production_available(pa_["per_day"], pa_["ramp_h"], pa_["tau"])
-    sa, pa_ = _reduce(sa, pa_, stock, nd, d)
-    if len(pa_):
-        pa_ = pa_.sort_values(["source_id", "tau", "unit"], kind="stable", ignore_index=True)
-    n_s, n_p = len(sa), len(pa_)
+def _solve(need: np.ndarray, q: np.ndarray, rate: np.ndarray, ramp: np.ndarray, st: _Kind, pr: _Kind, d: float,
+           info: dict, reduce: bool = True) -> tuple[np.ndarray, dict]:
+    """One material, one deadline: arrived per unit code and the flows (see the module docstring)."""
+    s_ok = (st.hours <= d + _EPS) & (q[st.src] > 0) & (need[st.unit] > 0)
+    s_src, s_unit, s_h = st.src[s_ok], st.unit[s_ok], st.hours[s_ok]
+    p_ok = (rate[pr.src] > 0) & (need[pr.unit] > 0) & (d - pr.hours > ramp[pr.src] + _EPS)
+    p_src, p_unit, p_h = pr.src[p_ok], pr.unit[p_ok], pr.hours[p_ok]
+    p_ub = production_available(rate[p_src], ramp[p_src], d - p_h)
+    # drop links no optimal solution needs (exact; checked against the full network in the tests):
+    # scarce (reachable supply < total need): a source only needs its nearest units whose needs add up
+    # to the supply; some of them stays short, so a flow to a farther unit can move there at no more
+    # hours (for production, to a later deadline, which keeps the EDF constraints). Abundant: a unit
+    # only needs its nearest depots whose stock adds up to the total need (production links all kept).
+    supply = q[np.unique(s_src)].sum() + (pd.Series(p_ub).groupby(p_src).max().sum() if len(p_src) else 0.0)
+    total_need = need.sum()
+    if not reduce:
+        ks = np.ones(len(s_src), bool)
+    elif supply < total_need:
+        ks, kp = _keep_nearest(s_src, need[s_unit], supply), _keep_nearest(p_src, need[p_unit], supply)
+        p_src, p_unit, p_h, p_ub = p_src[kp], p_unit[kp], p_h[kp], p_ub[kp]
+    else:
+        ks = _keep_nearest(s_unit, q[s_src], total_need)
+    s_src, s_unit, s_h = s_src[ks], s_unit[ks], s_h[ks]
+    # production arcs by enterprise, then by production deadline tau = d - hours (ascending)
+    po = np.lexsort((-p_h, p_src))
+    p_src, p_unit, p_h, p_ub = p_src[po], p_unit[po], p_h[po], p_ub[po]
+    n_s, n_p = len(s_src), len(p_src)
     n = n_s + n_p
     if n == 0:
-        return np.zeros(len(units)), pd.DataFrame()
+        return np.zeros(len(need)), {}
     info["problems"] += 1
     info["variables"] += n
-    unit_of = np.concatenate([units.get_indexer(sa["unit"]), units.get_indexer(pa_["unit"])])
-    hours = np.concatenate([sa["hours"].to_numpy(float), pa_["hours"].to_numpy(float)])
-    rows, cols_, ub = [unit_of], [np.arange(n)], [need]
-    offset = len(units)
-    if n_s:
-        q = stock.groupby("source_id")["quantity"].sum()
-        src = pd.Index(pd.unique(sa["source_id"]))
-        rows.append(offset + src.get_indexer(sa["source_id"]))
-        cols_.append(np.arange(n_s))
-        ub.append(q.reindex(src).to_numpy(float))
-        offset += len(src)
-    a_eq = b_eq = None
+    units, unit_of = np.unique(np.r_[s_unit, p_unit], return_inverse=True)
+    sources, src_of = np.unique(s_src, return_inverse=True)
+    rows = np.r_[unit_of, len(units) + src_of]
+    cols = np.r_[np.arange(n), np.arange(n_s)]
+    a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(units) + len(sources), n + n_p))
+    b = np.r_[need[units], q[sources]]
     bounds = np.zeros((n + n_p, 2))
     bounds[:, 1] = np.inf
+    a_eq = b_eq = None
     if n_p:
-        # nested EDF constraints through cumulative variables y (one per production arc, sorted by
-        # tau within an enterprise): y_k = y_{k-1} + x_k and 0 <= y_k <= P(tau_k)
-        sid = pa_["source_id"].to_numpy()
-        first = np.r_[True, sid[1:] != sid[:-1]]
+        # nested EDF constraints through cumulative variables y (one per production arc):
+        # y_k = y_{k-1} + x_k within an enterprise, and 0 <= y_k <= P(tau_k)
+        first = np.r_[True, p_src[1:] != p_src[:-1]]
         k = np.arange(n_p)
         prev = np.flatnonzero(~first)
-        r = np.concatenate([k, k, prev])
-        c = np.concatenate([n + k, n_s + k, n + prev - 1])
-        v = np.concatenate([np.ones(n_p), -np.ones(n_p), -np.ones(len(prev))])
-        a_eq = sp.csr_matrix((v, (r, c)), shape=(n_p, n + n_p))
+        a_eq = sp.csr_matrix((np.r_[np.ones(n_p), -np.ones(n_p), -np.ones(len(prev))],
+                              (np.r_[k, k, prev], np.r_[n + k, n_s + k, n + prev - 1])), shape=(n_p, n + n_p))
         b_eq = np.zeros(n_p)
-        bounds[n:, 1] = pa_["ub"].to_numpy(float)
-    a = sp.csr_matrix((np.ones(sum(len(r) for r in rows)), (np.concatenate(rows), np.concatenate(cols_))),
-                      shape=(offset, n + n_p))
+        bounds[n:, 1] = p_ub
+    hours = np.r_[s_h, p_h]
     big = (len(units) + 1) * d + 1
-    cost = np.concatenate([hours - big, np.zeros(n_p)])
-    res = linprog(cost, A_ub=a, b_ub=np.concatenate(ub), A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=_METHOD)
+    res = linprog(np.r_[hours - big, np.zeros(n_p)], A_ub=a, b_ub=b, A_eq=a_eq, b_eq=b_eq, bounds=bounds,
+                  method=_METHOD)
     if res.status != 0:
         raise AllocationError(f"HiGHS status {res.status}: {res.message}")
     info["optimal"] += 1
     x = np.where(res.x[:n] > 1e-7, res.x[:n], 0.0)
-    arrived = np.bincount(unit_of, weights=x, minlength=len(units))
-    keep = x > 0
+    arrived = np.zeros(len(need))
+    np.add.at(arrived, units[unit_of], x)
     arrival = hours.copy()
     if n_p:  # EDF: the last unit of each production flow is made at ramp + cumulative / rate
-        xp = x[n_s:]
-        cum = pd.Series(xp).groupby(pa_["source_id"].to_numpy()).cumsum().to_numpy()
-        made = pa_["ramp_h"].to_numpy(float) + 24.0 * cum / pa_["per_day"].to_numpy(float)
-        arrival[n_s:] = made + pa_["hours"].to_numpy(float)
-    kinds = np.array(["stock"] * n_s + ["production"] * n_p, dtype=object)
-    ids = np.concatenate([sa["source_id"].to_numpy(object), pa_["source_id"].to_numpy(object)])
-    flows = pd.DataFrame({"source_kind": kinds[keep], "source_id": ids[keep], "unit": units.to_numpy()[unit_of[keep]],
-                          "quantity": x[keep], "hours": arrival[keep]})
-    return arrived, flows
+        cum = pd.Series(x[n_s:]).groupby(p_src).cumsum().to_numpy()
+        arrival[n_s:] = ramp[p_src] + 24.0 * cum / rate[p_src] + p_h
+    keep = x > 0
+    ids = np.r_[st.ids.to_numpy(object)[s_src], pr.ids.to_numpy(object)[p_src]]
+    kind = np.r_[np.full(n_s, "stock", object), np.full(n_p, "production", object)]
+    return arrived, {"kind": kind[keep], "source_id": ids[keep], "unit": np.r_[s_unit, p_unit][keep],
+                     "quantity": x[keep], "hours": arrival[keep]}
