@@ -35,6 +35,7 @@ from layers.gaps import (
     gaps_from_store,
 )
 from etl import schema
+from layers.report.supply import add_supply
 from layers.report.findings import derive_findings
 from layers.report.model import Finding, Report, ReportError
 from layers.report.tables import (
@@ -407,4 +408,5 @@ def build_report(store: Store, adcode: str, hazards: str | Sequence[str] = ("flo
             "outlines": outlines_table(store, unit, children)}
     lacking_list = [{"adcode": a, "name": n} for a, n in zip(lacking["adcode"], lacking["name"])]
     findings = derive_findings(cover, headline, tables, maps["cells"], lacking_list, std)
+    add_supply(store, chosen, code, unit["name"], min_class, dict(access_overrides), tables, findings)
     return Report(cover=cover, headline=headline, findings=findings, tables=tables, charts=charts, maps=maps)

@@ -123,3 +123,27 @@ def test_match_and_cli(demo, demo_db, tmp_path):
     assert {"adcode", "name", "material", "deadline_h", "need", "arrived", "fill_rate", "shortfall"} <= set(header)
     flows_header = (tmp_path / "f.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert {"source_kind", "source_id", "adcode", "material", "quantity", "hours"} <= set(flows_header)
+
+
+def test_report_has_a_supply_chapter(demo_db, tmp_path):
+    from layers.report import build_report, write_report  # noqa: PLC0415
+    from layers.report.supply import fill_map_svg  # noqa: PLC0415
+
+    store = Store(demo_db)
+    report = build_report(store, "130200", "flood", siting_k=0)
+    by = report.tables["supply"]
+    assert set(by["deadline_h"]) == {6.0, 12.0, 24.0} and (by["arrived"] <= by["need"] + 1e-6).all()
+    # the unit's rows are its part of the region-wide allocation
+    regional, _, _ = supply_from_store(store, "flood", 2)
+    mine = regional[regional["adcode"].str.startswith("1302") & (regional["deadline_h"] == 24)]
+    assert by[by["deadline_h"] == 24]["arrived"].sum() == pytest.approx(mine["arrived"].sum())
+    keys = {f.key for f in report.findings}
+    assert keys & {"supply_short", "supply_met"}
+    svg = fill_map_svg(report, "flood", "zh")
+    assert svg.count('class="county"') == len(report.maps["outlines"].query("role == 'child'"))
+    paths = write_report(report, tmp_path, ["xlsx"])
+    import openpyxl  # noqa: PLC0415
+
+    wb = openpyxl.load_workbook(paths[0], read_only=True)
+    assert "物资保障：需求与可运到量" in wb.sheetnames
+    store.close()
