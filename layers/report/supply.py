@@ -1,7 +1,7 @@
 """The report's 物资保障 (material supply) chapter: need vs arrivable by material and deadline, the
 largest shortfalls, the depots that run dry, findings, and a fill-rate map of the unit's counties.
 
-Computed by ``layers.supply.supply_from_store`` for the unit's needs (sources region-wide); see
+Computed by ``layers.analysis.supply.supply_from_store`` for the unit's needs (sources region-wide); see
 ``layers/METHODS.md#supply``. A store without a material catalogue, or a hazard without
 ``materials.shares``, gives an empty chapter (``supply_tables`` returns None).
 """
@@ -19,7 +19,7 @@ from layers.report.labels import COLUMNS, TITLES, as_text, term
 from layers.report.model import Finding, Report
 from layers.report.svg import document, text
 from layers.store import Store
-from layers.supply import MaterialsUnavailable, supply_from_store, supply_needs
+from layers.analysis.supply import MaterialsUnavailable, supply_from_store, supply_needs
 
 __all__ = ["PRINT_COLUMNS", "SUPPLY_TABLES", "add_supply", "supply_tables", "supply_findings", "fill_map_svg"]
 

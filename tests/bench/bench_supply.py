@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from layers.access import AccessParams  # noqa: E402
-from layers.allocation import allocate  # noqa: E402
-from layers.cells import region_cells  # noqa: E402
+from layers.analysis.travel import AccessParams  # noqa: E402
+from layers.analysis.allocation import allocate  # noqa: E402
+from layers.frames import region_cells  # noqa: E402
 from layers.store import Store  # noqa: E402
-from layers.supply import _sources, _travel, match_from_store, supply_from_store  # noqa: E402
+from layers.analysis.supply import match_from_store, material_sources, supply_from_store, travel_hours  # noqa: E402
 
 DEADLINES = (6.0, 12.0, 24.0)
 
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     codes = sorted(needs["material"].unique())
     params = AccessParams.from_standards(store.meta.get("standards"))
     t0 = time.perf_counter()
-    stock, cap, fac = _sources(store, codes)
-    travel = _travel(units, stock, cap, fac, params, max(DEADLINES))
+    stock, cap, fac = material_sources(store, codes)
+    travel = travel_hours(units, stock, cap, fac, params, max(DEADLINES))
     t_travel = time.perf_counter() - t0
     t0 = time.perf_counter()
     res, fl, info = allocate(needs, stock, cap, travel, DEADLINES)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from etl.build import build_store, check_sources
 from etl.cli import main
 from layers.store import Store
-from layers.supply import match_from_store, supply_from_store
+from layers.analysis.supply import match_from_store, supply_from_store
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "geodata" / "jjj" / "materials.toml"
 

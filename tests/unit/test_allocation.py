@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.allocation import allocate, production_available
+from layers.analysis.allocation import allocate, production_available
 
 
 def _instance(seed: int, scarce: bool):

@@ -11,7 +11,7 @@ delivered to one point: the affected-weighted centre of its at-risk cells.
 Supply. Depot stock (``stock`` x ``reserves``) and enterprise production (``capacity`` x
 ``enterprises``) reach a county after the access model's hours (great-circle km x terrain
 detour / tier speed + dispatch delay; enterprises use the ``enterprise`` speed). The LP of
-``layers.allocation`` ships them for each material and deadline.
+``layers.analysis.allocation`` ships them for each material and deadline.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
 
-from layers.access import AccessParams, pairs_within_hours
-from layers.allocation import allocate
-from layers.cells import cell_areas, region_cells
+from layers.analysis.travel import AccessParams, pairs_within_hours
+from layers.analysis.allocation import allocate
+from layers.frames import cell_areas, region_cells
 from layers.store import Store
 
 __all__ = ["MaterialsUnavailable", "supply_needs", "supply_from_store", "match_from_store", "material_codes",
-           "stock_of", "DEFAULT_DEADLINES"]
+           "stock_of", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
 
 DEFAULT_DEADLINES = (6.0, 12.0, 24.0)
 DEFAULT_RES = 7
@@ -164,7 +164,7 @@ def supply_needs(store: Store, hazard: str = "flood", min_class: int = 2, *, res
     return units, needs[needs["need"] > 0].reset_index(drop=True)
 
 
-def _sources(store: Store, codes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def material_sources(store: Store, codes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Stock and capacity of the materials with their facilities (id, tier/group, lat, lng)."""
     marks = ",".join("?" * len(codes)) or "NULL"
     stock = store.query(
@@ -180,7 +180,7 @@ def _sources(store: Store, codes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataF
     return stock, cap, fac
 
 
-def _travel(units: pd.DataFrame, stock: pd.DataFrame, cap: pd.DataFrame, fac: pd.DataFrame,
+def travel_hours(units: pd.DataFrame, stock: pd.DataFrame, cap: pd.DataFrame, fac: pd.DataFrame,
             params: AccessParams, max_h: float) -> pd.DataFrame:
     used = fac[((fac["kind"] == "stock") & fac["id"].isin(stock["source_id"]))
                | ((fac["kind"] == "production") & fac["id"].isin(cap["source_id"]))].reset_index(drop=True)
@@ -212,8 +212,8 @@ def supply_from_store(store: Store, hazard: str = "flood", min_class: int = 2, *
     params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
     units, needs = supply_needs(store, hazard, min_class, res=res, adcode=adcode, materials=materials)
     codes = sorted(needs["material"].unique())
-    stock, cap, fac = _sources(store, codes)
-    travel = _travel(units, stock, cap, fac, params, max(ds)) if len(units) else pd.DataFrame(
+    stock, cap, fac = material_sources(store, codes)
+    travel = travel_hours(units, stock, cap, fac, params, max(ds)) if len(units) else pd.DataFrame(
         {"source_kind": [], "source_id": [], "unit": [], "hours": []})
     t1 = time.perf_counter()
     result, flows, info = allocate(needs, stock, cap, travel, ds)
@@ -306,8 +306,8 @@ def match_from_store(store: Store, material: str, quantity: float, at: Sequence[
                          "the region (lon,lat in WGS-84)")
     unit = pd.DataFrame({"unit": ["need"], "lat": [lat], "lng": [lon], "terrain": [rc["terrain"].iat[i]]})
     params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
-    stock, cap, fac = _sources(store, [code])
-    travel = _travel(unit, stock, cap, fac, params, d)
+    stock, cap, fac = material_sources(store, [code])
+    travel = travel_hours(unit, stock, cap, fac, params, d)
     needs = pd.DataFrame({"unit": ["need"], "material": [code], "need": [float(quantity)]})
     result, flows, _ = allocate(needs, stock, cap, travel, [d])
     info = fac.drop_duplicates("id").set_index("id")

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from layers.cli import ACCESS_OPTIONS, DB, OUT, Numbers, access_overrides, finish, open_store, out_path, say
+from layers.cli.common import ACCESS_OPTIONS, DB, OUT, Numbers, access_overrides, finish, open_store, out_path, say
 from layers.export import write_table
 
 
@@ -29,7 +29,7 @@ def _deadlines(ctx: Any, param: Any, value: str) -> tuple[float, ...]:
 
 
 def _run(ctx: click.Context, fn: Any) -> Any:
-    from layers.supply import MaterialsUnavailable  # noqa: PLC0415
+    from layers.analysis.supply import MaterialsUnavailable  # noqa: PLC0415
 
     try:
         return fn()
@@ -60,7 +60,7 @@ def supply_command(ctx: click.Context, db: Path, hazard: str, min_class: int, de
                    adcode: str | None, res: int, flows_out: Path | None, speeds: tuple, detours: tuple,
                    delay: float | None, out: Path) -> None:
     """Material needs of a hazard scenario and what stock and production deliver within each deadline."""
-    from layers.supply import supply_from_store  # noqa: PLC0415
+    from layers.analysis.supply import supply_from_store  # noqa: PLC0415
 
     t0 = time.perf_counter()
     store = open_store(ctx, db)
@@ -93,7 +93,7 @@ def supply_command(ctx: click.Context, db: Path, hazard: str, min_class: int, de
 def match(ctx: click.Context, db: Path, material: str, quantity: float, at: tuple, deadline: float, res: int,
           speeds: tuple, detours: tuple, delay: float | None, out: Path) -> None:
     """供需对接: one need -> which depots and enterprises send how many, arriving when; what cannot be met."""
-    from layers.supply import match_from_store  # noqa: PLC0415
+    from layers.analysis.supply import match_from_store  # noqa: PLC0415
 
     t0 = time.perf_counter()
     store = open_store(ctx, db)
