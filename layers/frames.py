@@ -328,3 +328,21 @@ def counties_with_depot(store: Store, tier: str = "county") -> set[str]:
                 break
             code, seen = parent.get(code), seen + 1
     return out
+
+
+def facility_materials(store: Store, entity: str, facility_id: str) -> list[dict[str, Any]]:
+    """A depot's stock (``entity="reserves"``) or an enterprise's production capacity, for its card:
+    ``[{material, name, name_en, unit, quantity | per_day, ramp_h, agreement, spec, as_of}]`` by code."""
+    if entity == "reserves":
+        df = store.query("SELECT s.material, m.name, m.name_en, s.unit, sum(s.quantity) AS quantity, "
+                         "string_agg(DISTINCT s.spec, '、') AS spec, max(s.as_of) AS as_of FROM stock s "
+                         "JOIN materials m ON m.code = s.material WHERE s.reserve = ? GROUP BY ALL ORDER BY 1",
+                         [str(facility_id)])
+    elif entity == "enterprises":
+        df = store.query("SELECT c.material, m.name, m.name_en, c.unit, c.per_day, c.ramp_h, c.agreement "
+                         "FROM capacity c JOIN materials m ON m.code = c.material WHERE c.enterprise = ? ORDER BY 1",
+                         [str(facility_id)])
+    else:
+        return []
+    return [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in df.to_dict("records")]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +33,7 @@ from layers.frames import cell_areas, region_cells
 from layers.store import Store
 
 __all__ = ["MaterialsUnavailable", "supply_needs", "supply_from_store", "match_from_store", "material_codes",
-           "stock_of", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
+           "regional_supply", "in_unit", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
 
 DEFAULT_DEADLINES = (6.0, 12.0, 24.0)
 DEFAULT_RES = 7
@@ -266,15 +267,6 @@ def _summary(result: pd.DataFrame, flows: pd.DataFrame, stock: pd.DataFrame, mat
                                                    for d in ds}}
 
 
-def stock_of(store: Store, kind: str, facility_id: str) -> pd.DataFrame:
-    """The stock of a depot (``kind="reserves"``) or the capacity of an enterprise, for cards."""
-    if kind == "reserves":
-        return store.query("SELECT m.name, s.quantity, s.unit, s.spec, s.as_of FROM stock s JOIN materials m "
-                           "ON m.code = s.material WHERE s.reserve = ? ORDER BY m.code", [str(facility_id)])
-    return store.query("SELECT m.name, c.per_day, c.unit, c.ramp_h, c.agreement FROM capacity c JOIN materials m "
-                       "ON m.code = c.material WHERE c.enterprise = ? ORDER BY m.code", [str(facility_id)])
-
-
 def match_from_store(store: Store, material: str, quantity: float, at: Sequence[float], deadline: float, *,
                      res: int = DEFAULT_RES, **access_overrides: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     """供需对接: one need (``quantity`` of ``material`` at ``at`` = (lon, lat) within ``deadline`` h).
@@ -323,6 +315,37 @@ def match_from_store(store: Store, material: str, quantity: float, at: Sequence[
                "deadline_h": d, "at": [lon, lat], "county": rc["county"].iat[i], "sources": int(len(plan)),
                "seconds": round(time.perf_counter() - t0, 3)}
     return plan, summary
+
+
+_REGIONAL: dict[tuple, tuple] = {}
+_REGIONAL_SIZE = 4
+_REGIONAL_LOCK = threading.Lock()
+
+
+def regional_supply(store: Store, hazard: str = "flood", min_class: int = 2, *,
+                    deadlines: Sequence[float] = DEFAULT_DEADLINES,
+                    **access_overrides: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """The whole region's scenario (every at-risk county competes for the same stock), cached per
+    store build and parameters: ``supply_from_store``'s result, flows and summary, and the needs
+    per county (``supply_needs``' units). Reports and the app take a unit's part of it."""
+    key = (str(store.path), store.meta.get("build_id"), hazard, int(min_class), tuple(sorted(set(deadlines))),
+           repr(sorted(access_overrides.items())))
+    with _REGIONAL_LOCK:
+        if key in _REGIONAL:
+            return _REGIONAL[key]
+    result, flows, summary = supply_from_store(store, hazard, int(min_class), deadlines=deadlines, **access_overrides)
+    units, _ = supply_needs(store, hazard, int(min_class))
+    with _REGIONAL_LOCK:
+        while len(_REGIONAL) >= _REGIONAL_SIZE:
+            _REGIONAL.pop(next(iter(_REGIONAL)))
+        _REGIONAL[key] = (result, flows, summary, units)
+    return result, flows, summary, units
+
+
+def in_unit(codes: pd.Series, adcode: str) -> pd.Series:
+    """Which county adcodes lie in a province (``13xxxx``), city (``1302xx``) or county."""
+    prefix = adcode[:2] if adcode.endswith("0000") else adcode[:4] if adcode.endswith("00") else adcode
+    return codes.astype(str).str.startswith(prefix)
 
 
 def summary_json(summary: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The report's 物资保障 (material supply) chapter: need vs arrivable by material and deadline, the
 largest shortfalls, the depots that run dry, findings, and a fill-rate map of the unit's counties.
 
-Computed by ``layers.analysis.supply.supply_from_store`` for the unit's needs (sources region-wide); see
+The unit's part of the region-wide allocation (``layers.analysis.supply.regional_supply``: every at-risk
+county competes for the same stock); see
 ``layers/METHODS.md#supply``. A store without a material catalogue, or a hazard without
 ``materials.shares``, gives an empty chapter (``supply_tables`` returns None).
 """
@@ -19,7 +20,7 @@ from layers.report.labels import COLUMNS, TITLES, as_text, term
 from layers.report.model import Finding, Report
 from layers.report.svg import document, text
 from layers.store import Store
-from layers.analysis.supply import MaterialsUnavailable, supply_from_store, supply_needs
+from layers.analysis.supply import MaterialsUnavailable, in_unit, regional_supply
 
 __all__ = ["PRINT_COLUMNS", "SUPPLY_TABLES", "add_supply", "supply_tables", "supply_findings", "fill_map_svg"]
 
@@ -64,39 +65,18 @@ _FILL_LABELS = (("< 25%", "< 25%"), ("25–50%", "25–50%"), ("50–75%", "50�
 _NO_NEED = "#f0f0f0"
 
 
-_CACHE: dict[tuple, tuple] = {}
-_CACHE_SIZE = 4
-
-
-def _regional(store: Store, hazard: str, min_class: int, access_overrides: dict[str, Any]) -> tuple:
-    """The whole region's allocation (every at-risk county competes for the same stock), cached per
-    store build and parameters: a batch of unit reports solves it once."""
-    key = (str(store.path), store.meta.get("build_id"), hazard, int(min_class), repr(sorted(access_overrides.items())))
-    if key not in _CACHE:
-        result, flows, summary = supply_from_store(store, hazard, int(min_class), **access_overrides)
-        units, _ = supply_needs(store, hazard, int(min_class))
-        while len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = (result, flows, summary, units)
-    return _CACHE[key]
-
-
-def _in_unit(codes: pd.Series, adcode: str) -> pd.Series:
-    prefix = adcode[:2] if adcode.endswith("0000") else adcode[:4] if adcode.endswith("00") else adcode
-    return codes.astype(str).str.startswith(prefix)
-
-
 def supply_tables(store: Store, hazard: str, adcode: str, min_class: int,
                   access_overrides: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, Any]] | None:
     """The chapter's tables for one hazard and unit — the unit's part of the region-wide
     allocation — and a summary (None: the store has no materials or no shares for the hazard)."""
     try:
-        all_result, all_flows, all_summary, all_units = _regional(store, hazard, min_class, access_overrides)
+        all_result, all_flows, all_summary, all_units = regional_supply(store, hazard, int(min_class),
+                                                                         **access_overrides)
     except MaterialsUnavailable:
         return None
-    result = all_result[_in_unit(all_result["adcode"], adcode)]
-    flows = all_flows[_in_unit(all_flows["adcode"], adcode)]
-    needs = all_units[_in_unit(all_units["unit"], adcode)]
+    result = all_result[in_unit(all_result["adcode"], adcode)]
+    flows = all_flows[in_unit(all_flows["adcode"], adcode)]
+    needs = all_units[in_unit(all_units["unit"], adcode)]
     last = max(all_summary["deadlines_h"])
     summary = {"displaced": float(needs["displaced"].sum()), "affected": float(needs["affected"].sum()),
                "deadlines_h": all_summary["deadlines_h"]}
