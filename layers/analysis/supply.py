@@ -224,6 +224,7 @@ def supply_from_store(store: Store, hazard: str = "flood", min_class: int = 2, *
     result = result.rename(columns={"unit": "adcode"})
     result.insert(1, "name", result["adcode"].map(names))
     result.insert(3, "material_name", result["material"].map(mats["name"]))
+    result["material_name_en"] = result["material"].map(mats["name_en"])
     result.insert(4, "unit_of_measure", result["material"].map(mats["unit"]))
     fac_names = fac.drop_duplicates("id").set_index("id")["name"]
     flows = flows.rename(columns={"unit": "adcode"})
@@ -274,7 +275,7 @@ def match_from_store(store: Store, material: str, quantity: float, at: Sequence[
     Returns
     -------
     plan : DataFrame
-        ``source_kind, source_id, source_name, tier, quantity, hours`` (arrival), by arrival.
+        ``source_kind, source_id, source_name, tier, lon, lat, quantity, hours`` (arrival), by arrival.
     summary : dict
         ``material``, ``name``, ``unit``, ``quantity``, ``arrived``, ``unmet``, ``deadline_h``,
         ``sources``, ``seconds``.
@@ -306,6 +307,7 @@ def match_from_store(store: Store, material: str, quantity: float, at: Sequence[
     plan = pd.DataFrame({"source_kind": flows["source_kind"], "source_id": flows["source_id"],
                          "source_name": flows["source_id"].map(info["name"]),
                          "tier": flows["source_id"].map(info["grp"]),
+                         "lon": flows["source_id"].map(info["lng"]), "lat": flows["source_id"].map(info["lat"]),
                          "quantity": flows["quantity"], "hours": flows["hours"]}).sort_values(
         ["hours", "source_id"], ignore_index=True)
     m = store.query("SELECT name, name_en, unit FROM materials WHERE code = ?", [code]).iloc[0]

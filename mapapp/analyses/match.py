@@ -27,10 +27,8 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                hours=f"{deadline:g}", arrived=fmt(summ["arrived"]), unmet=fmt(summ["unmet"]), n=summ["sources"])]
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
                  "properties": {"kind": "event", "name": t("ana.match.need", lang)}}]
-    coords = store.query("SELECT id, lon, lat FROM reserves UNION ALL SELECT id, lon, lat FROM enterprises")
-    coords = coords.drop_duplicates("id").set_index("id")
     for r in plan.itertuples():
-        lon, lat = float(coords.at[r.source_id, "lon"]), float(coords.at[r.source_id, "lat"])
+        lon, lat = float(r.lon), float(r.lat)
         features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[lon, lat], [p.lon, p.lat]]},
                          "properties": {"kind": "line", "hours": round(float(r.hours), 2)}})
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
@@ -39,8 +37,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     shown = plan.assign(quantity=plan["quantity"].round(1), hours=plan["hours"].round(2), kind=[t(f"ana.match.kind.{k}", lang) for k in plan["source_kind"]],
                         tier=[label("reserve_tier", x, lang) for x in plan["tier"]],
                         name=plan["source_name"])
-    lons = [p.lon, *coords.loc[plan["source_id"], "lon"]] if len(plan) else [p.lon]
-    lats = [p.lat, *coords.loc[plan["source_id"], "lat"]] if len(plan) else [p.lat]
+    lons, lats = [p.lon, *plan["lon"]], [p.lat, *plan["lat"]]
     bounds = [[min(lats) - 0.1, min(lons) - 0.1], [max(lats) + 0.1, max(lons) + 0.1]]
     return AnalysisView("match", lines, plan, shown_rows(shown, columns=["kind", "name", "tier", "quantity", "hours"]),
                         None, [], [], None, {"type": "FeatureCollection", "features": features},

@@ -32,13 +32,11 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     county = at.groupby(["adcode", "name"], as_index=False)[["need", "arrived"]].sum()
     fill = dict(zip(county["adcode"], county["arrived"] / county["need"]))
     choro = choropleth(store, "county", fill, FILL_BREAKS, p.unit)
-    by = at.groupby(["material", "material_name", "unit_of_measure"], as_index=False)[
-        ["need", "arrived", "shortfall"]].sum()
+    name = "material_name" if lang == "zh" else "material_name_en"
+    by = at.groupby(["material", name, "unit_of_measure"], as_index=False)[["need", "arrived", "shortfall"]].sum()
+    by = by.rename(columns={name: "material_name"})
     by["fill_rate"] = by["arrived"] / by["need"]
     by = by.sort_values("fill_rate", kind="stable")
-    if lang == "en":
-        names = store.query("SELECT code, name_en FROM materials").set_index("code")["name_en"]
-        by["material_name"] = by["material"].map(names)
     short = by[by["fill_rate"] < 0.999]
     sep = "、" if lang == "zh" else ", "
     items = sep.join(f"{n} {v:.0%}" for n, v in zip(short["material_name"].head(3), short["fill_rate"].head(3)))

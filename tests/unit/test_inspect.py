@@ -132,7 +132,7 @@ def test_facility_card_enterprise(world):
     lat, lng = position("enterprises", "E1")
     columns = [c.split()[0].strip('"') for c in schema.TABLES["enterprises"].replace("\n", " ")
                .split(",") if c.strip()]
-    assert list(card) == [*columns, "source_file", "entity", "admin"]
+    assert list(card) == [*columns, "source_file", "entity", "admin", "materials"]
     assert card == {
         "id": "E1", "name": "名称E1", "lon": lng, "lat": lat, "precision": "exact",
         "adcode": "110101", "address": None, "synthetic": True, "source": "test_enterprises",
