@@ -141,7 +141,8 @@ def test_facility_card_enterprise(world):
         "source_file": "geodata/test/enterprises.csv", "entity": "enterprises",
         "admin": {"county": {"adcode": "110101", "name": "东城区"},
                   "city": {"adcode": "110100", "name": "北京市"},
-                  "province": {"adcode": "110000", "name": "北京市"}}}
+                  "province": {"adcode": "110000", "name": "北京市"}},
+        "materials": []}  # no capacity rows in the test world
     assert type(card["source_row"]) is int and type(card["synthetic"]) is bool
     assert facility_card(world, "enterprises", "E3")["output_yi"] is None  # NaN -> None
     dumps(card)
