@@ -346,3 +346,24 @@ def facility_materials(store: Store, entity: str, facility_id: str) -> list[dict
         return []
     return [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
             for row in df.to_dict("records")]
+
+
+def materials_text(store: Store, ids: Iterable[Any], lang: str = "zh", limit: int = 6) -> dict[str, str]:
+    """What each depot (stock) or enterprise (production per day) can send, as one line per id:
+    ``"救灾帐篷 1,200 顶、棉被 3,000 床…（共 25 种）"``; ids without materials are absent."""
+    ids = sorted({str(i) for i in ids})
+    if not ids:
+        return {}
+    name = "m.name" if lang == "zh" else "m.name_en"
+    df = store.query(
+        f"SELECT s.reserve AS id, {name} AS name, sum(s.quantity) AS q, s.unit, m.code, false AS daily FROM stock s "
+        "JOIN materials m ON m.code = s.material WHERE list_contains(?::VARCHAR[], s.reserve) GROUP BY ALL "
+        f"UNION ALL SELECT c.enterprise, {name}, sum(c.per_day), c.unit, m.code, true FROM capacity c JOIN materials m "
+        "ON m.code = c.material WHERE list_contains(?::VARCHAR[], c.enterprise) GROUP BY ALL ORDER BY 1, 5", [ids, ids])
+    sep, per_day = ("、", "/日") if lang == "zh" else (", ", "/day")
+    out = {}
+    for fid, g in df.groupby("id", sort=False):
+        parts = [f"{n} {q:,.0f} {u}{per_day if d else ''}" for n, q, u, d in zip(g["name"], g["q"], g["unit"], g["daily"])]
+        more = (f"…（共 {len(parts)} 种）" if lang == "zh" else f"… ({len(parts)} in all)") if len(parts) > limit else ""
+        out[str(fid)] = sep.join(parts[:limit]) + more
+    return out
