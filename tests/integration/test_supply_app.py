@@ -50,3 +50,15 @@ def test_cards_list_stock_and_capacity(store):
     firm = facility_card(store, "enterprises", "L01")
     text = str(card_component(firm, "en"))
     assert "per day after" in text and "Cotton quilt" in text
+
+
+def test_dispatch_ranking_says_what_each_source_can_send(store):
+    from layers import dispatch_from_store  # noqa: PLC0415
+
+    table, _, _ = dispatch_from_store(store, at=(116.85, 38.3), radius_km=20, hazard="flood")
+    first = table[table["kind"] == "reserve"].iloc[0]
+    held = {m["name"]: m["quantity"] for m in facility_card(store, "reserves", first["id"])["materials"]}
+    name, qty = next(iter(sorted(held.items())))
+    assert f"{qty:,.0f}" in first["can_send"] and len(held) > 0
+    firms = table[(table["kind"] == "enterprise") & table["can_send_en"].notna()]
+    assert len(firms) and firms["can_send_en"].str.contains("/day").all()
