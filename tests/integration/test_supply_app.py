@@ -57,8 +57,8 @@ def test_dispatch_ranking_says_what_each_source_can_send(store):
 
     table, _, _ = dispatch_from_store(store, at=(116.85, 38.3), radius_km=20, hazard="flood")
     first = table[table["kind"] == "reserve"].iloc[0]
-    held = {m["name"]: m["quantity"] for m in facility_card(store, "reserves", first["id"])["materials"]}
-    name, qty = next(iter(sorted(held.items())))
-    assert f"{qty:,.0f}" in first["can_send"] and len(held) > 0
+    held = facility_card(store, "reserves", first["id"])["materials"]  # by material code, as can_send
+    assert first["can_send"].startswith(f"{held[0]['name']} {held[0]['quantity']:,.0f} {held[0]['unit']}")
+    assert (f"（共 {len(held)} 种）" in first["can_send"]) == (len(held) > 6)
     firms = table[(table["kind"] == "enterprise") & table["can_send_en"].notna()]
     assert len(firms) and firms["can_send_en"].str.contains("/day").all()
