@@ -35,6 +35,7 @@ from rapidfuzz import fuzz, process
 from etl.catalogue import MaterialIndex, MaterialsConfig, name_key, split_unit
 from etl.columns import normalise
 from etl.errors import DataError, Problem
+from etl.normalize import parse_number
 from etl.readers import read_table
 from etl.region import TableSource
 
@@ -170,17 +171,6 @@ def _header(grid: list[list[str | None]], kind: str, explicit: dict[str, str],
     return best
 
 
-def _number(text: str | None) -> float | None:
-    if text is None or not str(text).strip():
-        return None
-    t = str(text).strip().replace(",", "").replace("，", "")
-    try:
-        v = float(t)
-    except ValueError:
-        return math.nan
-    return v if math.isfinite(v) else math.nan
-
-
 class _Owners:
     """Ids and names of the loaded reserves or enterprises."""
 
@@ -292,7 +282,7 @@ def load_ledger(src: LedgerSource, config: MaterialsConfig, owners: pd.DataFrame
                 reject(row, cells, "material_unknown", found=mat_text, suggest="、".join(index.suggest(mat_text)) or "-")
                 continue
             m = by_code[code]
-            qty = _number(qty_text)
+            qty = parse_number(qty_text)
             if qty is None or math.isnan(qty) or qty < 0:
                 reject(row, cells, "material_quantity", field=qty_field, found=qty_text or "")
                 continue
@@ -313,7 +303,7 @@ def load_ledger(src: LedgerSource, config: MaterialsConfig, owners: pd.DataFrame
             if kind == "stock":
                 rec.update(spec=spec, as_of=cell(cells, "as_of") or src.as_of, expiry=cell(cells, "expiry"))
             else:
-                ramp = _number(cell(cells, "ramp_h"))
+                ramp = parse_number(cell(cells, "ramp_h"))
                 agreement_text = cell(cells, "agreement")
                 agreement = _AGREEMENT_KEYS.get(normalise(agreement_text)) if agreement_text else "none"
                 if ramp is not None and (math.isnan(ramp) or ramp < 0):
