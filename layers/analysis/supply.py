@@ -33,7 +33,7 @@ from layers.frames import cell_areas, region_cells
 from layers.store import Store
 
 __all__ = ["MaterialsUnavailable", "supply_needs", "supply_from_store", "match_from_store", "material_codes",
-           "regional_supply", "in_unit", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
+           "regional_supply", "in_unit", "material_sufficiency", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
 
 DEFAULT_DEADLINES = (6.0, 12.0, 24.0)
 DEFAULT_RES = 7
@@ -348,6 +348,31 @@ def in_unit(codes: pd.Series, adcode: str) -> pd.Series:
     """Which county adcodes lie in a province (``13xxxx``), city (``1302xx``) or county."""
     prefix = adcode[:2] if adcode.endswith("0000") else adcode[:4] if adcode.endswith("00") else adcode
     return codes.astype(str).str.startswith(prefix)
+
+
+def material_sufficiency(store: Store, adcodes: Sequence[str], hazard: str, min_class: int, deadline: float,
+                         **access_overrides: Any) -> pd.DataFrame:
+    """Per province, city or county adcode, how its material need is met within ``deadline`` hours in
+    the region-wide scenario: ``materials_needed``, ``materials_short`` (fill < 99.9 %), the
+    ``lowest_material`` (name) and its ``lowest_fill``; units without need get 0 and NaN.
+
+    Raises
+    ------
+    MaterialsUnavailable
+        The store has no catalogue, or no shares for the hazard.
+    """
+    deadlines = sorted({*DEFAULT_DEADLINES, float(deadline)})
+    result, _, _, _ = regional_supply(store, hazard, int(min_class), deadlines=deadlines, **access_overrides)
+    at = result[result["deadline_h"] == float(deadline)]
+    rows = []
+    for code in adcodes:
+        mine = at[in_unit(at["adcode"], str(code))]
+        by = mine.groupby(["material", "material_name"])[["need", "arrived"]].sum()
+        fill = (by["arrived"] / by["need"]).sort_values()
+        rows.append({"adcode": str(code), "materials_needed": int(len(fill)), "materials_short": int((fill < 0.999).sum()),
+                     "lowest_material": fill.index[0][1] if len(fill) else None,
+                     "lowest_fill": float(fill.iloc[0]) if len(fill) else float("nan")})
+    return pd.DataFrame(rows, columns=["adcode", "materials_needed", "materials_short", "lowest_material", "lowest_fill"])
 
 
 def summary_json(summary: dict[str, Any]) -> str:

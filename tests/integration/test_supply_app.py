@@ -62,3 +62,18 @@ def test_dispatch_ranking_says_what_each_source_can_send(store):
     assert (f"（共 {len(held)} 种）" in first["can_send"]) == (len(held) > 6)
     firms = table[(table["kind"] == "enterprise") & table["can_send_en"].notna()]
     assert len(firms) and firms["can_send_en"].str.contains("/day").all()
+
+
+def test_gaps_with_material_sufficiency(store):
+    from layers import gaps_from_store  # noqa: PLC0415
+
+    _, units = gaps_from_store(store, "flood", 7, min_class=3, materials=True)
+    result, _, _, _ = regional_supply(store, "flood", 3)
+    row = units[(units["level"] == "city") & (units["adcode"] == "130900")].iloc[0]
+    at6 = result[result["adcode"].str.startswith("1309") & (result["deadline_h"] == 6)]
+    by = at6.groupby("material")[["need", "arrived"]].sum()
+    fill = by["arrived"] / by["need"]
+    assert row["materials_needed"] == len(fill) and row["materials_short"] == int((fill < 0.999).sum())
+    assert row["lowest_fill"] == pytest.approx(fill.min())
+    with pytest.raises(ValueError, match="materials"):
+        gaps_from_store(store, "any", 7, materials=True)
