@@ -41,4 +41,4 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     bounds = [[min(lats) - 0.1, min(lons) - 0.1], [max(lats) + 0.1, max(lons) + 0.1]]
     return AnalysisView("match", lines, plan, shown_rows(shown, columns=["kind", "name", "tier", "quantity", "hours"]),
                         None, [], [], None, {"type": "FeatureCollection", "features": features},
-                        method="layers/METHODS.md#supply", bounds=bounds)
+                        method="layers/METHODS.md#match", bounds=bounds)
