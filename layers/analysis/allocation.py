@@ -32,7 +32,7 @@ from scipy.optimize import linprog
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AllocationError", "allocate", "production_available"]
+__all__ = ["AllocationError", "allocate", "production_available", "top_up"]
 
 _EPS = 1e-9
 _METHOD = "highs"
@@ -247,3 +247,57 @@ def _solve(need: np.ndarray, q: np.ndarray, rate: np.ndarray, ramp: np.ndarray, 
     kind = np.r_[np.full(n_s, "stock", object), np.full(n_p, "production", object)]
     return arrived, {"kind": kind[keep], "source_id": ids[keep], "unit": np.r_[s_unit, p_unit][keep],
                      "quantity": x[keep], "hours": arrival[keep]}
+
+
+def top_up(needs: pd.DataFrame, stock: pd.DataFrame, travel: pd.DataFrame, deadline: float) -> tuple[pd.DataFrame,
+                                                                                                         pd.DataFrame]:
+    """Where to stock how much: the least stock to add at existing depots so that every unit's need
+    arrives within ``deadline`` hours from stock alone (then the fewest unit-hours).
+
+    Per material: flows ``x`` on depot -> unit links within the deadline, additions ``y >= 0`` per
+    depot; ``sum_i x_ji <= q_j + y_j``, ``sum_j x_ji = need_i`` for every unit some depot reaches;
+    minimise ``sum y`` then ``sum hours * x`` (one LP, as ``allocate``). Production is not counted:
+    this sizes physical stock.
+
+    Returns
+    -------
+    plan : DataFrame
+        ``source_id, material, held, add`` for depots that must hold more (``add > 0``).
+    unreachable : DataFrame
+        ``unit, material, need``: needs no depot reaches within the deadline (no stock helps).
+    """
+    d = float(deadline)
+    if not math.isfinite(d) or d <= 0:
+        raise ValueError(f"deadline: found {deadline!r}; expected hours > 0")
+    t = travel[(travel["source_kind"] == "stock") & (travel["hours"] <= d + _EPS)]
+    plans, lost = [], []
+    for material, nd in needs[needs["need"] > 0].groupby("material", sort=True):
+        nd = nd.groupby("unit")["need"].sum()
+        q = stock[stock["material"] == material].groupby("source_id")["quantity"].sum()
+        arcs = t[t["unit"].isin(nd.index)]
+        reached = pd.Index(pd.unique(arcs["unit"]))
+        gone = nd[~nd.index.isin(reached)]
+        lost += [{"unit": u, "material": material, "need": float(v)} for u, v in gone.items()]
+        if arcs.empty:
+            continue
+        units = pd.Index(reached)
+        depots = pd.Index(pd.unique(arcs["source_id"]))
+        n, m = len(arcs), len(depots)
+        ui, dj = units.get_indexer(arcs["unit"]), depots.get_indexer(arcs["source_id"])
+        a_ub = sp.csr_matrix((np.r_[np.ones(n), -np.ones(m)], (np.r_[dj, np.arange(m)], np.r_[np.arange(n), n + np.arange(m)])),
+                             shape=(m, n + m))
+        a_eq = sp.csr_matrix((np.ones(n), (ui, np.arange(n))), shape=(len(units), n + m))
+        big = (len(units) + 1) * d + 1
+        cost = np.r_[arcs["hours"].to_numpy(float), np.full(m, big)]
+        res = linprog(cost, A_ub=a_ub, b_ub=q.reindex(depots).fillna(0.0).to_numpy(float), A_eq=a_eq,
+                      b_eq=nd.reindex(units).to_numpy(float), bounds=(0, None), method=_METHOD)
+        if res.status != 0:
+            raise AllocationError(f"HiGHS status {res.status}: {res.message}")
+        y = res.x[n:]
+        keep = y > 1e-7
+        plans.append(pd.DataFrame({"source_id": depots.to_numpy(object)[keep], "material": material,
+                                   "held": q.reindex(depots).fillna(0.0).to_numpy(float)[keep], "add": y[keep]}))
+    plan = pd.concat(plans, ignore_index=True) if plans else pd.DataFrame(
+        {"source_id": [], "material": [], "held": [], "add": []})
+    return plan.sort_values(["material", "add"], ascending=[True, False], ignore_index=True), pd.DataFrame(
+        lost, columns=["unit", "material", "need"])

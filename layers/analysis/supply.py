@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 
 from layers.analysis.travel import AccessParams, pairs_within_hours
-from layers.analysis.allocation import allocate
+from layers.analysis.allocation import allocate, top_up
 from layers.frames import cell_areas, region_cells
 from layers.store import Store
 
 __all__ = ["MaterialsUnavailable", "supply_needs", "supply_from_store", "match_from_store", "material_codes",
-           "regional_supply", "in_unit", "material_sufficiency", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
+           "regional_supply", "in_unit", "material_sufficiency", "stock_plan_from_store", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
 
 DEFAULT_DEADLINES = (6.0, 12.0, 24.0)
 DEFAULT_RES = 7
@@ -348,6 +348,41 @@ def in_unit(codes: pd.Series, adcode: str) -> pd.Series:
     """Which county adcodes lie in a province (``13xxxx``), city (``1302xx``) or county."""
     prefix = adcode[:2] if adcode.endswith("0000") else adcode[:4] if adcode.endswith("00") else adcode
     return codes.astype(str).str.startswith(prefix)
+
+
+def stock_plan_from_store(store: Store, hazard: str = "flood", min_class: int = 2, deadline: float = 6.0, *,
+                          materials: Sequence[str] | None = None, adcode: str | None = None, res: int = DEFAULT_RES,
+                          **access_overrides: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Where to stock how much (``allocation.top_up``): the least stock to add at existing depots so
+    that every county's need arrives within ``deadline`` hours from stock alone.
+
+    Returns
+    -------
+    plan : DataFrame
+        ``reserve, name, tier, adcode, material, material_name, unit, held, add`` (largest first
+        per material).
+    summary : dict
+        Added quantity per material and the needs no depot reaches within the deadline.
+    """
+    (d,) = _check_deadlines([deadline])
+    params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
+    units, needs = supply_needs(store, hazard, min_class, res=res, adcode=adcode, materials=materials)
+    codes = sorted(needs["material"].unique())
+    stock, cap, fac = material_sources(store, codes)
+    travel = travel_hours(units, stock, cap.iloc[0:0], fac, params, d) if len(units) else pd.DataFrame(
+        {"source_kind": [], "source_id": [], "unit": [], "hours": []})
+    plan, lost = top_up(needs, stock, travel, d)
+    mats = store.query("SELECT code, name, unit FROM materials").set_index("code")
+    info = store.query("SELECT id, name, tier, adcode FROM reserves").set_index("id")
+    plan = pd.DataFrame({"reserve": plan["source_id"], "name": plan["source_id"].map(info["name"]),
+                         "tier": plan["source_id"].map(info["tier"]), "adcode": plan["source_id"].map(info["adcode"]),
+                         "material": plan["material"], "material_name": plan["material"].map(mats["name"]),
+                         "unit": plan["material"].map(mats["unit"]), "held": plan["held"], "add": plan["add"]})
+    summary = {"hazard": hazard, "min_class": int(min_class), "deadline_h": d,
+               "added": {m: round(float(g["add"].sum()), 3) for m, g in plan.groupby("material")},
+               "unreachable": {m: round(float(g["need"].sum()), 3) for m, g in lost.groupby("material")},
+               "unreachable_counties": int(lost["unit"].nunique()) if len(lost) else 0}
+    return plan, summary
 
 
 def material_sufficiency(store: Store, adcodes: Sequence[str], hazard: str, min_class: int, deadline: float,

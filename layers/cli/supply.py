@@ -53,11 +53,16 @@ def _run(ctx: click.Context, fn: Any) -> Any:
 @click.option("--res", type=click.IntRange(0, 15), default=7, show_default=True, help="H3 resolution of the needs.")
 @click.option("--flows-out", type=click.Path(dir_okay=False, path_type=Path),
               callback=lambda ctx, p, v: v if v is None else out_path(v), help="Also write the flows.")
+@click.option("--plan-out", type=click.Path(dir_okay=False, path_type=Path),
+              callback=lambda ctx, p, v: v if v is None else out_path(v),
+              help="Also write where to stock how much: the least stock to add at existing depots so every "
+                   "county's need arrives within the first deadline from stock alone.")
 @ACCESS_OPTIONS
 @OUT
 @click.pass_context
 def supply_command(ctx: click.Context, db: Path, hazard: str, min_class: int, deadlines: tuple, materials: tuple,
-                   adcode: str | None, res: int, flows_out: Path | None, speeds: tuple, detours: tuple,
+                   adcode: str | None, res: int, flows_out: Path | None, plan_out: Path | None, speeds: tuple,
+                   detours: tuple,
                    delay: float | None, out: Path) -> None:
     """Material needs of a hazard scenario and what stock and production deliver within each deadline."""
     from layers.analysis.supply import supply_from_store  # noqa: PLC0415
@@ -75,6 +80,13 @@ def supply_command(ctx: click.Context, db: Path, hazard: str, min_class: int, de
              "adcode": adcode or "", "overrides": json.dumps(overrides), "synthetic": summary["synthetic"]}
     if flows_out is not None:
         write_table(flows, flows_out, sheet="flows", about=about)
+    if plan_out is not None:
+        from layers.analysis.supply import stock_plan_from_store  # noqa: PLC0415
+
+        plan, plan_summary = _run(ctx, lambda: stock_plan_from_store(
+            store, hazard, min_class, min(deadlines), materials=materials or None, adcode=adcode, res=res, **overrides))
+        write_table(plan, plan_out, sheet="plan", about={**about, "plan_deadline_h": min(deadlines)})
+        summary["stock_plan"] = plan_summary
     finish(ctx, result, out, t0, about, "supply")
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 

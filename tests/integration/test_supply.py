@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -147,3 +148,30 @@ def test_report_has_a_supply_chapter(demo_db, tmp_path):
     wb = openpyxl.load_workbook(paths[0], read_only=True)
     assert "物资保障：需求与可运到量" in wb.sheetnames
     store.close()
+
+
+def test_stock_plan_closes_the_gap(demo):
+    """Adding the plan's stock makes every county's need arrive within the deadline from stock alone."""
+    from layers.analysis.allocation import allocate  # noqa: PLC0415
+    from layers.analysis.supply import (  # noqa: PLC0415
+        material_sources,
+        stock_plan_from_store,
+        supply_needs,
+        travel_hours,
+    )
+    from layers.analysis.travel import AccessParams  # noqa: PLC0415
+
+    store = demo[0]
+    plan, summary = stock_plan_from_store(store, "flood", 3, 6.0, materials=["排涝泵", "救灾帐篷"])
+    assert set(summary["added"]) == {"pump", "tent"} and (plan["add"] > 0).all()
+    units, needs = supply_needs(store, "flood", 3, materials=["排涝泵", "救灾帐篷"])
+    stock, cap, fac = material_sources(store, ["pump", "tent"])
+    travel = travel_hours(units, stock, cap.iloc[0:0], fac, AccessParams.from_standards(store.meta["standards"]), 6.0)
+    more = pd.concat([stock, plan.rename(columns={"reserve": "source_id", "add": "quantity"})[
+        ["source_id", "material", "quantity"]]]).groupby(["source_id", "material"], as_index=False)["quantity"].sum()
+    before, _, _ = allocate(needs, stock, cap.iloc[0:0], travel, [6.0])
+    after, _, _ = allocate(needs, more, cap.iloc[0:0], travel, [6.0])
+    assert before["shortfall"].sum() > 1
+    assert after["arrived"].sum() == pytest.approx(after["need"].sum(), rel=1e-9)
+    # and no less would do: the plan adds exactly the shortfall that remains when stock is shared best
+    assert plan["add"].sum() >= before["shortfall"].sum() - 1e-6

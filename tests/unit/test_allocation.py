@@ -125,3 +125,44 @@ def test_bad_input_is_named():
         allocate(df, empty_s, empty_c, empty_t, [6])
     with pytest.raises(ValueError, match="deadlines"):
         allocate(df.assign(need=1.0), empty_s, empty_c, empty_t, [0])
+
+
+def _two_stage(needs, stock, travel, d, material):
+    """Independent reference: min added stock, then (with it fixed) min unit-hours, as two LPs."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    nd = needs[(needs["material"] == material) & (needs["need"] > 0)].groupby("unit")["need"].sum()
+    arcs = travel[(travel["source_kind"] == "stock") & (travel["hours"] <= d) & travel["unit"].isin(nd.index)]
+    units, depots = sorted(set(arcs["unit"])), sorted(set(arcs["source_id"]))
+    if not units:
+        return 0.0, 0.0
+    q = stock[stock["material"] == material].groupby("source_id")["quantity"].sum()
+    n, m = len(arcs), len(depots)
+    a_ub = np.zeros((m, n + m))
+    a_eq = np.zeros((len(units), n + m))
+    for k, (j, u) in enumerate(zip(arcs["source_id"], arcs["unit"])):
+        a_ub[depots.index(j), k] = 1
+        a_eq[units.index(u), k] = 1
+    for j in range(m):
+        a_ub[j, n + j] = -1
+    b_ub = np.array([q.get(j, 0.0) for j in depots])
+    b_eq = nd.reindex(units).to_numpy(float)
+    first = linprog(np.r_[np.zeros(n), np.ones(m)], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, method="highs")
+    added = first.fun
+    second = linprog(np.r_[arcs["hours"].to_numpy(float), np.zeros(m)], A_ub=np.vstack([a_ub, np.r_[np.zeros(n), np.ones(m)]]),
+                     b_ub=np.r_[b_ub, added + 1e-7], A_eq=a_eq, b_eq=b_eq, method="highs")
+    return added, second.fun
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_top_up_equals_a_two_stage_reference(seed):
+    from layers.analysis.allocation import top_up  # noqa: PLC0415
+
+    needs, stock, _, travel = _instance(200 + seed, scarce=True)
+    plan, lost = top_up(needs, stock, travel, 12)
+    for material in ("a", "b"):
+        added, _ = _two_stage(needs, stock, travel, 12, material)
+        assert plan.loc[plan["material"] == material, "add"].sum() == pytest.approx(added, abs=1e-6)
+    reach = travel[(travel["source_kind"] == "stock") & (travel["hours"] <= 12)]
+    for u, m in zip(lost["unit"], lost["material"]):
+        assert u not in set(reach["unit"])
