@@ -31,6 +31,7 @@ from etl.exposure import (
 )
 from etl.h3stats import METHOD, raster_to_h3, share_columns
 from etl.materials import MaterialsChecked, check_materials, materials_tables
+from etl.industry import IndustryTables, check_industry
 from etl.normalize import Normalized, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
@@ -54,11 +55,12 @@ class Checked:
     rasters: dict[str, dict[str, Any]] = field(default_factory=dict)
     exposure: dict[str, Any] | None = None
     materials: MaterialsChecked | None = None
+    industry: IndustryTables = field(default_factory=IndustryTables)
 
     @property
     def rejects(self) -> list[dict[str, Any]]:
         rows = [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
-        return rows + (self.materials.rejects if self.materials else [])
+        return rows + (self.materials.rejects if self.materials else []) + self.industry.rejects
 
 
 def _sha256(path: Path) -> str:
@@ -106,6 +108,8 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
     checked.materials = check_materials(region.path, {h: len(r.breaks) for h, r in region.hazards.items()},
                                         loaded["reserves"], loaded["enterprises"])
     checked.problems += checked.materials.problems
+    checked.industry = _industry(checked)
+    checked.problems += checked.industry.problems
     for name, rs in region.hazards.items():
         try:
             with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
@@ -123,6 +127,16 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
         except DataError as exc:
             checked.problems += exc.problems
     return checked
+
+
+def _industry(checked: Checked) -> IndustryTables:
+    """The 四库一清单 tables, checked against the enterprises, parks and admin units read."""
+    frames = {e: pd.concat([n.rows for _, n, _ in items], ignore_index=True)
+              for e, items in checked.entities.items() if items}
+    admin = checked.admin
+    return check_industry(
+        checked.region.industry, frames, set(admin.units["adcode"]) if admin else set(), checked.region.bbox,
+        (lambda lon, lat: admin_mod.point_adcodes(admin, lon, lat)) if admin else None)
 
 
 def _overlap(rd, b: tuple[float, float, float, float]) -> list[Problem]:
@@ -233,6 +247,8 @@ def build_store(
     material_tables, material_sources, materials_meta = materials_tables(checked.materials)
     tables.update(material_tables)
     sources += material_sources
+    tables.update(checked.industry.tables)
+    sources += checked.industry.sources
     tables["sources"] = pd.DataFrame(sources)
     tables["rejects"] = pd.DataFrame(rejects) if rejects else None
 
