@@ -30,7 +30,7 @@ from etl.exposure import (
     raster_to_exposure,
 )
 from etl.h3stats import METHOD, raster_to_h3, share_columns
-from etl.normalize import Normalized, normalize
+from etl.normalize import Normalized, drop_duplicates_across, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
 from etl.region import EXPOSURE_SOURCE, Region, load_region
@@ -98,6 +98,8 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
             checked.entities.setdefault(src.entity, []).append((src, norm, raw.sha256))
         if step:
             step(1)
+    for items in checked.entities.values():
+        drop_duplicates_across(items)
     for name, rs in region.hazards.items():
         try:
             with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
@@ -287,19 +289,13 @@ def hazard_cells_arrow(hazard: str, res: int, df: pd.DataFrame, breaks) -> pa.Ta
 
 
 def _finish_entity(entity: str, df: pd.DataFrame, admin, rejects: list) -> pd.DataFrame:
-    """Fill county adcodes from the boundaries; reject ids repeated across files."""
+    """Fill county adcodes from the boundaries (ids repeated across files were rejected by
+    ``check_sources``, so validate and build count the same rows)."""
     if df.empty:
         return df
     found = admin_mod.point_adcodes(admin, df["lon"].to_numpy(), df["lat"].to_numpy())
     df["adcode"] = [f if f else a for f, a in zip(found, df["adcode"])]
-    dup = df["id"].duplicated(keep="first")
-    for _, row in df[dup].iterrows():
-        p = Problem("duplicate_id", row["source"], {"row": int(row["source_row"]), "found": row["id"],
-                                                    "expected": "-"})
-        rejects.append({"source": row["source"], "row_number": int(row["source_row"]),
-                        "reason_code": p.code, "reason": p.reason("zh"), "reason_en": p.reason("en"),
-                        "raw": row.to_json(force_ascii=False)})
-    return df[~dup].reset_index(drop=True)
+    return df
 
 
 def _entity_cells(tables: dict[str, pd.DataFrame], resolutions: tuple[int, ...]) -> pd.DataFrame:
@@ -311,7 +307,7 @@ def _entity_cells(tables: dict[str, pd.DataFrame], resolutions: tuple[int, ...])
         for res in resolutions:
             cells = latlng_to_cells(df["lat"].to_numpy(), df["lon"].to_numpy(), res)
             parts.append(pd.DataFrame({"entity": entity, "id": df["id"], "res": np.int8(res), "cell": cells}))
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else None  # every row may be rejected
 
 
 def default_region() -> Path:

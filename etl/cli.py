@@ -243,8 +243,8 @@ def h3stats(obj: dict, raster: Path, res: int, band: int, crs: str | None, nodat
         return
     if not quiet:
         click.echo(_t("wrote", lang, n=n, res=res, out=out))
-        if skipped:
-            click.echo(_t("skipped", lang, n=skipped), err=True)
+    if skipped:  # a warning about the data, not progress: shown even with -q
+        click.echo(_t("skipped", lang, n=skipped), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

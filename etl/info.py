@@ -105,8 +105,10 @@ def format_info(info: dict[str, Any], lang: str = "zh") -> str:
             out.append(f"  {s['source']}: {s['rows_in']:,} {L('像元', 'pixels')} → "
                        f"{s['rows_loaded']:,} {L('有效像元', 'valid pixels')}")
         else:
+            blank = s["rows_in"] - s["rows_loaded"] - s["rows_rejected"]
             out.append(f"  {s['source']}: {s['rows_in']:,} → {s['rows_loaded']:,} "
-                       f"({L('拒收', 'rejected')} {s['rows_rejected']})")
+                       f"({L('拒收', 'rejected')} {s['rows_rejected']}"
+                       + (f"{L('，空行', ', blank rows')} {blank}" if blank > 0 else "") + ")")
     if info.get("synthetic_note"):
         out.append(info["synthetic_note"])
     return "\n".join(out)

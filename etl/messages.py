@@ -65,6 +65,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "id {found!r} is a duplicate (first seen on row {expected}). Make ids unique or drop "
         "the id column to have them generated.",
     ),
+    "duplicate_id_source": (
+        "编号「{found}」已在文件 {first_file} 第 {first_row} 行出现，本行未载入。"
+        "同一文件是否在区域配置中列了两次？请删去重复的数据源，或让各文件的编号互不相同。",
+        "id {found!r} was already used in {first_file}, row {first_row}; this row is not loaded. "
+        "Is the same file listed twice in the region file? Remove the repeated source or make "
+        "ids unique across files.",
+    ),
     "bad_number": (
         "字段「{field}」的值「{found}」不是数字，应为 {expected}。",
         "field {field!r} has {found!r}, which is not a number; expected {expected}.",
@@ -157,6 +164,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "栅格范围 {found} 与区域范围 {expected} 不相交。请检查文件和坐标系。",
         "the raster extent {found} does not overlap the region bbox {expected}. Check the file "
         "and its CRS.",
+    ),
+    "raster_no_crs_cli": (
+        "栅格没有坐标系。请在命令行加上 --crs EPSG:4326（按数据实际坐标系填写）。",
+        "the raster has no CRS. Add --crs EPSG:4326 (the data's real CRS) to the command line.",
     ),
     "exposure_no_crs": (
         "人口栅格没有坐标系。请在区域配置的 [exposure] 中加上 crs = \"EPSG:4326\"（按数据实际坐标系填写）。",
