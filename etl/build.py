@@ -35,6 +35,8 @@ from etl.rasters import open_raster
 from etl.readers import read_table
 from etl.region import EXPOSURE_SOURCE, Region, load_region
 from etl.store import write_store
+from etl.vector_hazards import VectorHazardSource, check_vector
+from etl.vector_hazards import hazard_layer as vector_layer
 from etl.zonemap import latlng_to_cells
 
 logger = logging.getLogger(__name__)
@@ -52,10 +54,12 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     rasters: dict[str, dict[str, Any]] = field(default_factory=dict)
     exposure: dict[str, Any] | None = None
+    vectors: dict[str, Any] = field(default_factory=dict)  # zones/events/lines read (etl.vector_hazards)
 
     @property
     def rejects(self) -> list[dict[str, Any]]:
-        return [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
+        return ([r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
+                + [r for inp in self.vectors.values() for r in inp.rejects])
 
 
 def _sha256(path: Path) -> str:
@@ -101,6 +105,12 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
     for items in checked.entities.values():
         drop_duplicates_across(items)
     for name, rs in region.hazards.items():
+        if isinstance(rs, VectorHazardSource):
+            inp, problems = check_vector(rs, region.bbox)
+            checked.problems += problems
+            if inp is not None:
+                checked.vectors[name] = inp
+            continue
         try:
             with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                              offset=rs.offset, label=name) as rd:
@@ -193,8 +203,15 @@ def build_store(
     tables["admin_cells"] = admin_mod.cached_admin_cells(admin, region.resolutions, region.admin.path, cache_dir)
     ac = tables["admin_cells"]
     region_cells = {r: ac.loc[ac["res"] == r, "cell"].to_numpy(np.uint64) for r in region.resolutions}
-    hazard_parts, layers = [], []
+    hazard_parts, layers, vector_meta = [], [], {}
     for name, rs in region.hazards.items():
+        if isinstance(rs, VectorHazardSource):  # zones, events, lines
+            stats, layer, source, vector_meta[name] = vector_layer(rs, checked.vectors[name], region.resolutions,
+                                                                   region_cells, _sha256(rs.path))
+            hazard_parts += [hazard_cells_arrow(name, res, df, rs.breaks) for res, df in stats.items()]
+            layers.append(layer)
+            sources.append(source)
+            continue
         with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                          offset=rs.offset, label=name) as rd:
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
@@ -243,6 +260,8 @@ def build_store(
     }
     if exposure_meta is not None:
         meta["exposure"] = exposure_meta
+    if vector_meta:
+        meta["hazard_vector"] = vector_meta
     write_store(db, tables, meta)
     summary = {"db": str(db), "build_id": meta["build_id"],
                "tables": {k: (0 if v is None else len(v)) for k, v in tables.items()},
