@@ -407,6 +407,7 @@ def _read_events(src: VectorHazardSource, cli: bool) -> VectorInput:
             rec = {k: v for k, v in frame.iloc[i].items() if v is not None}
             out.rejects.append(_reject(src, int(raw.row_numbers[i]), code, rec, **params(i)))
             bad[i] = True
+    out.rejects.sort(key=lambda r: r["row_number"])
     keep = ~bad
     if src.min_magnitude is not None:
         keep &= mag >= src.min_magnitude
@@ -764,3 +765,47 @@ def hazard_layer(src: VectorHazardSource, inp: VectorInput, resolutions: Sequenc
               "rows_in": inp.rows_in, "rows_loaded": inp.rows_in - len(inp.rejects),
               "rows_rejected": len(inp.rejects), "synthetic": src.synthetic, "crs": inp.crs}
     return frames, layer, source, info
+
+
+def write_vector_h3stats(source: str | Path, kind: str, res: int, out: str | Path, *,
+                         breaks: Sequence[float] = (), crs: str | None = None, field: str | None = None,
+                         overlap: str = "max", statistic: str = "max_magnitude",
+                         min_magnitude: float | None = None, period: tuple[int, int] | None = None,
+                         bandwidth_km: float = 20.0, rate_per_km2: float = 1.0) -> tuple[int, int]:
+    """``onemap h3stats --kind zones|events|lines``: one layer at one resolution, to Parquet or CSV.
+
+    Columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
+    ``share_ge_<break>`` per break and ``class`` (lines: ``cell``, ``distance_km``, ``class``).
+
+    Returns
+    -------
+    (cells written, rows rejected)
+    """
+    from etl.h3stats import share_columns  # noqa: PLC0415
+
+    if kind == "lines" and not breaks:
+        raise DataError([Problem("region_missing_key", str(source), {
+            "key": "--classes", "expected": "distance bands in km, e.g. 5,10,20,50"})])
+    if kind == "events" and statistic in ("rate", "smoothed_rate") and period is None:
+        raise DataError([Problem("region_missing_key", str(source), {
+            "key": "--period", "expected": "[first year, last year]"})])
+    brk = tuple(sorted(float(b) for b in breaks))
+    src = VectorHazardSource(hazard="h3stats", kind=kind, path=Path(source), units="", breaks=brk, labels=(),
+                             crs=crs, field=field, overlap=overlap, statistic=statistic,
+                             min_magnitude=min_magnitude, period=period, bandwidth_km=bandwidth_km,
+                             rate_per_km2=rate_per_km2)
+    inp = read_vector(src, cli=True)
+    frames, _ = vector_to_h3(inp, src, [res])
+    df = frames[res]
+    df.insert(0, "cell", [h3.int_to_str(int(c)) for c in df.pop("cell").tolist()])
+    if kind == "lines":
+        df = df.rename(columns={"max": "distance_km"})[["cell", "distance_km", "class"]]
+    else:
+        df = df[["cell", "count", "min", "max", "mean", "p90", *share_columns(brk), "class"]]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+    return len(df), len(inp.rejects)

@@ -57,7 +57,7 @@ def about_rows(report: Report, lang: str = "zh") -> list[tuple[str, str]]:
         return (zh if i == 0 else en, text)
 
     hazards = [f"{h['zh'] if i == 0 else h['en']}（{'等级' if i == 0 else 'class'}≥{h['min_class']}"
-               + (f"，≥{h['threshold']:g} {h['units']}" if h.get("threshold") is not None else "") + "）"
+               + (f"，{h.get('comparator', '≥')}{h['threshold']:g} {h['units']}" if h.get("threshold") is not None else "") + "）"
                for h in c["hazards"]]
     std = c["standards"]
     prov = c["provenance"]
