@@ -7,7 +7,7 @@ Run from the project root::
 Writes, unchanged apart from the selection:
 
 - ``geodata/jjj/earthquakes_cncat_jjj.txt``: the rows of ``china_earthquakes_cncat_mw.txt``
-  with 36–42.5° N and 113–120° E (677 events, AD 1 to 2016, in the
+  with 36–42.5° N and 113–120° E (677 events, AD 294 to 2016, in the
   file's own tab-separated UTF-8-with-BOM format and header).
 - ``geodata/jjj/active_faults_jjj.geojson``: the polylines of ``china_active_faults_2010.shp``
   whose extent touches the same box grown by 1° (so distances up to ≈ 90 km are exact
