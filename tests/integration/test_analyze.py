@@ -217,7 +217,8 @@ def test_coordination_bad_parameters_exit_2(demo_db, tmp_path):
 
 SITE_COLUMNS = ["cell", "lon", "lat", "county", "score", "rank",
                 *[f"{c}_{k}" for c in ("hazard_safety", "demand", "chains", "complement") for k in ("score", "raw")],
-                "excluded_by", "flood_class", "earthquake_class", "wildfire_class"]
+                "excluded_by", "flood_class", "earthquake_class", "wildfire_class", "seismicity_class",
+                "eq_max_magnitude_class", "faults_class"]
 
 
 def test_site_top_and_at_agree(demo_db, tmp_path):
