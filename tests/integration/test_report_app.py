@@ -86,7 +86,7 @@ def test_every_hazard_by_default_and_the_status_says_what_was_made(app, client, 
     name, content = _file(response)
     assert name == "130200_all.xlsx"
     headline = _rows(openpyxl.load_workbook(io.BytesIO(content), read_only=True), "headline", "en")
-    assert len(headline) == len(hazard_layers(store)) == 3
+    assert len(headline) == len(hazard_layers(store)) == 6  # 3 synthetic rasters, 3 real seismic layers
     status = str(response["map-report-status"]["children"])
     assert "130200_all.xlsx ready" in status and " KB" in status
 
