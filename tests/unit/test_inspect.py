@@ -202,7 +202,8 @@ def test_demo_cell_card(demo_db):
         assert [h["hazard"] for h in card["hazards"]] == ["flood", "earthquake", "wildfire", "seismicity",
                                                           "eq_max_magnitude", "faults"]
         assert all(h["cls"] is not None for h in card["hazards"])  # the catalogue has events in this cell
-        assert ms < 200
+        # the time is printed, not asserted (common brief: no wall-clock asserts in make test; it
+        # took 29 ms alone and 240 ms with six engineers' jobs on the 2 cores)
         dumps(card)
     finally:
         store.close()
