@@ -13,6 +13,7 @@ from typing import Any
 import h3
 import pandas as pd
 
+from layers.safe_cells import safe_frame, safe_value
 from layers.store import json_ready
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".geojson")
@@ -63,8 +64,12 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
     if ext not in FORMATS:
         raise ValueError(f"cannot write {path.name}: the extension must be one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if ext in (".csv", ".xlsx"):  # text that a spreadsheet would run as a formula gets a leading '
+        df = safe_frame(df)
+        about = {k: safe_value(v) for k, v in (about or {}).items()}
     if ext == ".csv":
-        df.to_csv(path, index=False, encoding="utf-8-sig")
+        # CRLF (RFC 4180): a CR inside a cell is then quoted instead of ending the row
+        df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     elif ext == ".xlsx":
         if len(df) > XLSX_MAX_ROWS:
             raise ValueError(f"{len(df):,} rows do not fit an Excel sheet ({XLSX_MAX_ROWS:,} at most); "
