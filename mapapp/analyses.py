@@ -595,5 +595,8 @@ RUNNERS: dict[str, Callable[[Any, Params, str], AnalysisView]] = {
 
 
 def run(store: Any, p: Params, lang: str) -> AnalysisView:
-    """Run the analysis ``p.kind``; ``ValueError``/``LookupError`` from ``layers`` pass through."""
+    """Run the analysis ``p.kind``; ``ValueError``/``LookupError`` from ``layers`` pass through
+    (``UserError`` for a unit that is not in the store)."""
+    if p.unit is not None:
+        context.check_unit(store, p.unit)
     return RUNNERS[p.kind](store, p, lang)

@@ -233,6 +233,13 @@ UI: dict[str, tuple[str, str]] = {
     "error.viewport": ("地图视图无效：{detail}", "Invalid map view: {detail}"),
     "error.input": ("输入无效：{detail}", "Invalid input: {detail}"),
     "error.not_found": ("未找到：{detail}", "Not found: {detail}"),
+    "error.request": ("请求无效，已拒绝。请刷新页面后重试。", "The request was invalid and was refused. Reload the page and try again."),
+    "error.unauthorized": ("请先登录。", "Please sign in first."),
+    "error.forbidden": ("您的角色无权进行此操作；需要更高权限请联系管理员。", "Your role may not do this; ask an administrator for access."),
+    "error.http_not_found": ("没有这个页面或文件。", "No such page or file."),
+    "error.too_large": ("请求过大，已拒绝。", "The request is too large and was refused."),
+    "error.input_plain": ("输入无效，请检查后重试。", "Invalid input; check it and try again."),
+    "error.unknown_unit": ("没有这个行政区划代码：{code}。请从省、市、县列表中选择。", "No such administrative code: {code}. Choose a province, city or county from the lists."),
     "error.url": ("链接中的部分参数无效，已忽略：{keys}", "Some link parameters were invalid and were ignored: {keys}"),
 }
 

@@ -118,18 +118,35 @@ def run_here(clicks, click, event):
 
 def _polygon_from_upload(contents: str, filename: str | None) -> dict[str, Any]:
     """A GeoJSON upload -> its (first) polygonal geometry; ValueError naming the file."""
-    name = filename or "upload"
+    name = str(filename or "upload")[:80]
     try:
-        raw = base64.b64decode(contents.split(",", 1)[1])
+        raw = base64.b64decode(str(contents).split(",", 1)[1])
         data = json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{name}: not a UTF-8 GeoJSON file ({exc}); export the polygon as GeoJSON (WGS-84)") from None
+    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
+        raise ValueError(f"{name}: found a file that is not UTF-8 GeoJSON; "
+                         "expected a polygon exported as GeoJSON (WGS-84)") from None
     feats = data.get("features") if isinstance(data, dict) and data.get("type") == "FeatureCollection" else [data]
-    for f in feats or []:
+    for f in feats if isinstance(feats, list) else []:
         geom = f.get("geometry") if isinstance(f, dict) and f.get("type") == "Feature" else f
         if isinstance(geom, dict) and geom.get("type") in ("Polygon", "MultiPolygon"):
-            return geom
+            return _checked_polygon(geom, name)
     raise ValueError(f"{name}: found no Polygon or MultiPolygon; expected a GeoJSON polygon in WGS-84 lon/lat")
+
+
+def _checked_polygon(geom: dict[str, Any], name: str) -> dict[str, Any]:
+    """``geom`` if shapely reads it as a non-empty polygon in lon/lat; ValueError naming ``name``."""
+    from shapely.geometry import shape  # noqa: PLC0415
+
+    try:
+        poly = shape(geom)
+        ok = not poly.is_empty and poly.geom_type in ("Polygon", "MultiPolygon")
+        west, south, east, north = poly.bounds if ok else (0, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - malformed rings raise TypeError, ValueError or GEOSException
+        ok = False
+    if not ok or not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValueError(f"{name}: found a polygon whose coordinates are not [longitude, latitude] rings; "
+                         "expected a GeoJSON Polygon or MultiPolygon in WGS-84")
+    return geom
 
 
 def _vertices(geom: dict[str, Any]) -> int:
@@ -147,11 +164,14 @@ def event_polygon(contents, drawn, filename, config):
         if ctx.triggered_id == "ana-upload" and contents:
             geom, source = _polygon_from_upload(contents, filename), filename or "upload"
         else:
-            feats = [f for f in (drawn or {}).get("features", [])
-                     if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
+            features = drawn.get("features") if isinstance(drawn, dict) else None
+            feats = [f for f in (features if isinstance(features, list) else [])
+                     if isinstance(f, dict) and isinstance(f.get("geometry"), dict)
+                     and f["geometry"].get("type") in ("Polygon", "MultiPolygon")]
             if not feats:
                 return None, t("ana.polygon.none", lang)
-            geom, source = feats[-1]["geometry"], t("ana.polygon.drawn", lang)
+            source = t("ana.polygon.drawn", lang)
+            geom = _checked_polygon(feats[-1]["geometry"], source)
         return geom, t("ana.polygon.ok", lang, source=source, n=_vertices(geom))
     except ValueError as exc:
         return None, html.Span(user_message(exc, lang), className="om-error")

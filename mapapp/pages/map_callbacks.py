@@ -4,6 +4,7 @@ components (server) or hands compact data to ``assets/map.js`` (clientside)."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
@@ -42,6 +43,26 @@ def _viewport(bounds: Any, zoom: Any) -> Viewport:
                           view.zoom)
 
 
+def _min_class(value: Any) -> int:
+    """The lowest class shown: a whole number 0..20 (``ValueError`` for 1e308, NaN, text)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 20 or value != int(value):
+        raise ValueError(f"min_class: found {value!r:.20}; expected a whole number 0..20")
+    return int(value)
+
+
+def _lnglat(coordinates: Any) -> tuple[float, float]:
+    """A GeoJSON [lng, lat] position of finite numbers on the globe (``ValueError`` otherwise)."""
+    if not isinstance(coordinates, (list, tuple)) or len(coordinates) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coordinates):
+        raise ValueError(f"coordinates: found {coordinates!r:.40}; expected [longitude, latitude]")
+    lng, lat = map(float, coordinates)
+    if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"coordinates: found {coordinates!r:.40}; expected longitude -180..180, latitude -90..90")
+    return lng, lat
+
+
 def _alert(exc: Exception, lang: str) -> Any:
     from dash import html  # noqa: PLC0415
 
@@ -59,7 +80,7 @@ def hazard_hexagons(bounds, zoom, on, min_class, config):
         return {"cells": [], "cls": [], "value": []}, ""
     try:
         payload = hazard_cells_in_view(context.store(), hazard, _viewport(bounds, zoom),
-                                       min_class=int(min_class or 0))
+                                       min_class=_min_class(min_class))
     except (ValueError, TypeError) as exc:
         return no_update, _alert(exc, lang)
     name = label("hazard", hazard, lang)
@@ -121,7 +142,7 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
     lang, trigger = _lang(config), ctx.triggered_id
     try:
         if trigger == "map-leaflet":
-            lat, lng = map_click["latlng"]["lat"], map_click["latlng"]["lng"]
+            lng, lat = _lnglat([map_click["latlng"]["lng"], map_click["latlng"]["lat"]])
             store = context.store()
             res = resolution_for_zoom(zoom or 7, sorted(store.meta["resolutions"]), lat=lat)
             card = cell_card(store, lat, lng, res)
@@ -130,7 +151,7 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
                  "map-points-enterprises": enterprise_click}[trigger]
         props = (click or {}).get("properties") or {}
         if props.get("agg"):
-            lng, lat = click["geometry"]["coordinates"]
+            lng, lat = _lnglat(click["geometry"]["coordinates"])
             return no_update, no_update, {"center": [lat, lng], "zoom": max(POINTS_MIN_ZOOM, (zoom or 7) + 2),
                                           "transition": "flyTo"}
         card = facility_card(context.store(), trigger.removeprefix("map-points-"), str(props.get("id")))

@@ -42,10 +42,10 @@ def report_box(unit, config):
         return "om-report om-hidden", None, None
     lang = _lang(config)
     try:
-        found = context.admin_index(context.store()).get(unit)
+        found = context.check_unit(context.store(), unit)
     except (LookupError, ValueError) as exc:
         return "om-report", html.Span(user_message(exc, lang), className="om-error"), None
-    name = found["name"] if found else unit
+    name = found["name"]
     return "om-report", t("report.unit", lang, name=name, adcode=unit), {"adcode": unit, "name": name}
 
 
@@ -62,6 +62,7 @@ def make_report(clicks, unit, hazard, fmt, config):
         return no_update, html.Span(t("report.no_unit", lang), className="om-error")
     started = time.perf_counter()
     try:
+        context.check_unit(context.store(), unit)
         done = report_export.report_file(context.store(), unit, hazard, fmt, lang)
     except Exception as exc:  # noqa: BLE001 - user_message names known errors, logs the others
         return no_update, html.Span(t("report.error", lang, detail=user_message(exc, lang)), className="om-error")
