@@ -5,6 +5,7 @@
 """
 
 from layers.access import AccessParams, access_from_store, access_table, nearest_facilities, pairs_within_hours
+from layers.budget import Budget, WorkTooLarge, check_work
 from layers.cells import region_cells
 from layers.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
 from layers.chains import chain_matrix, chains_from_store
@@ -33,6 +34,7 @@ from layers.viewport import (
 
 __all__ = [
     "AccessParams",
+    "Budget",
     "CatchmentError",
     "DEFAULT_BANDS",
     "E2SFCAResult",
@@ -50,6 +52,7 @@ __all__ = [
     "VOCABULARIES",
     "Viewport",
     "ViewportError",
+    "WorkTooLarge",
     "access_from_store",
     "access_table",
     "admin_geojson",
@@ -60,6 +63,7 @@ __all__ = [
     "build_report",
     "cell_card",
     "chain_matrix",
+    "check_work",
     "chains_from_store",
     "coordination_from_store",
     "coverage_gaps",

@@ -16,6 +16,8 @@ class Settings:
     debug: bool = False
     lang: str = "zh"
     tianditu_key: str = ""  # optional online basemap; empty: the choice is shown disabled
+    budget_cells: int = 500_000  # most cells one analysis may process (res 9 region-wide: 2.9 million)
+    budget_pairs: int = 10_000_000_000  # most candidate x demand pairs of one siting run
 
     @classmethod
     def from_env(cls, **explicit: object) -> "Settings":
@@ -29,6 +31,8 @@ class Settings:
             "debug": env.get("ONEMAP_DEBUG", "").lower() in ("1", "true", "yes"),
             "lang": env.get("ONEMAP_LANG", cls.lang) if env.get("ONEMAP_LANG") in ("zh", "en") else cls.lang,
             "tianditu_key": env.get("ONEMAP_TIANDITU_KEY", "").strip(),
+            "budget_cells": int(float(env.get("ONEMAP_BUDGET_CELLS", cls.budget_cells))),
+            "budget_pairs": int(float(env.get("ONEMAP_BUDGET_PAIRS", cls.budget_pairs))),
         }
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from layers import write_table
+from layers import Budget, check_work, write_table
 from mapapp import analyses, analysis_view, context
 from mapapp.errors import user_message
 from mapapp.i18n import t
@@ -56,6 +56,12 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
+    settings = context.settings()
+    if p.unit is not None:
+        context.check_unit(context.store(), p.unit)
+    check_work(context.store(), p.kind, p.resolution(), Budget(settings.budget_cells, settings.budget_pairs),
+               unit=p.unit, hazard=p.hazard, min_class=p.min_class,
+               radius_km=p.radius_km if p.kind == "dispatch" and p.event == "point" else None)
     view = analyses.run(context.store(), p, lang)
     with _CACHE_LOCK:
         _CACHE[key] = view

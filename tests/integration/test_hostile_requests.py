@@ -156,3 +156,18 @@ def test_security_headers_on_every_answer(client, path):
     assert "tianditu" not in csp  # no key configured: the host is not allowed
     assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert r.headers["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize(("values", "fits"), [
+    ({"ana-kind": "siting", "ana-res": 9, "ana-hazard": "earthquake", "ana-minclass": 1}, "第 7 级"),
+    ({"ana-kind": "gaps", "ana-res": 9, "ana-hazard": "flood"}, "第 8 级"),
+    ({"ana-kind": "site", "ana-res": 9, "ana-top": 500, "ana-hazard": "flood"}, "第 8 级"),
+])
+def test_heavy_runs_are_refused_before_they_start(app, client, values, fits):
+    """优化选址 at res 9 with no unit grew a worker to 24 GB; now a refusal naming what fits."""
+    from tests.integration.test_analyses_app import _run
+
+    status, body = _run(app, client, values)  # before the fix: MemoryError / a worker killed
+    text = str(body["response"]["ana-result"]["children"])
+    assert status == 200 and "分析范围过大" in text and fits in text and "第 9 级" in text
+    assert body["response"]["ana-hex"]["data"]["cells"] == []
