@@ -10,7 +10,7 @@ import dash
 from dash import Dash, dcc, html
 
 from layers import Store, admin_tree, unit_summary
-from mapapp import routes, security
+from mapapp import auth, routes, security
 from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    auth.register(app, settings)  # before the routes: every request is checked first
     routes.register(app.server)
     security.register(app, lang=settings.lang, tianditu=bool(settings.tianditu_key))
     # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+#: Sign-in modes: ``local`` (the demo: this machine only, signed in as planner), ``users`` (the
+#: users file), ``proxy`` (a trusted reverse proxy's user header).
+AUTH_MODES = ("local", "users", "proxy")
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,28 @@ class Settings:
     tianditu_key: str = ""  # optional online basemap; empty: the choice is shown disabled
     budget_cells: int = 500_000  # most cells one analysis may process (res 9 region-wide: 2.9 million)
     budget_pairs: int = 10_000_000_000  # most candidate x demand pairs of one siting run
+    auth: str = "local"  # one of AUTH_MODES
+    users_file: str = ""  # default: onemap-users.json beside the store
+    audit_log: str = ""  # default: onemap-audit.jsonl beside the store
+    secret_file: str = ""  # default: onemap-secret.key beside the store (ONEMAP_SECRET_KEY wins)
+    proxy_allow: tuple[str, ...] = ("127.0.0.1", "::1")  # addresses/networks of the trusted proxy
+    proxy_header: str = "Remote-User"  # the header the proxy sets to the signed-in user
+    proxy_role: str = "viewer"  # role of proxy users not listed in the users file
+    idle_minutes: int = 60  # a session unused this long signs out
+    cookie_secure: bool = True  # session cookie only over HTTPS (the organisation's proxy)
+
+    def beside_store(self, explicit: str, name: str) -> Path:
+        """``explicit`` if set, else ``name`` in the store's folder."""
+        return Path(explicit) if explicit else Path(self.db_path).resolve().parent / name
+
+    def users_path(self) -> Path:
+        return self.beside_store(self.users_file, "onemap-users.json")
+
+    def audit_path(self) -> Path:
+        return self.beside_store(self.audit_log, "onemap-audit.jsonl")
+
+    def secret_path(self) -> Path:
+        return self.beside_store(self.secret_file, "onemap-secret.key")
 
     @classmethod
     def from_env(cls, **explicit: object) -> "Settings":
@@ -33,6 +60,16 @@ class Settings:
             "tianditu_key": env.get("ONEMAP_TIANDITU_KEY", "").strip(),
             "budget_cells": int(float(env.get("ONEMAP_BUDGET_CELLS", cls.budget_cells))),
             "budget_pairs": int(float(env.get("ONEMAP_BUDGET_PAIRS", cls.budget_pairs))),
+            "auth": env.get("ONEMAP_AUTH", cls.auth),
+            "users_file": env.get("ONEMAP_USERS_FILE", ""),
+            "audit_log": env.get("ONEMAP_AUDIT_LOG", ""),
+            "secret_file": env.get("ONEMAP_SECRET_FILE", ""),
+            "proxy_allow": tuple(a.strip() for a in env["ONEMAP_PROXY_ALLOW"].split(",") if a.strip())
+            if env.get("ONEMAP_PROXY_ALLOW") else cls.proxy_allow,
+            "proxy_header": env.get("ONEMAP_PROXY_HEADER", cls.proxy_header),
+            "proxy_role": env.get("ONEMAP_PROXY_ROLE", cls.proxy_role),
+            "idle_minutes": int(env.get("ONEMAP_IDLE_MINUTES", cls.idle_minutes)),
+            "cookie_secure": env.get("ONEMAP_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

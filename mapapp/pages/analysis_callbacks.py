@@ -15,7 +15,7 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from layers import Budget, check_work, write_table
-from mapapp import analyses, analysis_view, context
+from mapapp import analyses, analysis_view, auth, context
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
@@ -49,6 +49,12 @@ def _lang(config: dict | None) -> str:
     return (config or {}).get("lang", "zh")
 
 
+def _audited(p: analyses.Params) -> dict[str, Any]:
+    """The parameters of ``p`` that were set (the audit log's record of a run or an export)."""
+    defaults = analyses.Params()
+    return {k: v for k, v in p.__dict__.items() if v != getattr(defaults, k) or k in ("kind", "hazard")}
+
+
 def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
     """The analysis for ``p`` (a few recent runs are kept per process for the downloads)."""
     key = f"{lang}|{p.key()}"
@@ -63,6 +69,7 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
                unit=p.unit, hazard=p.hazard, min_class=p.min_class,
                radius_km=p.radius_km if p.kind == "dispatch" and p.event == "point" else None)
     view = analyses.run(context.store(), p, lang)
+    auth.audit("analysis", analysis=p.kind, parameters=_audited(p))
     with _CACHE_LOCK:
         _CACHE[key] = view
         while len(_CACHE) > _CACHE_SIZE:
@@ -73,6 +80,7 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
 @callback([Output(f"ana-row-{name}", "className") for name in analysis_view.CONTROL_ROWS],
           Output("ana-help", "children"), Input("ana-kind", "value"), Input("ana-event", "value"),
           State("map-config", "data"))
+@auth.role("viewer")
 def show_controls(kind, event, config):
     """Only the controls the chosen analysis (and, for dispatch, the event type) uses."""
     used = set(analyses.CONTROLS.get(kind, ()))
@@ -86,6 +94,7 @@ def show_controls(kind, event, config):
           Output("ana-choropleth", "hideout"), Output("ana-overlay", "data"), Output("ana-params", "data"),
           Output("map-leaflet", "viewport", allow_duplicate=True), Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
           *PARAM_STATES, State("map-config", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def run_analysis(_run, _go, _clear, *values):
     """Run the analysis with the panel's parameters in the chosen unit; or clear the result."""
     *params, config = values
@@ -112,6 +121,7 @@ def run_analysis(_run, _go, _clear, *values):
           Output("ana-event", "value"), Output("ana-go", "data"),
           Input({"type": "ana-here", "kind": ALL}, "n_clicks"), State("map-leaflet", "clickData"),
           State("ana-event", "value"), prevent_initial_call=True)
+@auth.role("planner")
 def run_here(clicks, click, event):
     """"Assess here" / "simulate an event here" on a hexagon card: that point, that analysis."""
     if not any(clicks) or not click or not isinstance(ctx.triggered_id, dict):
@@ -163,6 +173,7 @@ def _vertices(geom: dict[str, Any]) -> int:
 @callback(Output("ana-polygon", "data"), Output("ana-polygon-status", "children"),
           Input("ana-upload", "contents"), Input("ana-draw", "geojson"), State("ana-upload", "filename"),
           State("map-config", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def event_polygon(contents, drawn, filename, config):
     """The event polygon: the last uploaded file or drawn shape."""
     lang = _lang(config)
@@ -185,6 +196,7 @@ def event_polygon(contents, drawn, filename, config):
 
 @callback(Output("ana-download", "data"), Input({"type": "ana-dl", "fmt": ALL}, "n_clicks"),
           State("ana-params", "data"), State("map-config", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def download(clicks, params, config):
     """The last result's full table (or its hexagons) as CSV, XLSX or GeoJSON."""
     if not any(clicks) or not params or not isinstance(ctx.triggered_id, dict):
@@ -198,7 +210,8 @@ def download(clicks, params, config):
     if fmt == "geojson" and view.cells is not None:
         table = view.cells
     about = {"analysis": view.name, "method": view.method, "parameters": p.key(),
-             "build_id": context.store().meta.get("build_id")}
+             "build_id": context.store().meta.get("build_id"), "classification": t("auth.internal", lang)}
+    auth.audit("download", analysis=view.name, format=fmt, rows=len(table), parameters=_audited(p))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"onemap_{view.name}.{fmt}"
         write_table(table, path, sheet=view.name, about=about)

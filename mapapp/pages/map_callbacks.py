@@ -20,7 +20,7 @@ from layers import (
     resolution_for_zoom,
     unit_summary,
 )
-from mapapp import components, context
+from mapapp import auth, components, context
 from mapapp.errors import user_message
 from mapapp.i18n import label, t
 
@@ -73,6 +73,7 @@ def _alert(exc: Exception, lang: str) -> Any:
           Output({"type": "map-status", "layer": MATCH, "kind": "hazard"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": MATCH, "kind": "hazard"}, "value"),
           Input({"type": "map-minclass", "layer": MATCH, "kind": "hazard"}, "value"), State("map-config", "data"))
+@auth.role("viewer")
 def hazard_hexagons(bounds, zoom, on, min_class, config):
     """The toggled hazard's hexagons in view, as compact arrays for ``onemap.cb.hexLayer``."""
     hazard, lang = ctx.outputs_list[0]["id"]["layer"], _lang(config)
@@ -111,6 +112,7 @@ def _points(entity: str, bounds, zoom, on, lang: str, **filters) -> tuple[Any, A
 @callback(Output("map-points-parks", "data"), Output({"type": "map-status", "layer": "parks", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "parks", "kind": "entity"}, "value"),
           Input("map-levels", "value"), Input("map-chains", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def park_points(bounds, zoom, on, levels, chains, config):
     return _points("parks", bounds, zoom, on, _lang(config), levels=levels or None, chains=chains or None)
 
@@ -118,6 +120,7 @@ def park_points(bounds, zoom, on, levels, chains, config):
 @callback(Output("map-points-reserves", "data"), Output({"type": "map-status", "layer": "reserves", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "reserves", "kind": "entity"}, "value"),
           Input("map-tiers", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def reserve_points(bounds, zoom, on, tiers, config):
     return _points("reserves", bounds, zoom, on, _lang(config), tiers=tiers or None)
 
@@ -126,6 +129,7 @@ def reserve_points(bounds, zoom, on, tiers, config):
           Output({"type": "map-status", "layer": "enterprises", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "enterprises", "kind": "entity"}, "value"),
           Input("map-chains", "value"), Input("map-flags", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def enterprise_points(bounds, zoom, on, chains, flags, config):
     flags = flags or []
     return _points("enterprises", bounds, zoom, on, _lang(config), chains=chains or None,
@@ -137,6 +141,7 @@ def enterprise_points(bounds, zoom, on, chains, flags, config):
           Input("map-leaflet", "clickData"), Input("map-points-parks", "clickData"),
           Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
           State("map-leaflet", "zoom"), State("map-config", "data"), prevent_initial_call=True)
+@auth.role("viewer")
 def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config):
     """A clicked hexagon or facility -> its card; an aggregate -> zoom in on it."""
     lang, trigger = _lang(config), ctx.triggered_id
@@ -163,6 +168,7 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
 @callback(Output("map-city", "options"), Output("map-city", "value"), Output("map-county", "options"),
           Output("map-county", "value", allow_duplicate=True),
           Input("map-province", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick_province(province):
     tree = admin_tree(context.store())
     cities = [{"label": u["name"], "value": u["adcode"]} for u in tree if u["level"] == "city" and u["parent"] == province]
@@ -172,6 +178,7 @@ def pick_province(province):
 
 @callback(Output("map-county", "options", allow_duplicate=True), Output("map-county", "value"),
           Input("map-city", "value"), State("map-province", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick_city(city, province):
     parent = city or province
     tree = admin_tree(context.store())
@@ -182,6 +189,7 @@ def pick_city(city, province):
 @callback(Output("map-unit-code", "data"), Output("map-leaflet", "viewport"),
           Input("map-province", "value"), Input("map-city", "value"), Input("map-county", "value"),
           prevent_initial_call=True)
+@auth.role("viewer")
 def pick_unit(province, city, county):
     """The deepest unit chosen; the map fits it."""
     unit = county or city or province
@@ -193,6 +201,7 @@ def pick_unit(province, city, county):
 
 
 @callback(Output("map-unit", "children"), Input("map-unit-code", "data"), State("map-config", "data"))
+@auth.role("viewer")
 def show_unit(unit, config):
     """The chosen unit's figures and charts."""
     lang = _lang(config)
@@ -206,6 +215,7 @@ def show_unit(unit, config):
 
 @callback(Output("map-chains", "value"), Input("map-chart-chains", "clickData"),
           State("map-chains", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def chain_bar_filters(click, chains):
     """A click on a chain bar filters the map to that chain (again: removes it)."""
     chain = ((click or {}).get("points") or [{}])[0].get("customdata")
@@ -216,6 +226,7 @@ def chain_bar_filters(click, chains):
 
 
 @callback(Output("map-tiles", "children"), Input("map-basemap", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def basemap_tiles(basemap):
     from mapapp.pages.map import tile_layers  # noqa: PLC0415
 
