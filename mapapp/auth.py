@@ -99,6 +99,21 @@ def callback_role(key: str, callback: Any) -> str:
     return max(found, key=rank) if found else DEFAULT_ROLE
 
 
+_USERS: dict[str, UsersFile] = {}
+
+
+def users_file(settings: Settings) -> UsersFile:
+    """The users file of ``settings`` (one reader per path and process: it caches the parsed file)."""
+    key = str(settings.users_path())
+    if key not in _USERS:
+        _USERS[key] = UsersFile(key)
+    return _USERS[key]
+
+
+def _settings() -> Settings:
+    return flask.current_app.extensions["onemap"]["settings"]
+
+
 def current_user() -> User | None:
     """The signed-in user of this request (None: anonymous)."""
     return flask.g.get("onemap_user")
@@ -107,8 +122,7 @@ def current_user() -> User | None:
 def audit(action: str, **params: Any) -> None:
     """Write ``action`` by the current user to the audit log."""
     user = current_user()
-    settings: Settings = flask.current_app.extensions["onemap"]["settings"]
-    audit_log.record(settings.audit_path(), action, user.name if user else None, user.role if user else None,
+    audit_log.record(_settings().audit_path(), action, user.name if user else None, user.role if user else None,
                      ip=flask.request.remote_addr, **params)
 
 
@@ -184,7 +198,6 @@ def secret_key(settings: Settings) -> str:
 def register(app: Any, settings: Settings) -> None:
     """Sessions, the check before every request, sign-in/out and the admin's audit page."""
     server: flask.Flask = app.server
-    users = UsersFile(settings.users_path())
     # the local demo keeps no session: a key per process is enough (no file beside the store)
     server.secret_key = secret_key(settings) if settings.auth != "local" else secrets.token_urlsafe(48)
     server.config.update(SESSION_COOKIE_NAME="onemap_session", SESSION_COOKIE_HTTPONLY=True,
@@ -193,7 +206,7 @@ def register(app: Any, settings: Settings) -> None:
 
     @server.before_request
     def _check() -> Any:
-        user = resolve_user(flask.current_app.extensions["onemap"]["settings"], users)
+        user = resolve_user(_settings(), users_file(_settings()))
         flask.g.onemap_user = user
         path = flask.request.path
         if path in PUBLIC or path.startswith(PUBLIC_PREFIXES):
@@ -212,14 +225,14 @@ def register(app: Any, settings: Settings) -> None:
                 raise Forbidden()
         return None
 
-    server.add_url_rule("/login", "onemap_login", lambda: _login(users), methods=["GET", "POST"])
+    server.add_url_rule("/login", "onemap_login", _login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "onemap_logout", _logout)
     server.add_url_rule("/admin/audit", "onemap_audit", _audit_page)
 
 
 def _lang() -> str:
     lang = flask.request.args.get("lang")
-    return lang if lang in ("zh", "en") else flask.current_app.extensions["onemap"]["settings"].lang
+    return lang if lang in ("zh", "en") else _settings().lang
 
 
 def _safe_next(target: str | None) -> str:
@@ -237,8 +250,9 @@ def _page(lang: str, title: str, body: str, status: int = 200) -> flask.Response
     return flask.Response(html, status=status, mimetype="text/html")
 
 
-def _login(users: UsersFile) -> flask.Response:
-    settings: Settings = flask.current_app.extensions["onemap"]["settings"]
+def _login() -> flask.Response:
+    settings = _settings()
+    users = users_file(settings)
     lang = _lang()
     if settings.auth != "users":  # local and proxy sign in elsewhere
         return flask.redirect("/")
@@ -288,9 +302,8 @@ def _audit_page() -> flask.Response:
     if not user.may("admin"):
         audit("refused", page="/admin/audit", needs="admin")
         raise Forbidden()
-    settings: Settings = flask.current_app.extensions["onemap"]["settings"]
     who = flask.request.args.get("user") or None
-    rows = audit_log.entries(settings.audit_path(), user=who, limit=1000)
+    rows = audit_log.entries(_settings().audit_path(), user=who, limit=1000)
     head = "".join(f"<th>{escape(t(k, lang))}</th>" for k in ("audit.time", "audit.user", "audit.role",
                                                                "audit.action", "audit.params", "audit.ip"))
     cells = "".join(
@@ -337,6 +350,4 @@ def may(role_name: str) -> bool:
     return user is not None and rank(user.role) >= rank(role_name)
 
 
-def users_file(settings: Settings) -> UsersFile:
-    return UsersFile(settings.users_path())
 

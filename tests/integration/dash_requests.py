@@ -22,11 +22,11 @@ def callback_key(app: Any, part: str) -> str:
 
 
 def post(client: Any, app: Any, part: str, inputs: list[Any], state: list[Any] | None = None,
-         match: dict[str, Any] | None = None, changed: int = 0, **headers: str) -> Any:
+         match: dict[str, Any] | None = None, changed: int = 0, **kw: Any) -> Any:
     """POST callback ``part`` with ``inputs``/``state`` values in the order of its spec.
 
     Non-pattern and MATCH ids get ``{"id", "property", "value"}``; an ALL input takes the value
-    as given (a list of such dicts). Returns the Flask test response.
+    as given (a list of such dicts); ``kw`` go to ``client.post``. Returns the Flask test response.
     """
     key = callback_key(app, part)
     spec = app.callback_map[key]
@@ -46,7 +46,7 @@ def post(client: Any, app: Any, part: str, inputs: list[Any], state: list[Any] |
     body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
             "inputs": items(spec["inputs"], inputs), "state": items(spec.get("state", []), state or []),
             "changedPropIds": [f"{_id_text(spec['inputs'][changed]['id'], match)}.{spec['inputs'][changed]['property']}"]}
-    return client.post("/_dash-update-component", json=body, headers=headers)
+    return client.post("/_dash-update-component", json=body, **kw)
 
 
 def _id_text(spec_id: str, match: dict[str, Any]) -> str:
