@@ -36,6 +36,10 @@ class Budget:
     cells: int = 500_000
     pairs: int = 10_000_000_000  # res 7 region-wide 3.4e9: 1.1 s, 0.8 GB; res 8: 5.4e10, 11 s, 2.1 GB
 
+    def limit_for(self, kind: str) -> int:
+        """The limit that applies to analysis ``kind`` (pairs for siting, else cells)."""
+        return self.pairs if kind in PAIRS_KINDS else self.cells
+
 
 class WorkTooLarge(ValueError):
     """An analysis over the budget; ``zh``/``en`` say what would fit."""
@@ -106,7 +110,7 @@ def check_work(store: Any, kind: str, res: int, budget: Budget, *, unit: str | N
     """
     args = {"unit": unit, "hazard": hazard, "min_class": min_class, "radius_km": radius_km}
     amount = work_amount(store, kind, res, **args)
-    limit = budget.pairs if kind in PAIRS_KINDS else budget.cells
+    limit = budget.limit_for(kind)
     if amount <= limit:
         return amount
     _, name = _unit_level(store, unit)

@@ -23,6 +23,8 @@ class Settings:
     tianditu_key: str = ""  # optional online basemap; empty: the choice is shown disabled
     budget_cells: int = 500_000  # most cells one analysis may process (res 9 region-wide: 2.9 million)
     budget_pairs: int = 10_000_000_000  # most candidate x demand pairs of one siting run
+    job_memory_mb: int = 4096  # address space of the child process of one analysis (0: no child)
+    job_seconds: int = 120  # an analysis still running after this is stopped
     auth: str = "local"  # one of AUTH_MODES
     users_file: str = ""  # default: onemap-users.json beside the store
     audit_log: str = ""  # default: onemap-audit.jsonl beside the store
@@ -60,6 +62,8 @@ class Settings:
             "tianditu_key": env.get("ONEMAP_TIANDITU_KEY", "").strip(),
             "budget_cells": int(float(env.get("ONEMAP_BUDGET_CELLS", cls.budget_cells))),
             "budget_pairs": int(float(env.get("ONEMAP_BUDGET_PAIRS", cls.budget_pairs))),
+            "job_memory_mb": int(env.get("ONEMAP_JOB_MEMORY_MB", cls.job_memory_mb)),
+            "job_seconds": int(env.get("ONEMAP_JOB_SECONDS", cls.job_seconds)),
             "auth": env.get("ONEMAP_AUTH", cls.auth),
             "users_file": env.get("ONEMAP_USERS_FILE", ""),
             "audit_log": env.get("ONEMAP_AUDIT_LOG", ""),

@@ -15,7 +15,7 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from layers import Budget, check_work, write_table
-from mapapp import analyses, analysis_view, auth, context
+from mapapp import analyses, analysis_view, auth, context, jobs
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
@@ -25,6 +25,9 @@ EMPTY_FC = {"type": "FeatureCollection", "features": []}
 _CACHE: OrderedDict[str, analyses.AnalysisView] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 4
+#: Runs above this share of their budget go to a child process (``mapapp.jobs``); lighter ones,
+#: e.g. a county at resolution 7, run in the worker (a child's cold caches cost about a second).
+HEAVY_SHARE = 0.1
 PARAM_STATES = [State("ana-kind", "value"), State("ana-hazard", "value"), State("ana-res", "value"),
                 State("ana-minclass", "value"), State("ana-hours", "value"), State("ana-tier", "value"),
                 State("ana-k", "value"), State("ana-sitekind", "value"), State("ana-top", "value"),
@@ -62,13 +65,18 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    settings = context.settings()
+    settings, store = context.settings(), context.store()
     if p.unit is not None:
-        context.check_unit(context.store(), p.unit)
-    check_work(context.store(), p.kind, p.resolution(), Budget(settings.budget_cells, settings.budget_pairs),
-               unit=p.unit, hazard=p.hazard, min_class=p.min_class,
-               radius_km=p.radius_km if p.kind == "dispatch" and p.event == "point" else None)
-    view = analyses.run(context.store(), p, lang)
+        context.check_unit(store, p.unit)
+    budget = Budget(settings.budget_cells, settings.budget_pairs)
+    amount = check_work(store, p.kind, p.resolution(), budget, unit=p.unit, hazard=p.hazard, min_class=p.min_class,
+                        radius_km=p.radius_km if p.kind == "dispatch" and p.event == "point" else None)
+    if settings.job_memory_mb > 0 and amount > budget.limit_for(p.kind) * HEAVY_SHARE:
+        # a heavy run: in a child process with a memory and a time limit (mapapp.jobs)
+        view = jobs.run_limited(jobs.analysis, str(store.path), p, lang, memory_mb=settings.job_memory_mb,
+                                seconds=settings.job_seconds)
+    else:
+        view = analyses.run(store, p, lang)
     auth.audit("analysis", analysis=p.kind, parameters=_audited(p))
     with _CACHE_LOCK:
         _CACHE[key] = view
