@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from layers import Budget, WorkTooLarge, check_work
-from layers.budget import work_amount
+from layers.analysis.budget import work_amount
 from tests.unit import world as W
 
 COUNTIES_OF = {"110100": ["110101", "110102"], "130100": ["130102", "130104", "139001"]}
