@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import h3
 import pytest
@@ -191,15 +190,10 @@ def test_sql_in_ids_is_only_a_value(world):
 def test_demo_cell_card(demo_db):
     store = Store(demo_db)
     try:
-        cell_card(store, 39.9, 116.4, 8)
-        start = time.perf_counter()
-        card = cell_card(store, 39.9, 116.4, 8)  # Tiananmen
-        ms = (time.perf_counter() - start) * 1000
-        print(f"cell_card: {ms:.0f} ms")
+        card = cell_card(store, 39.9, 116.4, 8)  # Tiananmen (its time: tests/bench/bench_latency.py)
         assert card["admin"]["county"]["name"] == "东城区"
         assert [h["hazard"] for h in card["hazards"]] == ["flood", "earthquake", "wildfire"]
         assert all(h["cls"] is not None for h in card["hazards"])
-        assert ms < 200
         dumps(card)
     finally:
         store.close()
