@@ -61,7 +61,7 @@ def content_security_policy(app: Any, tianditu: bool) -> str:
         "style-src 'self' 'unsafe-inline'",  # Leaflet and plotly set inline styles
         f"img-src 'self' data: blob: {' '.join(hosts)}",
         "font-src 'self' data:",
-        "connect-src 'self'",
+        f"connect-src 'self' {' '.join(hosts)}",  # 导出地图 fetches the shown tiles to draw them
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",
