@@ -206,13 +206,17 @@ def register(app: Any, settings: Settings) -> None:
 
     @server.before_request
     def _check() -> Any:
-        user = resolve_user(_settings(), users_file(_settings()))
+        settings = _settings()
+        user = resolve_user(settings, users_file(settings))
         flask.g.onemap_user = user
         path = flask.request.path
         if path in PUBLIC or path.startswith(PUBLIC_PREFIXES):
             return None
         if user is None:
-            if flask.request.method == "GET" and not path.startswith(("/_dash", "/basemap", "/admin")):
+            # a page asked by a browser goes to the sign-in form (users mode; the proxy and the
+            # local demo have none: 401)
+            if settings.auth == "users" and flask.request.method == "GET" and not path.startswith(
+                    ("/_dash", "/basemap", "/admin")):
                 return flask.redirect(f"/login?next={flask.request.full_path}")
             raise Unauthorized()
         if path == "/_dash-update-component":

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from tests.integration.dash_requests import post
+from tests.integration.dash_requests import callback_key, post
 
 PYTHON_WORDS = ("Traceback", "math domain error", "cannot convert float NaN", "invalid literal for int",
                 "object has no attribute", "unhashable", "Exception", "Error:")
@@ -68,7 +68,7 @@ def test_gaps_in_an_unknown_unit_is_an_error_not_the_whole_region(app, client):
                                    {"properties": {"agg": True}, "geometry": {"coordinates": ["x", 1]}}])
 def test_enterprise_click_data_of_any_shape(app, client, click):
     r = client.post("/_dash-update-component", data=json.dumps({
-        "output": post.__globals__["callback_key"](app, "map-card.children"),
+        "output": callback_key(app, "map-card.children"),
         "outputs": [{"id": "map-card", "property": "children"}, {"id": "map-cell", "property": "data"},
                     {"id": "map-leaflet", "property": "viewport"}],
         "inputs": [{"id": i, "property": "clickData", "value": click if i == "map-points-enterprises" else None}

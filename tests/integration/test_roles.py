@@ -244,6 +244,7 @@ def test_proxy_header_only_from_the_allow_listed_proxy(app, deployed):
     assert _probe(client, run_key, headers={"Remote-User": "someone"}, **proxy).status_code == 403
     assert _probe(client, "map-unit.children", headers={"Remote-User": "someone"}, **proxy).status_code != 401
     assert _probe(client, "map-unit.children", **proxy).status_code == 401  # the proxy without a user
+    assert client.get("/", base_url=HTTPS, **stranger).status_code == 401  # no sign-in form to loop through
 
 
 def test_local_demo_is_a_planner_on_this_machine_only(app, deployed):
