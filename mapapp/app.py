@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
+from werkzeug.exceptions import HTTPException
 
 from layers import Store, admin_tree, unit_summary
 from mapapp import auth, routes, security
@@ -48,7 +49,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     # before it is done: concurrent first requests in a threaded worker then fail with "not a
     # registered library". Run that setup now, before the server takes any request.
     with app.server.test_request_context("/"):
-        app.server.preprocess_request()
+        try:
+            app.server.preprocess_request()
+        except HTTPException:
+            pass  # the sign-in check (after Dash's setup) refuses this anonymous warm-up request
     return app
 
 
