@@ -241,7 +241,7 @@ UI: dict[str, tuple[str, str]] = {
     "auth.wrong": ("用户名或密码不对。", "Wrong user name or password."),
     "auth.expired": ("页面已过期，请重新输入后登录。", "The page expired; enter your details again."),
     "auth.internal": ("内部资料", "Internal"),
-    "auth.badge": ("{user}（{role}）", "{user} ({role})"),
+    "auth.badge": ("{user}（{role}角色）", "{user} ({role})"),
     "auth.local_user": ("本机用户", "local user"),
     "auth.demo": ("演示模式", "Demo mode"),
     "auth.demo_hint": ("本机演示：未登录，按规划人员权限使用；只接受本机访问。部署给部门请见 README“部门部署”。",

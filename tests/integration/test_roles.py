@@ -170,7 +170,7 @@ def test_the_viewer_page_shows_the_map_and_the_badge(app, deployed):
     assert client.get("/", base_url=HTTPS).status_code == 200
     assert client.get("/basemap/boundaries/province.geojson", base_url=HTTPS).status_code == 200
     text = _page(app, client)
-    assert "vera（查看）" in text and "om-role-viewer" in text and "演示模式" not in text
+    assert "vera（查看角色）" in text and "om-role-viewer" in text and "演示模式" not in text
 
 
 def test_wrong_password_tampered_cookie_and_sign_out(app, deployed, tmp_path):
