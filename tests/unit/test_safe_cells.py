@@ -67,3 +67,33 @@ def test_report_workbook_names_are_text(evil_world, tmp_path):
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any(v.startswith("'=HYPERLINK") for v in texts)  # the names are there, as text
     assert _xlsx_formulas(path) == []
+
+
+def test_write_sheets_neutralises_and_marks(tmp_path):
+    import io
+
+    from layers.export import write_sheets
+
+    buf = io.BytesIO()
+    write_sheets(buf, {"招商库": pd.DataFrame({"企业": EVIL, "意向投资": [-1.0] * len(EVIL)}),
+                       "a/b:c": pd.DataFrame({"x": [1]})}, mark="内部资料")
+    book = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))
+    assert book.sheetnames == ["招商库", "a-b-c", "内部资料"]  # data first: readers of sheet 0 still work
+    assert all(ws.oddHeader.center.text == "内部资料" for ws in book.worksheets)
+    assert book.properties.keywords == "内部资料"
+    # (XML turns the CR of the last one into LF on reading; it is quoted all the same)
+    assert [c.value.replace("\n", "\r") for c in book["招商库"]["A"][1:]] == ["'" + e for e in EVIL]
+    assert _xlsx_formulas(io.BytesIO(buf.getvalue())) == []
+
+
+def test_industry_exports_and_the_cluster_workbook_use_the_one_writer():
+    """The databases' CLI exports and the cluster report go through layers.export (no writer of
+    their own that could skip the neutralising)."""
+    import inspect
+
+    from layers.industry import cli
+    from layers.report import cluster
+
+    for module in (cli, cluster):
+        source = inspect.getsource(module)
+        assert "to_excel(" not in source and "to_csv(" not in source and "ExcelWriter" not in source, module
