@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from mapapp import context
-from mapapp.analyses import chains, coordination, dispatch, e2sfca, gaps, index, site, siting
+from mapapp.analyses import chains, coordination, dispatch, e2sfca, gaps, index, match, site, siting, supply
 from mapapp.analyses.common import (
     EVENT_CONTROLS,
     GOOD_BAD,
@@ -37,6 +37,8 @@ REGISTRY: dict[str, ModuleType] = {
     "siting": siting,
     "dispatch": dispatch,
     "index": index,
+    "supply": supply,
+    "match": match,
 }
 NAMES = tuple(REGISTRY)
 #: Controls each analysis uses (the others are hidden).

@@ -160,6 +160,8 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
             return no_update, no_update, {"center": [lat, lng], "zoom": max(POINTS_MIN_ZOOM, (zoom or 7) + 2),
                                           "transition": "flyTo"}
         card = facility_card(context.store(), trigger.removeprefix("map-points-"), str(props.get("id")))
+        if not auth.may("planner"):  # depot stock and production capacity are internal
+            card = {**card, "materials": []}
         return components.facility_card(card, lang), None, no_update
     except (LookupError, ValueError, TypeError, KeyError) as exc:
         return _alert(exc, lang), None, no_update

@@ -279,3 +279,34 @@ def test_sign_in_redirects_only_inside_the_site(app, deployed):
         assert r.status_code == 302 and r.headers["Location"] == where, target
     assert client.post("/login", base_url=HTTPS, data={"user": "paul", "password": PASSWORD,
                                                        "csrf": "forged"}).status_code == 401
+
+
+def test_stock_levels_only_for_planners(app, deployed, demo_db):
+    """A depot's card: its stock for a planner; the same request from a viewer carries none."""
+    from layers import Store
+
+    store = Store(demo_db)
+    try:
+        depot = str(store.query("SELECT reserve FROM stock ORDER BY reserve LIMIT 1")["reserve"].iloc[0])
+    finally:
+        store.close()
+    deployed("users")
+
+    def card(who):
+        client = app.server.test_client()
+        _sign_in(client, who)
+        return client.post("/_dash-update-component", base_url=HTTPS, json={
+            "output": next(k for k in app.callback_map if k.startswith("..map-card.children")),
+            "outputs": [{"id": "map-card", "property": "children"}, {"id": "map-cell", "property": "data"},
+                        {"id": "map-leaflet", "property": "viewport"}],
+            "inputs": [{"id": i, "property": "clickData",
+                        "value": {"properties": {"id": depot}} if i == "map-points-reserves" else None}
+                       for i in ("map-leaflet", "map-points-parks", "map-points-reserves", "map-points-enterprises")],
+            "state": [{"id": "map-leaflet", "property": "zoom", "value": 10},
+                      {"id": "map-config", "property": "data", "value": {"lang": "zh"}}],
+            "changedPropIds": ["map-points-reserves.clickData"]})
+
+    planner, viewer = card("paul"), card("vera")
+    assert planner.status_code == viewer.status_code == 200
+    assert "map-card-materials" in planner.get_data(as_text=True)
+    assert "map-card-facility" in viewer.get_data(as_text=True) and "map-card-materials" not in viewer.get_data(as_text=True)
