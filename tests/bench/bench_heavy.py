@@ -60,7 +60,8 @@ def run_body(key: str, values: dict) -> dict:
     state = [{"id": f"ana-{i}", "property": "value", "value": values.get(i)} for i in STATES]
     state += [{"id": "ana-polygon", "property": "data", "value": None},
               {"id": "map-unit-code", "property": "data", "value": None}]
-    state += [{"id": f"ana-{i}", "property": "value", "value": None} for i in ("exclude", "bands", "access")]
+    state += [{"id": f"ana-{i}", "property": "value", "value": None}
+              for i in ("exclude", "bands", "access", "material", "quantity")]
     state += [[], [], {"id": "map-config", "property": "data", "value": {"lang": "zh"}}]
     outputs = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
                ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data"),

@@ -108,21 +108,10 @@ def test_role_matrix_over_every_callback(app, deployed, who):
 
 
 def _run_gaps(app, client, **kw):
-    from tests.integration.test_analyses_app import OUTPUTS, STATES  # noqa: F401 - same request shape
+    from tests.integration.test_analyses_app import post_run
 
-    values = {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "unit": "130900"}
-    state = [{"id": i, "property": "value", "value": values.get(i)} for i in STATES]
-    state += [{"id": "ana-polygon", "property": "data", "value": None},
-              {"id": "map-unit-code", "property": "data", "value": "130900"}]
-    state += [{"id": i, "property": "value", "value": None} for i in ("ana-exclude", "ana-bands", "ana-access")]
-    state += [[], [], {"id": "map-config", "property": "data", "value": {"lang": "zh"}}]
-    key = next(k for k in app.callback_map if k.startswith("..ana-result.children"))
-    return client.post("/_dash-update-component", base_url=HTTPS, json={
-        "output": key, "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
-        "inputs": [{"id": "ana-run", "property": "n_clicks", "value": 1},
-                   {"id": "ana-go", "property": "data", "value": None},
-                   {"id": "ana-clear", "property": "n_clicks", "value": None}],
-        "state": state, "changedPropIds": ["ana-run.n_clicks"]}, **kw)
+    return post_run(app, client, {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "unit": "130900"},
+                    base_url=HTTPS, **kw)
 
 
 def _download(client, params, **kw):
