@@ -122,7 +122,7 @@ def test_pdf_in_the_users_language(app, client, unit, name, lang):
 
 
 @pytest.mark.parametrize(("unit", "hazard", "fmt", "lang", "words"), [
-    ("999999", "all", "xlsx", "zh", ["报告未生成", "未找到", "999999"]),
+    ("999999", "all", "xlsx", "zh", ["报告未生成", "没有这个行政区划代码", "999999"]),
     (TANGSHAN, "tsunami", "xlsx", "zh", ["报告未生成", "输入无效", "tsunami"]),
     (TANGSHAN, "flood", "docx", "en", ["No report", "Invalid input", "docx"]),
     (None, "all", "pdf", "zh", ["请先选择"]),
