@@ -8,10 +8,11 @@ from pathlib import Path
 
 import dash
 import dash_mantine_components as dmc
-from dash import Dash, dcc
+from dash import Dash, dcc, html
+from werkzeug.exceptions import HTTPException
 
 from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, search_places, unit_summary
-from mapapp import routes
+from mapapp import auth, routes, security
 from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    auth.register(app, settings)  # before the routes: every request is checked first
     routes.register(app.server)
+    security.register(app, lang=settings.lang, tianditu=bool(settings.tianditu_key))
     # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB
     threading.Thread(target=_warm_up, args=(store,), daemon=False, name="onemap-warm-up").start()
     # Mantine's components (floating panels, search box) need its provider around every page
@@ -48,7 +51,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     # before it is done: concurrent first requests in a threaded worker then fail with "not a
     # registered library". Run that setup now, before the server takes any request.
     with app.server.test_request_context("/"):
-        app.server.preprocess_request()
+        try:
+            app.server.preprocess_request()
+        except HTTPException:
+            pass  # the sign-in check (after Dash's setup) refuses this anonymous warm-up request
     return app
 
 

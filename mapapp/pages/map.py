@@ -15,7 +15,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import analysis_view, components, context, panels, report_export, search_view, style
+from mapapp import analysis_view, auth, components, context, panels, report_export, search_view, style
 from mapapp.header import header
 from mapapp.i18n import label, t
 from mapapp.industry_text import ti as t_ind
@@ -235,7 +235,7 @@ def layout(**query: Any) -> html.Div:
     left = [p for p in floating if "om-panel-left" in p.className]
     right = [p for p in floating if "om-panel-left" not in p.className]
     return html.Div([
-        header(meta, lang, nav), alert,
+        header(meta, lang, nav, auth.badge(lang)), alert,
         html.Div([
             _map(state, hazards, unit_box or meta.get("bbox"), (*item_marker(item), *map_layers())),
             html.Div([html.Div([search_view.search_box(lang), *panels.toggles(lang)], className="om-toolbar"),
@@ -252,4 +252,4 @@ def layout(**query: Any) -> html.Div:
         dcc.Store(id="map-export-config",
                   data=report_export.export_config(meta, hazards, lang, BOUNDARY_MIN_ZOOM)),
         dcc.Store(id="map-export-unit"),
-    ], className=f"om-page om-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
+    ], className=f"om-page om-lang-{lang} {auth.role_class()}", lang="zh-CN" if lang == "zh" else "en")

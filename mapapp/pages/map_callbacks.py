@@ -4,6 +4,7 @@ components (server) or hands compact data to ``assets/map.js`` (clientside)."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
@@ -21,7 +22,7 @@ from layers import (
     resolution_for_zoom,
     unit_summary,
 )
-from mapapp import components, context
+from mapapp import auth, components, context
 from mapapp.errors import user_message
 from mapapp.i18n import label, t
 
@@ -44,6 +45,26 @@ def _viewport(bounds: Any, zoom: Any) -> Viewport:
                           view.zoom)
 
 
+def _min_class(value: Any) -> int:
+    """The lowest class shown: a whole number 0..20 (``ValueError`` for 1e308, NaN, text)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 20 or value != int(value):
+        raise ValueError(f"min_class: found {value!r:.20}; expected a whole number 0..20")
+    return int(value)
+
+
+def _lnglat(coordinates: Any) -> tuple[float, float]:
+    """A GeoJSON [lng, lat] position of finite numbers on the globe (``ValueError`` otherwise)."""
+    if not isinstance(coordinates, (list, tuple)) or len(coordinates) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coordinates):
+        raise ValueError(f"coordinates: found {coordinates!r:.40}; expected [longitude, latitude]")
+    lng, lat = map(float, coordinates)
+    if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"coordinates: found {coordinates!r:.40}; expected longitude -180..180, latitude -90..90")
+    return lng, lat
+
+
 def _alert(exc: Exception, lang: str) -> Any:
     from dash import html  # noqa: PLC0415
 
@@ -54,6 +75,7 @@ def _alert(exc: Exception, lang: str) -> Any:
           Output({"type": "map-status", "layer": MATCH, "kind": "hazard"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": MATCH, "kind": "hazard"}, "value"),
           Input({"type": "map-minclass", "layer": MATCH, "kind": "hazard"}, "value"), State("map-config", "data"))
+@auth.role("viewer")
 def hazard_hexagons(bounds, zoom, on, min_class, config):
     """The toggled hazard's hexagons in view, as compact arrays for ``onemap.cb.hexLayer``."""
     hazard, lang = ctx.outputs_list[0]["id"]["layer"], _lang(config)
@@ -61,7 +83,7 @@ def hazard_hexagons(bounds, zoom, on, min_class, config):
         return {"cells": [], "cls": [], "value": []}, ""
     try:
         payload = hazard_cells_in_view(context.store(), hazard, _viewport(bounds, zoom),
-                                       min_class=int(min_class or 0))
+                                       min_class=_min_class(min_class))
     except (ValueError, TypeError) as exc:
         return no_update, _alert(exc, lang)
     name = label("hazard", hazard, lang)
@@ -92,6 +114,7 @@ def _points(entity: str, bounds, zoom, on, lang: str, **filters) -> tuple[Any, A
 @callback(Output("map-points-parks", "data"), Output({"type": "map-status", "layer": "parks", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "parks", "kind": "entity"}, "value"),
           Input("map-levels", "value"), Input("map-chains", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def park_points(bounds, zoom, on, levels, chains, config):
     return _points("parks", bounds, zoom, on, _lang(config), levels=levels or None, chains=chains or None)
 
@@ -99,6 +122,7 @@ def park_points(bounds, zoom, on, levels, chains, config):
 @callback(Output("map-points-reserves", "data"), Output({"type": "map-status", "layer": "reserves", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "reserves", "kind": "entity"}, "value"),
           Input("map-tiers", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def reserve_points(bounds, zoom, on, tiers, config):
     return _points("reserves", bounds, zoom, on, _lang(config), tiers=tiers or None)
 
@@ -107,6 +131,7 @@ def reserve_points(bounds, zoom, on, tiers, config):
           Output({"type": "map-status", "layer": "enterprises", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "enterprises", "kind": "entity"}, "value"),
           Input("map-chains", "value"), Input("map-flags", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def enterprise_points(bounds, zoom, on, chains, flags, config):
     flags = flags or []
     return _points("enterprises", bounds, zoom, on, _lang(config), chains=chains or None,
@@ -119,12 +144,13 @@ def enterprise_points(bounds, zoom, on, chains, flags, config):
           Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
           State("map-leaflet", "zoom"), State("map-config", "data"), State("map-chains", "value"),
           State("map-flags", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config, chains, flags):
     """A clicked hexagon or facility -> its card; an aggregate -> the card of what it holds."""
     lang, trigger = _lang(config), ctx.triggered_id
     try:
         if trigger == "map-leaflet":
-            lat, lng = map_click["latlng"]["lat"], map_click["latlng"]["lng"]
+            lng, lat = _lnglat([map_click["latlng"]["lng"], map_click["latlng"]["lat"]])
             store = context.store()
             res = resolution_for_zoom(zoom or 7, sorted(store.meta["resolutions"]), lat=lat)
             card = cell_card(store, lat, lng, res)
@@ -138,6 +164,8 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
                                         above_size_only="above" in flags, leading_only="leading" in flags)
             return components.aggregate_card(inside, lang), None, no_update
         card = facility_card(context.store(), trigger.removeprefix("map-points-"), str(props.get("id")))
+        if not auth.may("planner"):  # depot stock and production capacity are internal
+            card = {**card, "materials": []}
         return components.facility_card(card, lang), None, no_update
     except (LookupError, ValueError, TypeError, KeyError) as exc:
         return _alert(exc, lang), None, no_update
@@ -145,6 +173,7 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
 
 @callback(Output("map-leaflet", "viewport", allow_duplicate=True), Input("map-agg-zoom", "n_clicks"),
           State("map-agg-bounds", "data"), prevent_initial_call=True)
+@auth.role("viewer")
 def zoom_to_aggregate(clicks, bounds):
     """放大到此处 on an aggregate's card: fit its hexagon (its facilities then show one by one)."""
     if not clicks or not bounds:
@@ -154,6 +183,7 @@ def zoom_to_aggregate(clicks, bounds):
 
 @callback(Output("map-card", "children", allow_duplicate=True), Input({"type": "map-agg-item", "id": ALL}, "n_clicks"),
           State("map-config", "data"), prevent_initial_call=True)
+@auth.role("viewer")
 def aggregate_item(clicks, config):
     """A facility listed on an aggregate's card -> its own card."""
     lang, trigger = _lang(config), ctx.triggered_id
@@ -168,6 +198,7 @@ def aggregate_item(clicks, config):
 @callback(Output("map-city", "options"), Output("map-city", "value"), Output("map-county", "options"),
           Output("map-county", "value", allow_duplicate=True),
           Input("map-province", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick_province(province):
     tree = admin_tree(context.store())
     cities = [{"label": u["name"], "value": u["adcode"]} for u in tree if u["level"] == "city" and u["parent"] == province]
@@ -177,6 +208,7 @@ def pick_province(province):
 
 @callback(Output("map-county", "options", allow_duplicate=True), Output("map-county", "value"),
           Input("map-city", "value"), State("map-province", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick_city(city, province):
     parent = city or province
     tree = admin_tree(context.store())
@@ -187,6 +219,7 @@ def pick_city(city, province):
 @callback(Output("map-unit-code", "data"), Output("map-leaflet", "viewport"),
           Input("map-province", "value"), Input("map-city", "value"), Input("map-county", "value"),
           prevent_initial_call=True)
+@auth.role("viewer")
 def pick_unit(province, city, county):
     """The deepest unit chosen; the map fits it."""
     unit = county or city or province
@@ -198,6 +231,7 @@ def pick_unit(province, city, county):
 
 
 @callback(Output("map-unit", "children"), Input("map-unit-code", "data"), State("map-config", "data"))
+@auth.role("viewer")
 def show_unit(unit, config):
     """The chosen unit's figures and charts."""
     lang = _lang(config)
@@ -211,6 +245,7 @@ def show_unit(unit, config):
 
 @callback(Output("map-chains", "value"), Input("map-chart-chains", "clickData"),
           State("map-chains", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def chain_bar_filters(click, chains):
     """A click on a chain bar filters the map to that chain (again: removes it)."""
     chain = ((click or {}).get("points") or [{}])[0].get("customdata")
@@ -222,6 +257,7 @@ def chain_bar_filters(click, chains):
 
 @callback(Output("map-legend", "children"), Input({"type": "map-toggle", "layer": ALL, "kind": ALL}, "value"),
           State({"type": "map-toggle", "layer": ALL, "kind": ALL}, "id"), State("map-config", "data"))
+@auth.role("viewer")
 def legends(values, ids, config):
     """The floating legend: one titled block per layer switched on, in the layer tree's order."""
     from dash import html  # noqa: PLC0415
@@ -242,6 +278,7 @@ def legends(values, ids, config):
 
 
 @callback(Output("map-tiles", "children"), Input("map-basemap", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def basemap_tiles(basemap):
     from mapapp.pages.map import tile_layers  # noqa: PLC0415
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from layers import facility_card, search_places
-from mapapp import components, context, search_view
+from mapapp import auth, components, context, search_view
 from mapapp.errors import user_message
 
 ADMIN_KINDS = ("province", "city", "county")
@@ -18,6 +18,7 @@ def _lang(config: dict | None) -> str:
 
 @callback(Output("map-search-results", "children"), Output("map-search-hits", "data"),
           Input("map-search", "value"), State("map-config", "data"), prevent_initial_call=True)
+@auth.role("viewer")
 def search(query, config):
     """The best matches of the typed text (Chinese, pinyin, initials or a near miss)."""
     lang = _lang(config)
@@ -35,6 +36,7 @@ def search(query, config):
           Output("map-search-results", "children", allow_duplicate=True),
           Input({"type": "map-search-hit", "index": ALL}, "n_clicks"), State("map-search-hits", "data"),
           State("map-config", "data"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick(clicks, hits, config):
     """A chosen result: fly to it and open its card."""
     lang, trigger = _lang(config), ctx.triggered_id
