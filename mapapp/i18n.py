@@ -303,7 +303,7 @@ UI: dict[str, tuple[str, str]] = {
     "auth.badge": ("{user}（{role}角色）", "{user} ({role})"),
     "auth.local_user": ("本机用户", "local user"),
     "auth.demo": ("演示模式", "Demo mode"),
-    "auth.demo_hint": ("本机演示：未登录，按规划人员权限使用；只接受本机访问。部署给部门请见 README“部门部署”。",
+    "auth.demo_hint": ("本机演示：未登录，按规划人员权限使用；只接受本机访问。部署给部门请见使用说明“部门部署”一节。",
                        "Local demo: no sign-in, planner rights, this machine only. To deploy for a department see the README."),
     "auth.needs_planner": ("产业监测（四库一清单）是内部资料，需要规划或管理角色；请联系管理员。",
                            "Industry monitoring (the four databases and the task list) is internal: it needs the "
