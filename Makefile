@@ -76,6 +76,7 @@ bench: setup reportdeps $(DB)
 	$(PY) tests/bench/bench_report.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
+	$(PY) tests/bench/bench_scale.py
 
 clean:
 	rm -rf data test-output .pytest_cache

@@ -93,7 +93,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     # a local worker that dies was most likely out of memory: fail at once, do not retry
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster = LocalCluster(n_workers=int(workers or 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR)
+                               dashboard_address=":0", memory_limit=0, silence_logs=logging.ERROR)
         client = Client(cluster)
         try:
             yield client
