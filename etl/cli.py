@@ -18,6 +18,7 @@ import click
 
 from etl import messages
 from etl.errors import DataError, OneMapError, StoreError, UsageError
+from etl.memory import limit_heap_growth
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ def main(ctx: click.Context, lang: str, verbose: int) -> None:
     # rasters are read once, window by window: a small GDAL block cache keeps memory bounded
     # (GDAL's default is 5 % of RAM). Must be set before GDAL first reads a block.
     os.environ.setdefault("GDAL_CACHEMAX", "64")
+    limit_heap_growth()  # freed window-sized arrays go back to the OS at once (etl.memory)
     ctx.obj = {"lang": lang}
 
 

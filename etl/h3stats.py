@@ -53,6 +53,16 @@ def share_columns(breaks: Sequence[float]) -> list[str]:
     return [f"share_ge_{b:g}" for b in breaks]
 
 
+def cell_centres(cells: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """(n, 2) lat/lng of H3 cell centres, a chunk at a time (no list of millions of tuples)."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    out = np.empty((cells.size, 2), dtype=np.float64)
+    for i in range(0, cells.size, chunk):
+        part = cells[i:i + chunk].tolist()
+        out[i:i + len(part)] = np.array([_c_cell_to_latlng(c) for c in part], dtype=np.float64).reshape(-1, 2)
+    return out
+
+
 def cell_to_parent_array(cells: np.ndarray, res: int) -> np.ndarray:
     """Vectorised ``h3.cell_to_parent`` for uint64 cells of any finer resolution."""
     cells = np.asarray(cells, dtype=np.uint64)
@@ -365,7 +375,7 @@ def owner_rows(cells: np.ndarray, grid) -> np.ndarray:
     cells = np.asarray(cells, dtype=np.uint64)
     if cells.size == 0:
         return np.zeros(0, dtype=np.int64)
-    ll = np.array([_c_cell_to_latlng(c) for c in cells.tolist()], dtype=np.float64).reshape(-1, 2)
+    ll = cell_centres(cells)
     _, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
     return np.clip(np.floor(v + 0.5), 0, grid.height - 1).astype(np.int64)
 
@@ -399,7 +409,7 @@ def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin:
     """Key indices of the parents of ``fine`` cells, adding unseen parents with their last row."""
 
     def last_rows(new: np.ndarray) -> np.ndarray:
-        centres = np.array([_c_cell_to_latlng(c) for c in new.tolist()], dtype=np.float64).reshape(-1, 2)
+        centres = cell_centres(new)
         _, v = grid.lonlat_to_pixel(centres[:, 1], centres[:, 0])
         return np.ceil(v + margin).astype(np.int64) + 1
 
@@ -427,7 +437,7 @@ class _CentreSampler:
                 cells = np.sort(np.asarray(h3i.h3shape_to_cells(shape, res), dtype=np.uint64))
             else:
                 cells = candidates
-            ll = np.array([_c_cell_to_latlng(c) for c in cells.tolist()], dtype=np.float64).reshape(-1, 2)
+            ll = cell_centres(cells)
             u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
             rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
             ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)

@@ -26,3 +26,17 @@ def release_memory() -> None:
             _TRIM = False
     if _TRIM:
         _TRIM(0)
+
+
+def limit_heap_growth() -> None:
+    """Have glibc map big blocks (>= 128 KiB) on their own, so each is unmapped when freed.
+
+    The build allocates and frees arrays of megabytes window after window; glibc's default
+    (a dynamic threshold that rises to 32 MiB) keeps such blocks in the heap, where freed
+    space is reused only partly and resident memory creeps up. Called once by the CLI.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD (fixed: disables the dynamic threshold)
+    except (OSError, AttributeError):
+        pass

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ import pandas as pd
 
 from etl.errors import DataError, OneMapError, Problem, UsageError
 from etl.h3stats import Part, PartTooNarrow, iter_raster_to_h3
+from etl.memory import limit_heap_growth
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,8 @@ def _worker_name() -> str:
 
 def _open(spec: RasterSpec):
     """Open the raster on this worker; a failure names the worker and the path."""
+    os.environ.setdefault("GDAL_CACHEMAX", "64")  # as the CLI: GDAL's block cache stays small
+    limit_heap_growth()
     try:
         return spec.open()
     except DataError as exc:

@@ -56,7 +56,9 @@ def child(mode: str, workers: int, path: str, cache: str) -> None:
     from etl.h3stats import iter_raster_to_h3
     from etl.rasters import open_raster
 
-    os.environ.setdefault("GDAL_CACHEMAX", "64")
+    from etl.memory import limit_heap_growth
+
+    limit_heap_growth()  # as `onemap build` does (etl/cli.py); workers do it in their tasks
     rows = 0
     t0 = time.perf_counter()
     per_worker = {}
