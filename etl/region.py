@@ -88,7 +88,7 @@ class Standards:
     the terrain class (a key of ``detour``) of listed city or county adcodes.
 
     ``terrain_by_unit`` maps an adcode to its class; a county takes its own class if listed,
-    else its city's, else ``"plain"`` (applied by ``layers.access``).
+    else its city's, else ``"plain"`` (applied by ``layers.analysis.travel``).
     """
 
     hours_by_tier: dict[str, float]

@@ -1,28 +1,62 @@
-"""Everything computed from the store: map layers and the analyses behind them (pure).
+"""Everything computed from the store, in rooms (read ``layers/README`` in the README's structure).
 
-``layers`` reads the store through ``layers.store`` and imports nothing from ``etl`` but
-``etl.schema`` (the contract). ``mapapp`` calls only what ``__all__`` lists.
+- ``layers.store``: the read-only store (one DuckDB file, opened read-only);
+- ``layers.frames``: the read model every computation shares: region cells with county, city
+  and terrain, cell areas, population, entities and their units, facilities by tier or chain,
+  hazard breaks and at-risk cells;
+- ``layers.map``: what the map page draws: viewport hexagons, facility points and aggregates,
+  cards, admin outlines/labels/summaries, vocabularies and colours;
+- ``layers.analysis``: one module per analysis (access, gaps, chains, e2sfca, coordination,
+  site, siting, dispatch, index) plus the shared travel model (``travel``, ``reach``);
+  materials and supply-demand matching land here too;
+- ``layers.report``: the coverage-gap report (PDF, HTML, XLSX, GeoJSON, GeoParquet);
+- ``layers.export`` (tables to files) and ``layers.cli`` (``onemap analyze``);
+- the industry databases and monitoring will live in ``layers.industry``.
+
+``layers`` imports nothing from ``etl`` but ``etl.schema`` (the contract). ``mapapp`` calls
+only what ``__all__`` lists; ``layers.map`` never imports ``layers.analysis`` or
+``layers.report``, and ``layers.analysis`` never imports ``layers.map`` or ``layers.report``.
 """
 
-from layers.access import AccessParams, access_from_store, access_table, nearest_facilities, pairs_within_hours
-from layers.cells import region_cells
-from layers.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
-from layers.chains import chain_matrix, chains_from_store
-from layers.coordination import coordination_from_store
-from layers.dispatch import dispatch_from_store, dispatch_lines
-from layers.e2sfca import DEFAULT_BANDS, CatchmentError, E2SFCAResult, e2sfca, e2sfca_from_store
-from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
+from layers.analysis.access import access_from_store
+from layers.analysis.chains import chain_matrix, chains_from_store
+from layers.analysis.coordination import coordination_from_store
+from layers.analysis.dispatch import dispatch_from_store, dispatch_lines
+from layers.analysis.e2sfca import (
+    DEFAULT_BANDS,
+    CatchmentError,
+    E2SFCAResult,
+    e2sfca,
+    e2sfca_from_store,
+)
+from layers.analysis.gaps import coverage_gaps, gaps_from_store
+from layers.analysis.index import index_from_store, multi_hazard_index
+from layers.analysis.site import explain_site, site_from_store
+from layers.analysis.siting import (
+    SitingError,
+    SitingResult,
+    SolverError,
+    siting_from_store,
+    solve_mclp,
+)
+from layers.analysis.travel import (
+    AccessParams,
+    access_table,
+    nearest_facilities,
+    pairs_within_hours,
+)
 from layers.export import write_table
-from layers.gaps import at_risk_cells, coverage_gaps, gaps_from_store
-from layers.hazard_index import index_from_store, multi_hazard_index
-from layers.inspect import NotFoundError, cell_card, facility_card
-from layers.labels import VOCABULARIES, hazard_layers
-from layers.report import Report, ReportError, build_report, write_report
-from layers.site import explain_site, site_from_store
-from layers.siting import SitingError, SitingResult, SolverError, siting_from_store, solve_mclp
-from layers.store import Store, StoreUnavailable
-from layers.units import admin_geojson, admin_labels, admin_tree, unit_summary
-from layers.viewport import (
+from layers.frames import at_risk_cells, region_cells
+from layers.map.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
+from layers.map.facilities import (
+    aggregation_resolution,
+    facility_hexes_in_view,
+    facility_points_in_view,
+)
+from layers.map.inspect import NotFoundError, cell_card, facility_card
+from layers.map.labels import VOCABULARIES, hazard_layers
+from layers.map.units import admin_geojson, admin_labels, admin_tree, unit_summary
+from layers.map.viewport import (
     HexPayload,
     Viewport,
     ViewportError,
@@ -30,6 +64,8 @@ from layers.viewport import (
     payload_bytes,
     resolution_for_zoom,
 )
+from layers.report import Report, ReportError, build_report, write_report
+from layers.store import Store, StoreUnavailable
 
 __all__ = [
     "AccessParams",

@@ -1,5 +1,5 @@
 """One computation behind every report format: ``build_report`` assembles a ``Report`` from the
-analyses (``layers.gaps``, ``layers.chains``, ``layers.siting``, ``layers.access``) for one
+analyses (``layers.analysis.gaps``, ``layers.analysis.chains``, ``layers.analysis.siting``, ``layers.analysis.travel``) for one
 province, city or county. Writers only render it; nothing is computed twice.
 
 The figures of the unit and of its child units are rows of ``gaps_from_store``'s unit table
@@ -22,27 +22,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from layers.access import AccessParams
-from layers.chains import chains_from_store
-from layers.gaps import (
-    DEFAULT_CHAIN_HOURS,
-    GAP_TIER,
-    _depot_counties,
-    _hours,
-    _layers,
-    _min_classes,
-    check_hours_by_tier,
-    gaps_from_store,
-)
 from etl import schema
+from layers.analysis.chains import chains_from_store
+from layers.analysis.gaps import DEFAULT_CHAIN_HOURS, gaps_from_store
+from layers.analysis.siting import SitingError
+from layers.analysis.travel import GAP_TIER, AccessParams, check_hours, check_hours_by_tier
+from layers.frames import counties_with_depot, hazard_breaks, min_classes
+from layers.map.inspect import NotFoundError
 from layers.report.findings import derive_findings
 from layers.report.model import Finding, Report, ReportError
 from layers.report.tables import (
+    cells_table,
     chain_matrix_table,
     concat,
-    cells_table,
-    coverage_by_tier,
     cover_dict,
+    coverage_by_tier,
     depots_table,
     facilities_table,
     hazard_cells_table,
@@ -53,9 +47,7 @@ from layers.report.tables import (
     units_table,
     worst_cells,
 )
-from layers.siting import SitingError
 from layers.store import Store
-from layers.inspect import NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -239,12 +231,12 @@ def _checked(store: Store, hazards: Any, *, res: Any, min_class: Any, hours_by_t
     resolutions = [int(r) for r in store.meta.get("resolutions", [])]
     if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or int(res) not in resolutions:
         raise ReportError(f"res: found {res!r:.20}; expected one of the store's resolutions {resolutions}")
-    _min_classes(min_class, _layers(store), chosen)
+    min_classes(min_class, hazard_breaks(store), chosen)
     standards = store.meta.get("standards") or {}
     if hours_by_tier is not None and not isinstance(hours_by_tier, Mapping):
         raise ReportError(f"hours_by_tier: found {hours_by_tier!r:.60}; expected a mapping tier -> hours")
     std = check_hours_by_tier({**(standards.get("hours_by_tier") or {}), **(hours_by_tier or {})})
-    _hours("chain_hours", chain_hours, strict=True)
+    check_hours("chain_hours", chain_hours, strict=True)
     params = AccessParams.from_standards(standards, **access_overrides)
     s_hours = std[GAP_TIER] if siting_hours is None else siting_hours
     if isinstance(s_hours, bool) or not isinstance(s_hours, (int, float)) or not np.isfinite(s_hours) or s_hours <= 0:
@@ -347,7 +339,7 @@ def build_report(store: Store, adcode: str, hazards: str | Sequence[str] = ("flo
     level, code = unit["level"], unit["adcode"]
     admin = _admin(store)
     names = dict(zip(admin["adcode"], admin["name"]))
-    depots = _depot_counties(store)
+    depots = counties_with_depot(store, GAP_TIER)
     lacking = counties[~counties["adcode"].isin(depots)]
     gap_params = {"res": res, "min_class": min_class, "hours_by_tier": hours_by_tier, "chain_hours": chain_hours,
                   **access_overrides}

@@ -11,17 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from layers.map.colours import TIER_COLOURS
 from layers.report.labels import header, term
-from layers.colours import TIER_COLOURS
 from layers.report.model import Report, ReportError
 from layers.report.svg import (
     GRID,
     INK,
+    MM_PER_UNIT,
     MUTED,
     SIZE_SMALL,
     SIZE_TEXT,
     SIZE_TITLE,
-    MM_PER_UNIT,
     WIDTH,
     check_lang,
     document,

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from layers.cli import ACCESS_OPTIONS, DB, Pairs, _access_overrides, _open_store
+from layers.cli.common import ACCESS_OPTIONS, DB, Pairs, access_overrides, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _hazard_arg(value: str) -> Any:
 
 def _units_of(store: Any, level: str, within: str | None) -> list[dict[str, Any]]:
     """Units of ``level`` (in adcode order), only those inside ``within`` when given."""
-    from layers.units import admin_tree  # noqa: PLC0415
+    from layers.map.units import admin_tree  # noqa: PLC0415
 
     tree = admin_tree(store)
     if within is None:
@@ -122,8 +122,8 @@ def report(ctx: click.Context, db: Path, unit: str | None, all_level: str | None
         chosen_formats = check_formats(formats)
     except ValueError as exc:
         bad(exc)
-    store = _open_store(ctx, db)
-    overrides = _access_overrides(speeds, detours, delay)
+    store = open_store(ctx, db)
+    overrides = access_overrides(speeds, detours, delay)
     options = {"res": res, "min_class": min_class, "hours_by_tier": dict(hours) or None, "chain_hours": chain_hours,
                "siting_k": siting_k, "siting_hours": siting_hours, "date": date, **overrides}
     try:

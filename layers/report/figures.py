@@ -6,6 +6,9 @@ the map frame on the left (cells clipped to the unit, boundaries, facilities, ch
 placed without overlaps, scale bar, north arrow) and the legend panel on the right. The figure
 is 680 viewBox units (170 mm) wide and as tall as the unit's shape needs. Projection, paths,
 symbols and label placement: ``layers.report.cartography``.
+The module is long (~420 lines) because each figure is a sequence of drawing steps over one
+frame (outline, classes, facilities, labels, legend); the shared drawing primitives live in
+``cartography`` and ``svg``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
-from layers.colours import TIER_COLOURS, hazard_palette
+from layers.map.colours import TIER_COLOURS, hazard_palette
 from layers.report.cartography import (
     MIN_FRAME_H,
     Frame,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from etl import schema
-from layers.gaps import GAP_TIER
+from layers.analysis.gaps import GAP_TIER
 from layers.report.model import Finding
 
 #: Per hazard, at most this many per-county sentences (the rest are summed up in one).

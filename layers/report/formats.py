@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from layers.export import to_geojson
-from layers.report.model import Report, ReportError
 from layers.report.labels import TITLES, display, header, kind_of, lang_index, term
+from layers.report.model import Report, ReportError
 
 #: Formats ``write_report`` writes, all from the same Report.
 FORMATS = ("html", "pdf", "xlsx", "geojson", "parquet")

@@ -12,15 +12,12 @@ import pandas as pd
 import shapely
 
 from etl import schema
-from layers import access as _access
-from layers.access import AccessParams, access_table
-from layers.cells import h3_strings, region_cells
-from layers.chains import unit_of
-from layers.gaps import GAP_TIER
-from layers.labels import hazard_layers
-from layers.siting import siting_from_store
+from layers.analysis.siting import siting_from_store
+from layers.analysis.travel import GAP_TIER, AccessParams, access_table
+from layers.frames import facility_groups, h3_strings, region_cells, unit_of
+from layers.map.labels import hazard_layers
+from layers.map.units import DEFAULT_TOLERANCE_M, M_PER_DEGREE, geojson_geometry
 from layers.store import Store, json_ready
-from layers.units import DEFAULT_TOLERANCE_M, M_PER_DEGREE, _geometry
 
 #: Tiers in the order a report shows them (the fastest standard first).
 TIER_ORDER = ("county", "municipal", "provincial", "national")
@@ -110,7 +107,7 @@ def depots_table(store: Store, hazard: str, cells: pd.DataFrame, res: int, param
     ids = np.array([h3.str_to_int(c) for c in cells["cell"]], np.uint64)
     pos = pd.Index(rc["cell"].to_numpy(np.uint64)).get_indexer(ids)
     sub = rc.iloc[pos][["cell", "lat", "lng", "terrain"]].reset_index(drop=True)
-    fac, present = _access._facilities(store, "tiers", None)
+    fac, present = facility_groups(store, "tiers", None)
     groups = [t for t in tiers if t in present]
     if not groups:
         return pd.DataFrame(columns=columns)
@@ -243,7 +240,7 @@ def outlines_table(store: Store, unit: Mapping[str, Any], children: pd.DataFrame
                          "level": df["level"].to_numpy(object),
                          "role": np.where(df["adcode"] == unit["adcode"], "unit", "child").astype(object),
                          "lon": df["lon"].to_numpy(float), "lat": df["lat"].to_numpy(float),
-                         "geometry": [_geometry(g) for g in geoms]})
+                         "geometry": [geojson_geometry(g) for g in geoms]})
 
 
 def coverage_by_tier(hazard: str, head: Mapping[str, Any], cells: pd.DataFrame, std: Mapping[str, float],

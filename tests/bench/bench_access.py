@@ -1,4 +1,4 @@
-"""Benchmark: ``layers.access`` nearest reserves per res-9 cell against a bare cKDTree query.
+"""Benchmark: ``layers.analysis.travel`` nearest reserves per res-9 cell against a bare cKDTree query.
 
 Not part of ``make test``::
 
@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
-from layers import access  # noqa: E402
+from layers.analysis import access  # noqa: E402
 from layers.store import Store  # noqa: E402
 
 TARGET_S, TARGET_RATIO = 1.0, 1.5
@@ -64,14 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     params = access.AccessParams.from_standards(store.meta.get("standards"))
     fac = store.query('SELECT id, lat, lon AS lng, tier AS "group" FROM reserves ORDER BY id')
     lat, lng = cells["lat"].to_numpy(), cells["lng"].to_numpy()
-    cell_xyz = access._unit_vectors(lat, lng)
-    detour = access._detour_per_cell(cells, params.detour)
+    cell_xyz = access.unit_vectors(lat, lng)
+    detour = access.detour_per_cell(cells, params.detour)
 
     print(f"\n{'tier':<12}{'n fac':>6}{'bare s':>9}{'onemap s':>10}{'ratio':>8}   ≤{TARGET_S:g} s   ≤{TARGET_RATIO}×")
     for tier in [g for g in access.schema.RESERVE_TIERS if g in set(fac["group"])]:
         f = fac[fac["group"] == tier]
         f_lat, f_lng = f["lat"].to_numpy(), f["lng"].to_numpy()
-        f_xyz = access._unit_vectors(f_lat, f_lng)
+        f_xyz = access.unit_vectors(f_lat, f_lng)
         speed = params.speed_for(tier)
 
         def bare():

@@ -264,7 +264,7 @@ def reference_geojson(store, hazard: str, res: int) -> dict:
     """Every ``res`` cell of ``hazard`` as GeoJSON polygons: bytes raw and gzipped (streamed)."""
     import h3
 
-    from layers.viewport import _round_sig
+    from layers.map.viewport import _round_sig
 
     t0 = time.perf_counter()
     rows = store.query("SELECT printf('%x', cell) AS h3, class AS cls, max AS value FROM hazard_cells "

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from layers.map.units import admin_tree  # noqa: E402
 from layers.report import build_report, write_report  # noqa: E402
 from layers.store import Store  # noqa: E402
-from layers.units import admin_tree  # noqa: E402
 
 FORMATS = "html,pdf,xlsx,geojson,parquet"
 TARGET_S = 5.0

@@ -10,7 +10,7 @@ arrive within ``--hours`` (default 1 h: at the 6 h standard the demo's county de
 cover all demand, so there is nothing to site). For each K, in the same run:
 
 - onemap: ``siting_from_store(method="auto")`` (greedy + 1-swap local search with its
-  submodular bound on this size, see layers/siting.py), time and gap (bound - objective) / bound;
+  submodular bound on this size, see layers/analysis/siting.py), time and gap (bound - objective) / bound;
 - reference: the exact MILP (HiGHS via scipy) with a time limit (``--milp-limit`` s); its
   objective and status, and the ratio onemap objective / MILP objective.
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from layers.siting import siting_from_store  # noqa: E402
+from layers.analysis.siting import siting_from_store  # noqa: E402
 from layers.store import Store  # noqa: E402
 
 

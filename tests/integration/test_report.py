@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import etl.cli
 from layers import Store
-from layers.gaps import gaps_from_store
+from layers.analysis.gaps import gaps_from_store
 from layers.report import build_report, write_report
 from layers.report.build import clear_cache
 from layers.report.formats import sheet_title

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from layers import Store
-from layers.gaps import gaps_from_store
+from layers.analysis.gaps import gaps_from_store
 from layers.report import build_report, write_report
 from layers.report.formats import sheet_title
 from layers.report.html import PRINT_COLUMNS

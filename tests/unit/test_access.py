@@ -1,4 +1,4 @@
-"""Tests of layers.access: nearest facilities against a brute-force haversine, road km and hours,
+"""Tests of layers.analysis.travel: nearest facilities against a brute-force haversine, road km and hours,
 parameters, and the store adapter on the tiny world (and once on the demo store)."""
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers import access
-from layers.access import AccessParams, access_from_store, access_table, h3_strings, nearest_facilities
+from layers.analysis import travel as access
+from layers.analysis.access import access_from_store
+from layers.analysis.travel import AccessParams, access_table, nearest_facilities
+from layers.frames import h3_strings, region_cells
 from layers.store import Store
 from tests.unit import world as W
 
@@ -258,7 +260,7 @@ def test_adapter_on_the_demo_store_at_res_9(demo_db):
         n = store.query("SELECT count(*) AS n FROM admin_cells WHERE res = 9")["n"].iloc[0]
         assert len(out) == n * len(store.meta["chains_by_hazard"]["wildfire"])
         assert np.isfinite(out["hours"]).all() and (out["road_km"] >= 1.3 * out["gc_km"] - 1e-9).all()
-        cells = access.region_cells(store, 9)
+        cells = region_cells(store, 9)
         assert set(cells["terrain"].cat.categories) == {"plain", "hill", "mountain"}
     finally:
         store.close()

@@ -1,4 +1,4 @@
-"""Tests of layers.chains: a hand-computed example, reach against brute-force haversine loops,
+"""Tests of layers.analysis.chains: a hand-computed example, reach against brute-force haversine loops,
 properties in the hours, the heatmap pivot, parameter checks and the store adapter on the tiny
 world."""
 
@@ -11,8 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.access import AccessParams, access_table
-from layers.chains import ChainError, chain_gaps, chain_matrix, chains_from_store, check_matrix
+from layers.analysis.chains import (
+    ChainError,
+    chain_gaps,
+    chain_matrix,
+    chains_from_store,
+    check_matrix,
+)
+from layers.analysis.travel import AccessParams, access_table
 from layers.store import Store
 from tests.unit import world as W
 from tests.unit.world import STANDARDS

@@ -1,4 +1,4 @@
-"""Tests of layers.coordination: a hand-computed example on the equator, coverage against
+"""Tests of layers.analysis.coordination: a hand-computed example on the equator, coverage against
 brute-force haversine loops over all cell-depot pairs, the own-in-cross property, parameter checks
 and the store adapter on the tiny world."""
 
@@ -13,8 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.access import AccessParams
-from layers.coordination import CoordinationError, coordination_from_store, cross_border_coverage
+from layers.analysis.coordination import (
+    CoordinationError,
+    coordination_from_store,
+    cross_border_coverage,
+)
+from layers.analysis.travel import AccessParams
 from layers.store import Store
 from tests.unit import world as W
 from tests.unit.world import STANDARDS

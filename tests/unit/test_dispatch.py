@@ -1,4 +1,4 @@
-"""Tests of layers.dispatch: events against brute-force oracles (haversine loops, shapely
+"""Tests of layers.analysis.dispatch: events against brute-force oracles (haversine loops, shapely
 point-in-polygon on cell centres), the demo PGA relation against hand-computed values, the
 table against a per-facility loop, standard flags, bad parameters, and the store adapter on
 the tiny world."""
@@ -16,8 +16,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.access import AccessParams
-from layers.dispatch import (
+from layers.analysis.dispatch import (
     Event,
     EventError,
     OutsideRegionError,
@@ -31,6 +30,7 @@ from layers.dispatch import (
     intensity_class,
     quake_pga,
 )
+from layers.analysis.travel import AccessParams
 from layers.store import Store
 from tests.unit import world as W
 from tests.unit.world import STANDARDS

@@ -1,4 +1,4 @@
-"""Tests of layers.e2sfca: a hand-computed case, a loop-based reference, conservation, checks."""
+"""Tests of layers.analysis.e2sfca: a hand-computed case, a loop-based reference, conservation, checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers.e2sfca import DEFAULT_BANDS, CatchmentError, e2sfca
+from layers.analysis.e2sfca import DEFAULT_BANDS, CatchmentError, e2sfca
 
 BANDS = [(1.0, 1.0), (2.0, 0.5)]
 

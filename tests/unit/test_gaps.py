@@ -1,4 +1,4 @@
-"""Tests of layers.gaps: a hand-computed example, the unit aggregation against brute-force loops,
+"""Tests of layers.analysis.gaps: a hand-computed example, the unit aggregation against brute-force loops,
 parameter checks, and the store adapter on the tiny world."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.gaps import coverage_gaps, gaps_from_store
+from layers.analysis.gaps import coverage_gaps, gaps_from_store
 from tests.unit import world as W
 
 INF = math.inf

@@ -1,4 +1,4 @@
-"""Tests of layers.hazard_index: a hand-computed example, properties (bounds, weight scaling),
+"""Tests of layers.analysis.index: a hand-computed example, properties (bounds, weight scaling),
 bad inputs, and the store adapter on the tiny world."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers.hazard_index import HazardIndexError, index_from_store, multi_hazard_index
+from layers.analysis.index import HazardIndexError, index_from_store, multi_hazard_index
 from layers.store import Store
 from tests.unit import world as W
 

@@ -38,7 +38,7 @@ def test_every_key_the_app_uses_is_in_the_table():
     # f-string keys: every value they can take
     for entity in ("parks", "enterprises", "reserves"):
         assert f"layer.{entity}" in TEXT and f"entity.{entity}" in TEXT
-    from layers.site import COMPONENTS  # noqa: PLC0415
+    from layers.analysis.site import COMPONENTS  # noqa: PLC0415
     from mapapp import analyses, analysis_view  # noqa: PLC0415
 
     keys = ([f"ana.{n}" for n in analyses.NAMES] + [f"ana.{n}.help" for n in analyses.NAMES]

@@ -1,4 +1,4 @@
-"""Tests of layers.inspect: the cell card and the facility card, on the tiny world store."""
+"""Tests of layers.map.inspect: the cell card and the facility card, on the tiny world store."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import h3
 import pytest
 
 from etl import schema
-from layers.inspect import NotFoundError, cell_card, facility_card
+from layers.map.inspect import NotFoundError, cell_card, facility_card
+from layers.map.viewport import ViewportError
 from layers.store import Store
-from layers.viewport import ViewportError
 from tests.unit.world import (
     BOXES,
     FACILITIES,

@@ -14,12 +14,19 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from layers.gaps import gaps_from_store
-from layers.inspect import NotFoundError
-from layers.store import json_ready
-from layers.report import ReportError, build_report, check_options, write_geojson, write_report, write_xlsx
+from layers.analysis.gaps import gaps_from_store
+from layers.map.inspect import NotFoundError
+from layers.report import (
+    ReportError,
+    build_report,
+    check_options,
+    write_geojson,
+    write_report,
+    write_xlsx,
+)
 from layers.report.formats import NUMBER_FORMATS, about_rows, sheet_frames, sheet_title
 from layers.report.labels import COLUMNS, display, header, kind_of
+from layers.store import json_ready
 from tests.unit import world as W
 
 R = 6371.0088

@@ -18,12 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from layers.map.colours import hazard_palette
 from layers.report.build import build_report
-from layers.report.charts import chain_heatmap_svg, coverage_chart_svg, hours_histogram_svg, reach_colour
 from layers.report.cartography import cells_path, label_box, make_frame, place_labels, ring_path
+from layers.report.charts import (
+    chain_heatmap_svg,
+    coverage_chart_svg,
+    hours_histogram_svg,
+    reach_colour,
+)
 from layers.report.figures import GAP_COLOUR, HOURS_COLOURS, gap_map_svg, hazard_map_svg, hours_bin
 from layers.report.model import ReportError
-from layers.colours import hazard_palette
 from layers.report.svg import text_width, wrap
 from tests.unit import world as W
 

@@ -1,4 +1,4 @@
-"""Tests of layers.site (and its kernel layers.reach): the reach sums, demand and chains against
+"""Tests of layers.analysis.site (and its kernel layers.analysis.reach): the reach sums, demand and chains against
 loops over all pairs with haversine, the weights, exclusions, the explanation, the store
 adapter on the tiny world (--at equals its row of the full ranking) and bad parameters."""
 
@@ -16,10 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers import reach
-from layers.access import AccessParams
-from layers.reach import reach_sums
-from layers.site import (
+from layers.analysis import reach
+from layers.analysis.reach import reach_sums
+from layers.analysis.site import (
     COMPONENTS,
     DEFAULT_WEIGHTS,
     SiteError,
@@ -28,6 +27,7 @@ from layers.site import (
     site_from_store,
     site_scores,
 )
+from layers.analysis.travel import AccessParams
 from layers.store import Store
 from tests.unit import world as W
 

@@ -1,4 +1,4 @@
-"""Tests of layers.siting: MCLP against exhaustive search, bounds, budget, capacities, checks."""
+"""Tests of layers.analysis.siting: MCLP against exhaustive search, bounds, budget, capacities, checks."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from layers import siting
-from layers.siting import SitingError, SitingResult, solve_mclp
+from layers.analysis import siting
+from layers.analysis.siting import SitingError, SitingResult, solve_mclp
 
 
 def instance(seed: int, n: int = 25, m: int = 8, density: float = 0.25):

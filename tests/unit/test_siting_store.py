@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.access import AccessParams, pairs_within_hours
-from layers.e2sfca import e2sfca_from_store
-from layers.gaps import at_risk_cells
-from layers.siting import SitingError, siting_from_store
+from layers.analysis.e2sfca import e2sfca_from_store
+from layers.analysis.siting import SitingError, siting_from_store
+from layers.analysis.travel import AccessParams, pairs_within_hours
+from layers.frames import at_risk_cells
 from tests.unit import world as W
 
 R = 6371.0088

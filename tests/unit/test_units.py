@@ -1,4 +1,4 @@
-"""Tests of layers.units: admin tree, outlines, labels and unit summaries.
+"""Tests of layers.map.units: admin tree, outlines, labels and unit summaries.
 
 ``build_world`` makes a tiny store with admin units, admin cells, hazard cells and
 facilities whose answers are known by construction; test_inspect and test_viewport use it too.
@@ -14,9 +14,8 @@ import pytest
 import shapely
 
 from etl import schema
-from layers.inspect import NotFoundError
-from layers.store import Store
-from layers.units import (
+from layers.map.inspect import NotFoundError
+from layers.map.units import (
     DEFAULT_TOLERANCE_M,
     admin_geojson,
     admin_labels,
@@ -24,12 +23,14 @@ from layers.units import (
     summary_res,
     unit_summary,
 )
+from layers.store import Store
 from tests.unit.world import (
     BOXES,
     LAYERS,
     SHARES,
     county_cells,
 )
+
 
 def dumps(data) -> str:
     """Strict JSON (no NaN), as Dash would send it."""

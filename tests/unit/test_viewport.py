@@ -1,4 +1,4 @@
-"""Tests of layers.viewport: viewport checks, zoom -> resolution, hexagons and points in view."""
+"""Tests of layers.map.viewport: viewport checks, zoom -> resolution, hexagons and points in view."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from etl import schema
-from layers.store import Store
-from layers.facilities import aggregation_resolution, facility_hexes_in_view, facility_points_in_view
-from layers.viewport import (
+from layers.map.facilities import (
+    aggregation_resolution,
+    facility_hexes_in_view,
+    facility_points_in_view,
+)
+from layers.map.viewport import (
     HexPayload,
     Viewport,
     ViewportError,
@@ -27,6 +30,7 @@ from layers.viewport import (
     payload_bytes,
     resolution_for_zoom,
 )
+from layers.store import Store
 
 CENTRE = (39.9, 116.4)  # lat, lng: central Beijing
 BBOX = [116.0, 39.5, 117.0, 40.3]  # west, south, east, north (meta 'bbox' order)
@@ -238,10 +242,10 @@ def test_resolution_follows_the_zoom(tiny):
 
 
 def test_the_fast_polygon_fill_gives_the_classic_cells():
-    # layers.viewport uses h3's experimental fill when present: it must equal the classic one.
+    # layers.map.viewport uses h3's experimental fill when present: it must equal the classic one.
     from h3.api import numpy_int as h3n
 
-    from layers.viewport import _fill
+    from layers.map.viewport import _fill
 
     for (s, w, n, e), res in (((39.85, 116.33, 39.95, 116.47), 9), ((37.5, 114.0, 39.9, 119.3), 7),
                               ((35.9, 113.3, 42.8, 120.1), 5), ((38.9, 117.0, 39.2, 117.4), 8)):
@@ -303,7 +307,7 @@ def test_payload_is_compact_parallel_arrays(tiny):
 
 
 def test_values_keep_three_significant_digits():
-    from layers.viewport import _round_sig
+    from layers.map.viewport import _round_sig
 
     values = np.array([0.0, -1.23456, 123456.0, 0.000123456, 9.996, 1.25])
     assert _round_sig(values) == [0.0, -1.23, 123000.0, 0.000123, 10.0, 1.25]
@@ -532,7 +536,7 @@ def test_facility_hexes_resolution(world):
 @settings(max_examples=200, deadline=None)
 @given(lat=st.floats(-85, 85), lng=st.floats(-180, 180), fine=st.integers(1, 15), data=st.data())
 def test_vectorised_parents_equal_h3(lat, lng, fine, data):
-    from layers.facilities import _parents  # noqa: PLC0415
+    from layers.map.facilities import _parents  # noqa: PLC0415
 
     res = data.draw(st.integers(0, fine))
     cell = h3.latlng_to_cell(lat, lng, fine)

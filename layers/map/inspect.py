@@ -15,8 +15,8 @@ import h3
 import numpy as np
 
 from etl import schema
+from layers.map.viewport import ViewportError, check_number
 from layers.store import Store, json_ready
-from layers.viewport import ViewportError, _number
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def cell_card(store: Store, lat: float, lng: float, res: int) -> dict[str, Any]:
     >>> card["admin"]["county"]["name"], card["hazards"][0]["label"]  # doctest: +SKIP
     ('东城区', '<0.15 m')
     """
-    lat, lng = _number("lat", lat), _number("lng", lng)
+    lat, lng = check_number("lat", lat), check_number("lng", lng)
     for name, value, limit in (("lat", lat, 90), ("lng", lng, 180)):
         if not -limit <= value <= limit:
             raise ViewportError("out_of_range", f"{name} {value} is outside [-{limit}, {limit}]",

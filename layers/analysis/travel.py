@@ -30,8 +30,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from etl import schema
-from layers.cells import DEFAULT_TERRAIN, h3_strings, region_cells
-from layers.store import Store
+from layers.frames import DEFAULT_TERRAIN, cell_strings, h3_strings
 
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
@@ -41,7 +40,7 @@ CHAIN_SPEED_KEY = "enterprise"
 COLUMNS = ("cell", "tier", "rank", "facility_id", "gc_km", "road_km", "hours")
 
 
-def _unit_vectors(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
+def unit_vectors(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
     """(n, 3) unit vectors of points given in degrees."""
     la, lo = np.radians(np.asarray(lat, np.float64)), np.radians(np.asarray(lng, np.float64))
     out = np.empty((la.size, 3))
@@ -52,7 +51,7 @@ def _unit_vectors(lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_points(name: str, lat: Any, lng: Any) -> tuple[np.ndarray, np.ndarray]:
+def check_points(name: str, lat: Any, lng: Any) -> tuple[np.ndarray, np.ndarray]:
     """1-D float arrays of equal length with finite, in-range degrees, else ValueError."""
     la, lo = np.asarray(lat, np.float64).ravel(), np.asarray(lng, np.float64).ravel()
     if la.shape != lo.shape:
@@ -62,7 +61,7 @@ def _check_points(name: str, lat: Any, lng: Any) -> tuple[np.ndarray, np.ndarray
     return la, lo
 
 
-def _check_k(k: Any) -> int:
+def check_k(k: Any) -> int:
     """``k`` as an int >= 1, else ValueError."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r:.40}")
@@ -119,10 +118,10 @@ def nearest_facilities(cell_lat: Any, cell_lng: Any, fac_lat: Any, fac_lng: Any,
     >>> idx.tolist(), km.round(1).tolist()
     ([[0, 1, -1]], [[111.2, 222.4, inf]])
     """
-    k = _check_k(k)
-    cla, clo = _check_points("cells", cell_lat, cell_lng)
-    fla, flo = _check_points("facilities", fac_lat, fac_lng)
-    return _nearest_xyz(_unit_vectors(cla, clo), _unit_vectors(fla, flo), k)
+    k = check_k(k)
+    cla, clo = check_points("cells", cell_lat, cell_lng)
+    fla, flo = check_points("facilities", fac_lat, fac_lng)
+    return _nearest_xyz(unit_vectors(cla, clo), unit_vectors(fla, flo), k)
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,7 @@ def _cell_ids(cells: pd.DataFrame) -> pd.Series:
     return col.astype("str").reset_index(drop=True)
 
 
-def _detour_per_cell(cells: pd.DataFrame, factors: Mapping[str, float]) -> np.ndarray:
+def detour_per_cell(cells: pd.DataFrame, factors: Mapping[str, float]) -> np.ndarray:
     """Detour factor of each cell from its ``terrain`` (categorical is fastest; NA -> plain)."""
     if "terrain" not in cells.columns:
         return np.full(len(cells), factors[DEFAULT_TERRAIN])
@@ -262,22 +261,22 @@ def access_table(cells: pd.DataFrame, facilities: pd.DataFrame, params: AccessPa
         Missing columns, bad coordinates, an unknown terrain class, a group without speed,
         or a bad ``k``.
     """
-    k = _check_k(k)
+    k = check_k(k)
     for name, df, cols in (("cells", cells, ("cell", "lat", "lng")),
                            ("facilities", facilities, ("id", "lat", "lng", "group"))):
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise ValueError(f"{name}: missing columns {missing}; expected {list(cols)}")
-    cla, clo = _check_points("cells", cells["lat"], cells["lng"])
-    fla, flo = _check_points("facilities", facilities["lat"], facilities["lng"])
+    cla, clo = check_points("cells", cells["lat"], cells["lng"])
+    fla, flo = check_points("facilities", facilities["lat"], facilities["lng"])
     n = len(cla)
-    detour = _detour_per_cell(cells, params.detour)
+    detour = detour_per_cell(cells, params.detour)
     fac_group = facilities["group"].astype(object).to_numpy()
     order = list(pd.unique(fac_group)) if groups is None else list(dict.fromkeys(groups))
     speeds = {g: params.speed_for(str(g)) for g in order}
     ids = pd.Index(pd.unique(facilities["id"].astype(str).to_numpy()))
     fac_code = ids.get_indexer(facilities["id"].astype(str).to_numpy())
-    cell_xyz, fac_xyz = _unit_vectors(cla, clo), _unit_vectors(fla, flo)
+    cell_xyz, fac_xyz = unit_vectors(cla, clo), unit_vectors(fla, flo)
     cell_str = _cell_ids(cells)
 
     parts = []
@@ -327,8 +326,8 @@ def pairs_within_hours(cells: pd.DataFrame, facilities: pd.DataFrame, params: Ac
     if isinstance(max_hours, bool) or not isinstance(max_hours, (int, float, np.number)) \
             or not math.isfinite(max_hours) or max_hours <= 0:
         raise ValueError(f"max_hours: found {max_hours!r:.20}; expected hours > 0")
-    cla, clo = _check_points("cells", cells["lat"], cells["lng"])
-    fla, flo = _check_points("facilities", facilities["lat"], facilities["lng"])
+    cla, clo = check_points("cells", cells["lat"], cells["lng"])
+    fla, flo = check_points("facilities", facilities["lat"], facilities["lng"])
     group = facilities["group"].astype(object).to_numpy()
     speed_of = {g: params.speed_for(str(g)) for g in pd.unique(group)}
     speed = np.array([speed_of[g] for g in group], float)
@@ -337,11 +336,11 @@ def pairs_within_hours(cells: pd.DataFrame, facilities: pd.DataFrame, params: Ac
     budget = float(max_hours) - params.dispatch_delay_h
     if budget < 0 or len(cla) == 0 or len(fla) == 0:
         return empty
-    detour = _detour_per_cell(cells, params.detour)
+    detour = detour_per_cell(cells, params.detour)
     max_km = budget * float(speed.max()) / float(detour.min())
     chord = 2.0 * math.sin(min(max_km / EARTH_RADIUS_KM, math.pi) / 2.0)
-    pairs = cKDTree(_unit_vectors(cla, clo)).sparse_distance_matrix(
-        cKDTree(_unit_vectors(fla, flo)), chord, output_type="ndarray")
+    pairs = cKDTree(unit_vectors(cla, clo)).sparse_distance_matrix(
+        cKDTree(unit_vectors(fla, flo)), chord, output_type="ndarray")
     i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     gc_km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(pairs["v"] / 2.0, 0.0, 1.0))
     road_km = gc_km * detour[i]
@@ -353,72 +352,62 @@ def pairs_within_hours(cells: pd.DataFrame, facilities: pd.DataFrame, params: Ac
 
 # --- store adapter ----------------------------------------------------------------------------
 
-def _facilities(store: Store, groups: str, hazard: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """Facilities (id, lat, lng, group) and the groups to report, for ``access_from_store``."""
-    if groups == "tiers":
-        if hazard is not None:
-            raise ValueError("hazard applies to groups=\"chains\" only; found groups=\"tiers\"")
-        t = schema.check_identifier("reserves")
-        cols = ", ".join(f"{schema.quote(schema.check_identifier(t, c))} AS {a}"
-                         for c, a in (("id", "id"), ("lat", "lat"), ("lon", "lng"), ("tier", '"group"')))
-        fac = store.query(f"SELECT {cols} FROM {t} ORDER BY id")
-        present = set(fac["group"])
-        return fac, [g for g in schema.RESERVE_TIERS if g in present]
-    if groups == "chains":
-        by_hazard = store.meta.get("chains_by_hazard") or {}
-        if hazard not in by_hazard:
-            raise ValueError(f"hazard: found {hazard!r:.40}; expected one of the store's hazards with "
-                             f"chains {sorted(by_hazard)}")
-        chains = list(dict.fromkeys(by_hazard[hazard]))
-        t = schema.check_identifier("enterprises")
-        c = {n: schema.quote(schema.check_identifier(t, n)) for n in ("id", "lat", "lon", "chains")}
-        fac = store.query(
-            f"SELECT * FROM (SELECT {c['id']} AS id, {c['lat']} AS lat, {c['lon']} AS lng, "
-            f"unnest(list_distinct({c['chains']})) AS \"group\" FROM {t}) "
-            "WHERE list_contains(?::VARCHAR[], \"group\") ORDER BY id", [chains])
-        return fac, chains
-    raise ValueError(f"groups: found {groups!r:.40}; expected \"tiers\" or \"chains\"")
+
+#: The tier whose standard defines a gap.
+GAP_TIER = "county"
 
 
-def access_from_store(store: Store, res: int = 8, *, groups: str = "tiers", hazard: str | None = None,
-                      k: int = 1, **param_overrides: Any) -> pd.DataFrame:
-    """``access_table`` for every cell of the region at ``res``, read from a store.
+def check_hours(name: str, value: Any, *, strict: bool = False) -> float:
+    """A finite number of hours >= 0 (> 0 if ``strict``), else ValueError naming ``name``."""
+    ok = (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+          and math.isfinite(value) and (value > 0 if strict else value >= 0))
+    if not ok:
+        raise ValueError(f"{name}: found {value!r:.40}; expected hours {'>' if strict else '>='} 0")
+    return float(value)
 
-    Cells are the region's cells of ``admin_cells`` at ``res`` (centres cached in-process per
-    store build and resolution); their terrain comes from meta ``standards.terrain_by_unit``
-    (county if listed, else city, else ``"plain"``). Parameters come from meta ``standards``
-    with ``param_overrides`` merged in (``AccessParams.from_standards``).
 
-    Parameters
-    ----------
-    store
-        An open ``Store``.
-    res
-        H3 resolution, one of the store's (default 8).
-    groups
-        ``"tiers"``: reserves grouped by tier (tiers present in the store, schema order);
-        ``"chains"``: enterprises grouped by each chain relevant to ``hazard`` (meta
-        ``chains_by_hazard``), an enterprise counting in each of its chains; a relevant chain
-        without enterprises gets NA/inf rows. Chain groups travel at the ``"enterprise"`` speed.
-    hazard
-        Required with ``groups="chains"``.
-    k
-        Nearest facilities per cell and group.
-    **param_overrides
-        ``detour``, ``speed_kmh``, ``dispatch_delay_h``.
+def check_hours_by_tier(hours_by_tier: Any) -> dict[str, float]:
+    """``{tier: hours}`` with known tiers, hours >= 0 and the county tier present."""
+    if not isinstance(hours_by_tier, Mapping) or not hours_by_tier:
+        raise ValueError(f"hours_by_tier: found {hours_by_tier!r:.60}; expected a mapping of "
+                         "tier -> hours, e.g. {county: 6}")
+    out = {}
+    for tier, h in hours_by_tier.items():
+        if tier not in schema.RESERVE_TIERS:
+            raise ValueError(f"hours_by_tier.{tier}: unknown tier; expected one of "
+                             f"{list(schema.RESERVE_TIERS)}")
+        out[str(tier)] = check_hours(f"hours_by_tier.{tier}", h)
+    if GAP_TIER not in out:
+        raise ValueError(f"hours_by_tier.{GAP_TIER}: missing (found {sorted(out)}); expected the "
+                         "county standard, which defines a gap")
+    return out
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``COLUMNS``, as ``access_table``.
 
-    Raises
-    ------
-    ValueError
-        A resolution the store lacks, an unknown ``groups`` or ``hazard``, bad parameters.
-    """
-    params = AccessParams.from_standards(store.meta.get("standards"), **param_overrides)
-    k = _check_k(k)
-    cells = region_cells(store, res)
-    fac, order = _facilities(store, groups, hazard)
-    return access_table(cells, fac, params, k, groups=order)
+def rank1_hours(access: pd.DataFrame | None, groups: Sequence[str], cells: pd.Series,
+                 name: str) -> np.ndarray:
+    """(n, len(groups)) hours of the nearest facility; inf where a cell or group is absent."""
+    out = np.full((len(cells), len(groups)), np.inf)
+    if access is None or not len(groups):
+        return out
+    missing = [c for c in ("cell", "tier", "hours") if c not in access.columns]
+    if missing:
+        raise ValueError(f"{name}: missing columns {missing}; expected access_table output")
+    acc = access[access["rank"] == 1] if "rank" in access.columns else access
+    tier = acc["tier"]
+    acc_cells = cell_strings(acc["cell"])
+    hours = acc["hours"].to_numpy(np.float64)
+    for j, g in enumerate(groups):
+        rows = np.flatnonzero((tier == g).to_numpy(bool))
+        if not len(rows):
+            continue
+        mine = acc_cells.iloc[rows].reset_index(drop=True)
+        if len(mine) == len(cells) and bool((mine == cells).all()):  # access_table's own order
+            out[:, j] = hours[rows]
+            continue
+        idx = pd.Index(mine)
+        if not idx.is_unique:
+            raise ValueError(f"{name}: group {g!r} has several rank-1 rows for a cell; expected one")
+        pos = idx.get_indexer(cells)
+        hit = pos >= 0
+        out[hit, j] = hours[rows][pos[hit]]
+    return np.where(np.isnan(out), np.inf, out)

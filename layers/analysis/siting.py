@@ -28,6 +28,8 @@ its bound proves it optimal (always for ``k = 1`` without budget) HiGHS is skipp
 better of the two sets is kept. Limits: the number of sites is *at most* ``k``
 (never forced to open a useless site); coverage is binary (no distance decay); the MILP grows
 with the nonzeros of ``cover`` (capacitated: one variable per nonzero).
+The module is long (~580 lines) because the MCLP's three solvers (MILP, greedy + swap, the
+bound) and their store adapter share the coverage matrix and its checks; they are read together.
 """
 
 from __future__ import annotations
@@ -44,9 +46,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from etl import schema
-from layers.access import AccessParams, pairs_within_hours
-from layers.cells import cells_in_unit, h3_strings, region_cells
-from layers.gaps import at_risk_cells, check_hours_by_tier
+from layers.analysis.travel import AccessParams, check_hours_by_tier, pairs_within_hours
+from layers.frames import at_risk_cells, cells_in_unit, h3_strings, region_cells
 
 logger = logging.getLogger(__name__)
 
@@ -415,7 +416,7 @@ def solve_mclp(cover: Any, weight: Any, k: int, *, covered_already: Any = None,
 def cover_within(demand: pd.DataFrame, candidates: pd.DataFrame, params: AccessParams, tier: str,
                  hours: float) -> sp.csr_matrix:
     """``(len(demand), len(candidates))`` 0/1 matrix: a depot of ``tier`` at the candidate reaches
-    the demand cell within ``hours`` (``layers.access.pairs_within_hours``)."""
+    the demand cell within ``hours`` (``layers.analysis.travel.pairs_within_hours``)."""
     fac = pd.DataFrame({"lat": candidates["lat"].to_numpy(float), "lng": candidates["lng"].to_numpy(float),
                         "group": tier})
     p = pairs_within_hours(demand, fac, params, hours)
@@ -430,7 +431,7 @@ def siting_from_store(store: Any, k: int, *, hazard: str = "flood", res: int = 7
                       **access_overrides: Any) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """Choose ``k`` new depots of ``tier`` among the region's cells (MCLP on a store).
 
-    Demand: the cells at risk from ``hazard`` (``layers.gaps.at_risk_cells``), each weighted
+    Demand: the cells at risk from ``hazard`` (``layers.analysis.gaps.at_risk_cells``), each weighted
     by its hazard class times its population (``weighting="population"``; ``exposure_cells``)
     or its area (``"area"``); ``"auto"`` takes population when the store has exposure.
     Candidates: every cell of the region (or of ``adcode``) at ``res``, optionally without

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from layers.cells import cells_in_unit, h3_strings, region_cells
-from layers.gaps import _layers
+from layers.frames import cells_in_unit, h3_strings, hazard_breaks, region_cells
 from layers.store import Store
 
 #: Fixed breaks of ``index_class`` (equal fifths of [0, 1]).
@@ -149,7 +148,7 @@ def index_from_store(store: Store, res: int = 8, weights: Mapping[str, float] | 
     ValueError
         A resolution the store lacks.
     """
-    n_classes = _layers(store)
+    n_classes = hazard_breaks(store)
     base = store.meta.get(META_WEIGHTS) or {}
     w = _weights(n_classes, {**(base if isinstance(base, Mapping) else {}), **(weights or {})})
     cells = region_cells(store, res)  # validates res

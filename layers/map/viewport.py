@@ -37,7 +37,7 @@ class ViewportError(ValueError):
         super().__init__(message)
 
 
-def _number(name: str, value: Any) -> float:
+def check_number(name: str, value: Any) -> float:
     """``value`` as a finite float, or a ViewportError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ViewportError("not_a_number", f"{name} must be a number, got "
@@ -74,7 +74,7 @@ class Viewport:
             raise ViewportError("bounds_shape", "bounds must be [[south, west], [north, east]],"
                                 f" got {bounds!r:.80}")
         names = ("south", "west", "north", "east")
-        s, w, n, e = (_number(k, v) for k, v in zip(names, (*bounds[0], *bounds[1])))
+        s, w, n, e = (check_number(k, v) for k, v in zip(names, (*bounds[0], *bounds[1])))
         for name, v in (("south", s), ("north", n)):
             if not -90 <= v <= 90:
                 raise ViewportError("out_of_range", f"{name} {v} is outside [-90, 90]", name=name)
@@ -88,7 +88,7 @@ class Viewport:
             raise ViewportError("beyond_antimeridian", f"west ({w}) to east ({e}) lies wholly past "
                                 "+-180; views across the antimeridian are not supported")
         return cls(s, max(w, -180.0), n, min(e, 180.0),
-                   float(min(max(_number("zoom", zoom), MIN_ZOOM), MAX_ZOOM)))
+                   float(min(max(check_number("zoom", zoom), MIN_ZOOM), MAX_ZOOM)))
 
     def clip(self, bbox: Sequence[float]) -> Viewport | None:
         """This view cut to ``bbox = [west, south, east, north]`` (meta 'bbox'); None if outside."""
@@ -120,7 +120,7 @@ def resolution_for_zoom(zoom: float, resolutions: Sequence[int], *, lat: float =
     """
     if not resolutions:
         raise ValueError("resolutions is empty; the store's meta 'resolutions' lists them")
-    z = min(max(_number("zoom", zoom), MIN_ZOOM), MAX_ZOOM)
+    z = min(max(check_number("zoom", zoom), MIN_ZOOM), MAX_ZOOM)
     m_per_px = M_PER_PX_Z0 * math.cos(math.radians(lat)) / 2**z
     px = {int(r): 2 * h3.average_hexagon_edge_length(int(r), "m") / m_per_px for r in resolutions}
     return min(sorted(px), key=lambda r: (abs(math.log(px[r] / TARGET_PX)), r))
@@ -192,7 +192,7 @@ def _query_cells(store: Store, sql: str, params: list[Any], cells: np.ndarray) -
                        numpy=True)
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
+def check_int(name: str, value: Any, low: int) -> int:
     """``value`` if it is an integer >= ``low``, else a ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -213,8 +213,8 @@ def hazard_cells_in_view(store: Store, hazard: str, viewport: Viewport, *, res: 
     ValueError
         Unknown hazard, a resolution the store lacks, or a bad ``min_class``/``max_cells``.
     """
-    min_class = _check_int("min_class", min_class, 0)
-    max_cells = _check_int("max_cells", max_cells, 1)
+    min_class = check_int("min_class", min_class, 0)
+    max_cells = check_int("max_cells", max_cells, 1)
     hazards = store.hazards
     if hazard not in hazards:
         raise ValueError(f"unknown hazard {hazard!r}; expected one of {hazards}")

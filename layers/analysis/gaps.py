@@ -7,7 +7,7 @@ Definitions (also in ``layers/METHODS.md#gaps``):
   for at least one hazard (each with its own threshold);
 - **covered for a tier**: the nearest reserve of that tier arrives within the tier's standard
   hours (``hours_by_tier``, meta ``standards.hours_by_tier``: county 6, municipal 8,
-  provincial 10, national 10); hours come from ``layers.access`` (a distance model);
+  provincial 10, national 10); hours come from ``layers.analysis.travel`` (a distance model);
 - **gap**: not covered for the county tier (the county standard, 6 h by default);
 - **first batch**: the fastest tier that meets its own standard (its hours; NaN if none);
 - **missing chains** of a cell: the chains relevant to its hazard(s) (meta
@@ -25,7 +25,6 @@ county-tier hours, whether the unit's counties hold a county-tier reserve, missi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -33,15 +32,17 @@ import numpy as np
 import pandas as pd
 
 from etl import schema
-from layers import access as _access
-from layers.access import AccessParams, access_table
-from layers.cells import cell_areas, h3_strings, region_cells
+from layers.analysis.travel import (
+    GAP_TIER,
+    AccessParams,
+    access_table,
+    check_hours,
+    check_hours_by_tier,
+    rank1_hours,
+)
+from layers.frames import at_risk_frames, cell_strings, counties_with_depot, facility_groups
 from layers.store import Store
 
-#: The tier whose standard defines a gap.
-GAP_TIER = "county"
-#: Default hazard class threshold (the second break and above).
-DEFAULT_MIN_CLASS = 2
 #: Default hours within which a chain's nearest enterprise must arrive.
 DEFAULT_CHAIN_HOURS = 6.0
 #: A unit misses a chain when it is uncovered on more than this share of the relevant area.
@@ -52,68 +53,6 @@ UNIT_LEVELS = ("county", "city", "province")
 
 
 # --- checks -----------------------------------------------------------------------------------
-
-def _hours(name: str, value: Any, *, strict: bool = False) -> float:
-    """A finite number of hours >= 0 (> 0 if ``strict``), else ValueError naming ``name``."""
-    ok = (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-          and math.isfinite(value) and (value > 0 if strict else value >= 0))
-    if not ok:
-        raise ValueError(f"{name}: found {value!r:.40}; expected hours {'>' if strict else '>='} 0")
-    return float(value)
-
-
-def check_hours_by_tier(hours_by_tier: Any) -> dict[str, float]:
-    """``{tier: hours}`` with known tiers, hours >= 0 and the county tier present."""
-    if not isinstance(hours_by_tier, Mapping) or not hours_by_tier:
-        raise ValueError(f"hours_by_tier: found {hours_by_tier!r:.60}; expected a mapping of "
-                         "tier -> hours, e.g. {county: 6}")
-    out = {}
-    for tier, h in hours_by_tier.items():
-        if tier not in schema.RESERVE_TIERS:
-            raise ValueError(f"hours_by_tier.{tier}: unknown tier; expected one of "
-                             f"{list(schema.RESERVE_TIERS)}")
-        out[str(tier)] = _hours(f"hours_by_tier.{tier}", h)
-    if GAP_TIER not in out:
-        raise ValueError(f"hours_by_tier.{GAP_TIER}: missing (found {sorted(out)}); expected the "
-                         "county standard, which defines a gap")
-    return out
-
-
-def _cell_strings(col: pd.Series) -> pd.Series:
-    """H3 cells as a string Series (from uint64 ids or strings), index reset."""
-    if pd.api.types.is_integer_dtype(col.dtype):
-        return h3_strings(col.to_numpy(np.uint64))
-    return col.astype("string").reset_index(drop=True)
-
-
-def _rank1_hours(access: pd.DataFrame | None, groups: Sequence[str], cells: pd.Series,
-                 name: str) -> np.ndarray:
-    """(n, len(groups)) hours of the nearest facility; inf where a cell or group is absent."""
-    out = np.full((len(cells), len(groups)), np.inf)
-    if access is None or not len(groups):
-        return out
-    missing = [c for c in ("cell", "tier", "hours") if c not in access.columns]
-    if missing:
-        raise ValueError(f"{name}: missing columns {missing}; expected access_table output")
-    acc = access[access["rank"] == 1] if "rank" in access.columns else access
-    tier = acc["tier"]
-    acc_cells = _cell_strings(acc["cell"])
-    hours = acc["hours"].to_numpy(np.float64)
-    for j, g in enumerate(groups):
-        rows = np.flatnonzero((tier == g).to_numpy(bool))
-        if not len(rows):
-            continue
-        mine = acc_cells.iloc[rows].reset_index(drop=True)
-        if len(mine) == len(cells) and bool((mine == cells).all()):  # access_table's own order
-            out[:, j] = hours[rows]
-            continue
-        idx = pd.Index(mine)
-        if not idx.is_unique:
-            raise ValueError(f"{name}: group {g!r} has several rank-1 rows for a cell; expected one")
-        pos = idx.get_indexer(cells)
-        hit = pos >= 0
-        out[hit, j] = hours[rows][pos[hit]]
-    return np.where(np.isnan(out), np.inf, out)
 
 
 # --- the core ---------------------------------------------------------------------------------
@@ -168,7 +107,7 @@ def coverage_gaps(at_risk: pd.DataFrame, access: pd.DataFrame, hours_by_tier: Ma
         Missing columns, non-positive or non-finite areas, bad hours (names the key).
     """
     std = check_hours_by_tier(hours_by_tier)
-    chain_hours = _hours("chain_hours", chain_hours, strict=True)
+    chain_hours = check_hours("chain_hours", chain_hours, strict=True)
     missing = [c for c in ("cell", "county", "city", "area_km2") if c not in at_risk.columns]
     if missing:
         raise ValueError(f"at_risk: missing columns {missing}; expected cell, county, city, "
@@ -176,17 +115,17 @@ def coverage_gaps(at_risk: pd.DataFrame, access: pd.DataFrame, hours_by_tier: Ma
     area = at_risk["area_km2"].to_numpy(np.float64)
     if not (np.isfinite(area) & (area > 0)).all():
         raise ValueError("at_risk.area_km2: found values that are not finite and > 0; expected km2 > 0")
-    cells = _cell_strings(at_risk["cell"])
+    cells = cell_strings(at_risk["cell"])
     n = len(cells)
     tiers = [t for t in schema.RESERVE_TIERS if t in std]  # schema order: national ... county
-    hours = _rank1_hours(access, tiers, cells, "access")
+    hours = rank1_hours(access, tiers, cells, "access")
     limit = np.array([std[t] for t in tiers])
     covered = hours <= limit
 
     if chains is None:
         chains = [] if chain_access is None else [str(g) for g in pd.unique(chain_access["tier"].astype(str))]
     chains = list(dict.fromkeys(chains))
-    ch_hours = _rank1_hours(chain_access, chains, cells, "chain_access")
+    ch_hours = rank1_hours(chain_access, chains, cells, "chain_access")
     if "chains" in at_risk.columns:
         cache: dict[tuple, list[bool]] = {}
         rows = []
@@ -282,95 +221,6 @@ def coverage_gaps(at_risk: pd.DataFrame, access: pd.DataFrame, hours_by_tier: Ma
 
 # --- store adapter ----------------------------------------------------------------------------
 
-def _layers(store: Store) -> dict[str, int]:
-    """hazard -> number of breaks, in store order."""
-    df = store.query("SELECT hazard, len(breaks) AS n FROM hazard_layers ORDER BY rowid")
-    return {str(h): int(k) for h, k in zip(df["hazard"], df["n"])}
-
-
-def _min_classes(min_class: Any, hazards: Mapping[str, int], chosen: Sequence[str]) -> dict[str, int]:
-    """Per chosen hazard, a threshold in 1..len(breaks), from None, an int or a dict."""
-    if min_class is None or isinstance(min_class, (int, np.integer)) and not isinstance(min_class, bool):
-        base = {h: DEFAULT_MIN_CLASS if min_class is None else int(min_class) for h in hazards}
-    elif isinstance(min_class, Mapping):
-        unknown = set(min_class) - set(hazards)
-        if unknown:
-            raise ValueError(f"min_class: unknown hazard(s) {sorted(unknown)}; expected {list(hazards)}")
-        base = {h: DEFAULT_MIN_CLASS for h in hazards}
-        base.update(min_class)
-    else:
-        raise ValueError(f"min_class: found {min_class!r:.40}; expected an integer or a mapping hazard -> integer")
-    base = {h: base[h] for h in chosen}
-    for h, v in base.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= hazards[h]:
-            raise ValueError(f"min_class.{h}: found {v!r:.40}; expected an integer in 1..{hazards[h]} "
-                             f"(the {hazards[h]} breaks of {h})")
-    return {h: int(v) for h, v in base.items()}
-
-
-def _depot_counties(store: Store) -> set[str]:
-    """Counties holding a county-tier reserve (its adcode, or the county above it by parent)."""
-    units = store.query("SELECT adcode, level, parent FROM admin_units")
-    level = dict(zip(units["adcode"], units["level"]))
-    parent = dict(zip(units["adcode"], units["parent"]))
-    out = set()
-    for code in store.query("SELECT DISTINCT adcode FROM reserves WHERE tier = ? AND adcode IS NOT NULL",
-                            [GAP_TIER])["adcode"]:
-        seen = 0
-        while isinstance(code, str) and code in level and seen < 10:
-            if level[code] == "county":
-                out.add(code)
-                break
-            code, seen = parent.get(code), seen + 1
-    return out
-
-
-def _at_risk(store: Store, hazard: str, res: int, min_class: Any
-             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """(at-risk cells, their (hazard, cell, class) rows, the hazards chosen); see ``at_risk_cells``."""
-    hazards = _layers(store)
-    if not isinstance(hazard, str) or (hazard not in hazards and hazard != "any"):
-        raise ValueError(f"hazard: found {hazard!r:.40}; expected one of {[*hazards, 'any']}")
-    chosen = list(hazards) if hazard == "any" else [hazard]
-    thresholds = _min_classes(min_class, hazards, chosen)
-    cells = region_cells(store, res)  # validates res
-    risk = store.query(
-        "SELECT hazard, cell, class FROM hazard_cells WHERE res = ? AND list_contains(?::VARCHAR[], hazard)",
-        [int(res), chosen])
-    hz_codes, hz_names = pd.factorize(risk["hazard"].astype(object))
-    need = np.array([thresholds[h] for h in hz_names] + [0], np.int64)[hz_codes]
-    risk = risk[risk["class"].to_numpy(np.int64) >= need].reset_index(drop=True)
-    at_cells = np.unique(risk["cell"].to_numpy(np.uint64))
-    pos = pd.Index(cells["cell"].to_numpy(np.uint64)).get_indexer(at_cells)
-    sub = cells.iloc[pos[pos >= 0]].reset_index(drop=True)
-    prov = store.query("SELECT cell, province FROM admin_cells WHERE res = ?", [int(res)])
-    sub = sub.merge(prov.astype({"cell": "uint64"}), on="cell", how="left")
-    sub["area_km2"] = cell_areas(sub["cell"].to_numpy(np.uint64))
-    expo = store.query("SELECT cell, population FROM exposure_cells WHERE res = ?", [int(res)])
-    sub = sub.merge(expo.astype({"cell": "uint64"}), on="cell", how="left")
-    if hazard != "any":
-        sub["hazard_class"] = (risk.set_index("cell")["class"].reindex(sub["cell"].to_numpy(np.uint64))
-                               .to_numpy().astype(np.int64))
-    return sub, risk, chosen
-
-
-def at_risk_cells(store: Store, hazard: str = "flood", res: int = 8, *, min_class: Any = None) -> pd.DataFrame:
-    """The region's cells at risk from ``hazard`` (or ``"any"``) at ``res``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``cell`` (uint64), ``lat``, ``lng``, ``county``, ``city``, ``terrain`` (as
-        ``region_cells``), ``province``, ``area_km2`` (``h3.cell_area``), ``population``
-        (``exposure_cells``; NaN without exposure) and, for one hazard, ``hazard_class``.
-
-    Raises
-    ------
-    ValueError
-        Unknown hazard or resolution, ``min_class`` out of range (as ``gaps_from_store``).
-    """
-    return _at_risk(store, hazard, res, min_class)[0]
-
 
 def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_class: Any = None,
                     hours_by_tier: Mapping[str, float] | None = None,
@@ -416,9 +266,9 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
     if hours_by_tier is not None and not isinstance(hours_by_tier, Mapping):
         raise ValueError(f"hours_by_tier: found {hours_by_tier!r:.60}; expected a mapping tier -> hours")
     std = check_hours_by_tier({**base, **(hours_by_tier or {})})
-    chain_hours = _hours("chain_hours", chain_hours, strict=True)
+    chain_hours = check_hours("chain_hours", chain_hours, strict=True)
     params = AccessParams.from_standards(standards, **access_overrides)
-    sub, risk, chosen = _at_risk(store, hazard, res, min_class)
+    sub, risk, chosen = at_risk_frames(store, hazard, res, min_class)
     by_hazard = store.meta.get("chains_by_hazard") or {}
     at_risk = sub[["cell", "county", "city", "province", "area_km2", "population"]].copy()
     per_cell = risk[risk["cell"].isin(at_risk["cell"])]
@@ -437,14 +287,14 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
         chains = list(dict.fromkeys(by_hazard.get(hazard, [])))
 
     ar_cells = sub[["cell", "lat", "lng", "terrain"]]
-    tier_fac, _ = _access._facilities(store, "tiers", None)
+    tier_fac, _ = facility_groups(store, "tiers", None)
     tier_access = access_table(ar_cells, tier_fac, params, groups=[t for t in schema.RESERVE_TIERS if t in std])
-    chain_fac = pd.concat([_access._facilities(store, "chains", h)[0] for h in chosen if h in by_hazard]
+    chain_fac = pd.concat([facility_groups(store, "chains", h)[0] for h in chosen if h in by_hazard]
                           or [pd.DataFrame(columns=["id", "lat", "lng", "group"])], ignore_index=True)
     chain_fac = chain_fac.drop_duplicates(["id", "group"]).astype({"lat": float, "lng": float})
     chain_access = access_table(ar_cells, chain_fac, params, groups=chains) if chains else None
     out, units = coverage_gaps(at_risk, tier_access, std, chain_hours, chain_access=chain_access,
-                               chains=chains, depot_counties=_depot_counties(store))
+                               chains=chains, depot_counties=counties_with_depot(store, GAP_TIER))
     if hazard == "any":
         out.insert(out.columns.get_loc("area_km2"), "hazards", hz)
     else:

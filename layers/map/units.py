@@ -24,10 +24,10 @@ import pyarrow as pa
 import shapely
 
 from etl import schema
-from layers.cells import cell_areas
-from layers.inspect import NotFoundError, check_text
+from layers.frames import cell_areas
+from layers.map.inspect import NotFoundError, check_text
+from layers.map.viewport import check_number
 from layers.store import Store
-from layers.viewport import _number
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _rings(polygon: shapely.Polygon) -> list[list[list[float]]]:
     return [np.round(np.asarray(r.coords), DECIMALS).tolist() for r in rings]
 
 
-def _geometry(geom: Any) -> dict[str, Any]:
+def geojson_geometry(geom: Any) -> dict[str, Any]:
     """A (multi)polygon as a GeoJSON geometry dict, coordinates rounded."""
     polys = [p for p in shapely.get_parts(geom)
              if isinstance(p, shapely.Polygon) and not p.is_empty]
@@ -111,7 +111,7 @@ def _admin_geojson(key: _Key) -> dict[str, Any]:
     if bad.any():
         logger.warning("%d %s outlines invalid after simplification: repaired", bad.sum(), level)
         geoms[bad] = shapely.make_valid(geoms[bad])
-    features = [{"type": "Feature", "geometry": _geometry(g),
+    features = [{"type": "Feature", "geometry": geojson_geometry(g),
                  "properties": {"adcode": a, "name": n, "level": lv,
                                 "parent": p if isinstance(p, str) else None}}
                 for a, n, lv, p, g in zip(*(df[k] for k in ("adcode", "name", "level", "parent")),
@@ -150,7 +150,7 @@ def admin_geojson(store: Store, level: str, *, tolerance_m: float | None = None)
         An unknown level, or a tolerance that is not a number in [0, 20000].
     """
     level = _check_level(level)
-    tol = DEFAULT_TOLERANCE_M[level] if tolerance_m is None else _number("tolerance_m", tolerance_m)
+    tol = DEFAULT_TOLERANCE_M[level] if tolerance_m is None else check_number("tolerance_m", tolerance_m)
     if not 0 <= tol <= MAX_TOLERANCE_M:
         raise ValueError(f"tolerance_m must be in [0, {MAX_TOLERANCE_M:g}] metres, got {tol:g}")
     return _admin_geojson(_key(store, level, tol))

@@ -215,8 +215,8 @@ def e2sfca_from_store(store: Any, res: int = 7, *, tiers: Sequence[str] = DEFAUL
         parameters; ``demand="population"`` without exposure.
     """
     from etl import schema  # noqa: PLC0415  (layers may import etl.schema; kept local like the adapters)
-    from layers.access import AccessParams, pairs_within_hours  # noqa: PLC0415
-    from layers.cells import cell_areas, cells_in_unit, h3_strings, region_cells  # noqa: PLC0415
+    from layers.analysis.travel import AccessParams, pairs_within_hours  # noqa: PLC0415
+    from layers.frames import cell_areas, cells_in_unit, h3_strings, region_cells  # noqa: PLC0415
 
     tiers = list(dict.fromkeys(tiers))
     unknown = [t for t in tiers if t not in schema.RESERVE_TIERS]

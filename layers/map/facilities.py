@@ -13,8 +13,8 @@ import h3
 import numpy as np
 
 from etl import schema
+from layers.map.viewport import Viewport, check_int, resolution_for_zoom
 from layers.store import Store, json_ready
-from layers.viewport import Viewport, _check_int, resolution_for_zoom
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def facility_points_in_view(
         Unknown entity, a bad ``limit``, or a bad filter: an unknown code, a filter set on
         an entity it does not apply to, a list of more than 20, a flag that is not a bool.
     """
-    limit = _check_int("limit", limit, 1)
+    limit = check_int("limit", limit, 1)
     where, params, applied = _filters_in_view(
         entity, viewport, chains=chains, levels=levels, tiers=tiers, kinds=kinds,
         above_size_only=above_size_only, leading_only=leading_only)

@@ -1,13 +1,13 @@
 """Cross-border coordination: coverage when depots serve only their own province vs any province.
 
 Definitions (also in ``layers/METHODS.md#coordination``); at-risk cells, hours, standards and
-areas are those of ``layers.gaps``:
+areas are those of ``layers.analysis.gaps``:
 
 - a depot's **province**: its adcode walked up the ``admin_units`` parent links (else the
   province of the cell it sits in, else the adcode's first two digits + ``"0000"``); a cell's
   province: ``admin_cells``;
 - **covered_own** for a tier: the nearest depot of that tier *in the cell's own province*
-  arrives within the tier's standard hours (``hours_by_tier``; ``layers.access`` distance
+  arrives within the tier's standard hours (``hours_by_tier``; ``layers.analysis.travel`` distance
   model); **covered_cross**: the nearest depot of that tier in *any* province does. The nearest
   of all depots is never farther than the nearest own one, so covered_cross contains
   covered_own and every gain is >= 0;
@@ -32,10 +32,17 @@ import numpy as np
 import pandas as pd
 
 from etl import schema
-from layers.access import AccessParams, access_table
-from layers.cells import region_cells
-from layers.chains import _lookup, at_risk_long, entity_units, population, region_areas
-from layers.gaps import _cell_strings, _hours, _layers
+from layers.analysis.travel import AccessParams, access_table, check_hours
+from layers.frames import (
+    at_risk_long,
+    cell_strings,
+    entity_units,
+    hazard_breaks,
+    population,
+    population_of,
+    region_areas,
+    region_cells,
+)
 from layers.store import Store
 
 #: The default ``tier``: covered by any tier within its own standard.
@@ -59,7 +66,7 @@ def check_standards(hours_by_tier: Any) -> dict[str, float]:
         raise CoordinationError(f"hours_by_tier.{unknown[0]}: unknown tier; expected one of "
                                 f"{list(schema.RESERVE_TIERS)}")
     try:
-        return {t: _hours(f"hours_by_tier.{t}", hours_by_tier[t]) for t in schema.RESERVE_TIERS
+        return {t: check_hours(f"hours_by_tier.{t}", hours_by_tier[t]) for t in schema.RESERVE_TIERS
                 if t in hours_by_tier}
     except ValueError as exc:
         raise CoordinationError(str(exc)) from None
@@ -265,7 +272,7 @@ def cross_border_coverage(at_risk: pd.DataFrame, depots: pd.DataFrame, params: A
     gain = cross & ~own
     credit = np.where(gain, depot, -1)
 
-    cells = pd.DataFrame({"cell": _cell_strings(at_risk["cell"])})
+    cells = pd.DataFrame({"cell": cell_strings(at_risk["cell"])})
     for lv in ("county", "city", "province"):
         if lv in at_risk.columns:
             cells[lv] = at_risk[lv].to_numpy(object)
@@ -335,7 +342,7 @@ def coordination_from_store(store: Store, hazard: str = "any", res: int = DEFAUL
         Unknown hazard, resolution or tier; ``min_class`` out of range; bad hours or access
         parameters (names the key, found, expected).
     """
-    layers = _layers(store)
+    layers = hazard_breaks(store)
     if not isinstance(hazard, str) or (hazard not in layers and hazard != "any"):
         raise CoordinationError(f"hazard: found {hazard!r:.40}; expected one of {[*layers, 'any']}")
     standards = store.meta.get("standards") or {}
@@ -354,7 +361,7 @@ def coordination_from_store(store: Store, hazard: str = "any", res: int = DEFAUL
     at_risk = cells.iloc[pos][["cell", "lat", "lng", "terrain", "county", "city"]].reset_index(drop=True)
     at_risk["province"] = prov.to_numpy(object)[pos]
     at_risk["area_km2"] = region_areas(store, res)[pos]
-    at_risk["population"] = _lookup(population(store, res), at_risk["cell"].to_numpy(np.uint64))
+    at_risk["population"] = population_of(population(store, res), at_risk["cell"].to_numpy(np.uint64))
     units, depots, out = cross_border_coverage(at_risk, depot_provinces(store, res), params, std, tier=tier)
     names = store.query("SELECT adcode, name FROM admin_units")
     name = dict(zip(names["adcode"], names["name"]))

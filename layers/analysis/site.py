@@ -24,6 +24,9 @@ maximum over the candidates makes ``--at`` equal to its row of ``--top``. Demand
 are smooth over a reach of ~200 km: at resolutions finer than ``reach_res`` (default 7) they
 are evaluated at each cell's res-7 parent centre (at most ~1 km away), with at-risk demand
 summed into res-7 parents; ``reach_res=None`` computes them per cell (res 8: ~5x slower).
+The module is long (~570 lines) because the four scored components, their explanation for one
+point and the ranking share one set of validated inputs; split apart they would pass the same
+ten arrays between modules.
 """
 
 from __future__ import annotations
@@ -38,10 +41,16 @@ import numpy as np
 import pandas as pd
 
 from etl import schema
-from layers.access import AccessParams, _detour_per_cell, nearest_facilities
-from layers.cells import cell_areas, cells_in_unit, h3_strings, region_cells
-from layers.gaps import _layers, _min_classes
-from layers.reach import _parents, reach_sums
+from layers.analysis.reach import parent_cells, reach_sums
+from layers.analysis.travel import AccessParams, detour_per_cell, nearest_facilities
+from layers.frames import (
+    cell_areas,
+    cells_in_unit,
+    h3_strings,
+    hazard_breaks,
+    min_classes,
+    region_cells,
+)
 from layers.store import Store
 
 KINDS = ("depot", "park", "capacity_base")
@@ -196,7 +205,7 @@ def _coarse(cells: np.ndarray, lat: np.ndarray, lng: np.ndarray, res: int | None
     if res is None or not len(cells):
         return cells, lat, lng
     fine = ((cells >> np.uint64(52)) & np.uint64(0xF)).astype(int) > res
-    keys = np.where(fine, _parents(cells, res), cells)
+    keys = np.where(fine, parent_cells(cells, res), cells)
     uniq, inv = np.unique(keys[fine], return_inverse=True)
     centre = np.array([h3i.cell_to_latlng(int(c)) for c in uniq.tolist()]).reshape(-1, 2)
     lat, lng = lat.copy(), lng.copy()
@@ -243,7 +252,7 @@ def _demand(cand: pd.DataFrame, at_risk: pd.DataFrame, params: SiteParams) -> tu
         raise SiteError(f"at_risk.{col}: found negative or infinite values; expected numbers >= 0")
     keys, lat, lng = _coarse(_cell_ints(at_risk["cell"]), at_risk["lat"].to_numpy(np.float64),
                              at_risk["lng"].to_numpy(np.float64), params.reach_res)
-    detour = _detour_per_cell(at_risk, params.access.detour)
+    detour = detour_per_cell(at_risk, params.access.detour)
     grouped = pd.DataFrame({"k": keys, "d": detour, "lat": lat, "lng": lng, "w": w}).groupby(
         ["k", "d"], sort=False).agg(lat=("lat", "first"), lng=("lng", "first"), w=("w", "sum")).reset_index()
     if params.hours < params.access.dispatch_delay_h or not len(grouped):
@@ -332,14 +341,14 @@ def site_scores(candidates: pd.DataFrame, at_risk: pd.DataFrame, enterprises: pd
     parks = _require("parks", parks, ["lat", "lng", "chains"])
     reserves = _require("reserves", reserves, ["lat", "lng", "tier"])
     try:
-        detour = _detour_per_cell(cand, params.access.detour)
+        detour = detour_per_cell(cand, params.access.detour)
         safety, worst, excluded = _hazard(cand, params)
         demand, unit = _demand(cand, at_risk, params)
         chains = _chains(cand, detour, enterprises, parks, params)
         comp, comp_hours = _complement(cand, detour, reserves, params)
     except SiteError:
         raise
-    except ValueError as exc:  # bad coordinates or terrain classes from layers.access
+    except ValueError as exc:  # bad coordinates or terrain classes from layers.analysis.travel
         raise SiteError(str(exc)) from None
     norm = {"demand": demand, "chains": chains}
     scores = {"hazard_safety": safety, "complement": comp,
@@ -520,7 +529,7 @@ def site_from_store(store: Store, *, kind: str, at: Sequence[float] | None = Non
     ValueError
         A resolution the store lacks, bad access parameters.
     """
-    n_classes = _layers(store)
+    n_classes = hazard_breaks(store)
     chosen = [hazards] if isinstance(hazards, str) else list(n_classes if hazards is None else hazards)
     unknown = [h for h in chosen if h not in n_classes]
     if unknown or not chosen:
@@ -536,7 +545,7 @@ def site_from_store(store: Store, *, kind: str, at: Sequence[float] | None = Non
         raise SiteError("at and top: found both; expected one (a point to explain, or the N best cells)")
     if top is not None:
         top = _whole("top", top)
-    thresholds = _min_classes(min_class, n_classes, chosen)
+    thresholds = min_classes(min_class, n_classes, chosen)
     cand = _candidates(store, res, adcode, n_classes)
     if at is not None:
         lon, lat = _point(at)

@@ -4,7 +4,7 @@
 
     S[q] = sum of w[p] over the points with gc(q, p) <= scale[q] * radius[p]
 
-(``gc``: great-circle km on the sphere of ``layers.access.EARTH_RADIUS_KM``). With a reach of
+(``gc``: great-circle km on the sphere of ``layers.analysis.travel.EARTH_RADIUS_KM``). With a reach of
 ~200 km (6 h at 50 km/h) a query holds thousands of points, so listing the pairs (cKDTree's
 ``query_ball_point``) is too slow for the 60k cells of a region at res 7.
 
@@ -30,7 +30,7 @@ from typing import Any
 import h3.api.basic_int as h3i
 import numpy as np
 
-from layers.access import EARTH_RADIUS_KM, _check_points, _unit_vectors
+from layers.analysis.travel import EARTH_RADIUS_KM, check_points, unit_vectors
 
 #: H3 resolutions of the groups, coarse to fine (points are keyed by their res-9 cell).
 GROUP_RESOLUTIONS = tuple(range(2, 10))
@@ -63,7 +63,7 @@ class _Tree:
     spread: np.ndarray    # (len(levels),) mean beta of a level (which side to open first)
 
 
-def _parents(cells: np.ndarray, res: int) -> np.ndarray:
+def parent_cells(cells: np.ndarray, res: int) -> np.ndarray:
     """H3 parents at ``res`` of uint64 cells of a finer resolution (bit arithmetic)."""
     digits = np.uint64((1 << (3 * (15 - res))) - 1)  # unused digits are all 7 (0b111)
     res_bits = np.uint64(0xF << 52)
@@ -78,13 +78,13 @@ def chord_of_km(km: np.ndarray | float) -> np.ndarray:
 
 def _tree(lat: np.ndarray, lng: np.ndarray, weight: np.ndarray, cells: np.ndarray | None) -> _Tree:
     """The group levels (coarse to fine) and, last, the points, sorted so children are contiguous."""
-    xyz = _unit_vectors(lat, lng)
+    xyz = unit_vectors(lat, lng)
     if cells is None:
         fine = max(GROUP_RESOLUTIONS)
         cells = np.fromiter((h3i.latlng_to_cell(a, b, fine) for a, b in zip(lat.tolist(), lng.tolist())),
                             np.uint64, len(lat))
     res = ((cells >> np.uint64(52)) & np.uint64(0xF)).astype(np.int64)
-    keys = np.stack([np.where(res > r, _parents(cells, r), cells) for r in GROUP_RESOLUTIONS]
+    keys = np.stack([np.where(res > r, parent_cells(cells, r), cells) for r in GROUP_RESOLUTIONS]
                     + [np.arange(len(lat), dtype=np.uint64)])
     order = np.lexsort(keys[::-1])  # points sorted by their ancestors, coarse first
     keys, xyz, weight = keys[:, order], xyz[order], weight[order]
@@ -246,8 +246,8 @@ def reach_sums(q_lat: Any, q_lng: Any, p_lat: Any, p_lng: Any, weight: Any, radi
     >>> reach_sums([0.0], [0.0], [0.0, 0.0], [1.0, 2.0], [1.0, 5.0], 150.0).tolist()
     [1.0]
     """
-    qla, qlo = _check_points("queries", q_lat, q_lng)
-    pla, plo = _check_points("points", p_lat, p_lng)
+    qla, qlo = check_points("queries", q_lat, q_lng)
+    pla, plo = check_points("points", p_lat, p_lng)
     n, m = len(qla), len(pla)
     w = _vector("weight", weight, m, nonneg=False)
     bands = np.asarray(radius_km, np.float64)

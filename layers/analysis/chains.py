@@ -1,7 +1,7 @@
 """Chain gaps: per city, exposure to each hazard x presence and reach of each relevant chain.
 
 Definitions (also in ``layers/METHODS.md#chains``); at-risk cells, hours and areas are those of
-``layers.gaps``:
+``layers.analysis.gaps``:
 
 - **at risk** (per hazard): a cell whose hazard ``class`` is >= ``min_class`` (default 2);
 - **relevant chains** of a hazard: the hazard -> chain matrix (meta ``chains_by_hazard``, which
@@ -9,7 +9,7 @@ Definitions (also in ``layers/METHODS.md#chains``); at-risk cells, hours and are
 - **presence** of a chain in a city: its enterprises whose adcode lies in the city (an
   enterprise with several chains counts in each; its output is not split between them);
 - **reach**: an at-risk cell is reached by a chain when the chain's nearest enterprise,
-  anywhere in the region, arrives within ``hours`` (default 6 h; ``layers.access`` distance
+  anywhere in the region, arrives within ``hours`` (default 6 h; ``layers.analysis.travel`` distance
   model at the ``"enterprise"`` speed); ``reach_share`` = reached share of the city's at-risk
   area for that hazard;
 - **gap_score** = ``at_risk_share x (1 - reach_share)``: the share of the city's whole area
@@ -21,21 +21,30 @@ Definitions (also in ``layers/METHODS.md#chains``); at-risk cells, hours and are
 
 ``chain_gaps`` is the pure core, ``chain_matrix`` pivots it for a heatmap, and
 ``chains_from_store`` is the store adapter.
+The module is long (~450 lines): the core, the pivot and the adapter each validate the same
+city x hazard x chain frame, and the method above is easiest to check against one file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-import threading
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from etl import schema
-from layers.access import AccessParams, access_table
-from layers.cells import cell_areas, region_cells
-from layers.gaps import _cell_strings, _hours, _layers, _min_classes, _rank1_hours
+from layers.analysis.travel import AccessParams, access_table, check_hours, rank1_hours
+from layers.frames import (
+    at_risk_long,
+    cell_strings,
+    entity_units,
+    hazard_breaks,
+    population,
+    population_of,
+    region_areas,
+    region_cells,
+)
 from layers.store import Store
 
 #: Default hours within which a chain's nearest enterprise must reach an at-risk cell.
@@ -218,7 +227,7 @@ def chain_gaps(at_risk_cells: pd.DataFrame, chain_access: pd.DataFrame | None,
     """
     matrix = check_matrix(matrix)
     try:
-        t = _hours("hours", hours, strict=True)
+        t = check_hours("hours", hours, strict=True)
     except ValueError as exc:
         raise ChainError(str(exc)) from None
     _require("at_risk_cells", at_risk_cells, ("cell", "hazard", "city", "area_km2"))
@@ -235,9 +244,9 @@ def chain_gaps(at_risk_cells: pd.DataFrame, chain_access: pd.DataFrame | None,
     hazards = list(matrix)
     chains = list(dict.fromkeys(c for codes in matrix.values() for c in codes))
 
-    cells = _cell_strings(at_risk_cells["cell"])
+    cells = cell_strings(at_risk_cells["cell"])
     cell_codes, uniq = pd.factorize(cells, sort=True)  # sorted: access_table's order when built on them
-    reach_h = _rank1_hours(chain_access, chains, pd.Series(np.asarray(uniq, dtype=object), dtype="string"),
+    reach_h = rank1_hours(chain_access, chains, pd.Series(np.asarray(uniq, dtype=object), dtype="string"),
                            "chain_access")
     reached = reach_h <= t  # (unique cells, chains)
     pop = (at_risk_cells["population"].to_numpy(np.float64) if "population" in at_risk_cells.columns
@@ -329,54 +338,6 @@ def chain_matrix(df: pd.DataFrame, value: str = "gap_score", *, index: str = "ci
 
 # --- store adapter ----------------------------------------------------------------------------
 
-def unit_of(store: Store, codes: Iterable[Any], level: str) -> list[str | None]:
-    """The unit of ``level`` above each adcode, by ``admin_units`` parent links (None: not found)."""
-    units = store.query("SELECT adcode, level, parent FROM admin_units")
-    lv, parent = dict(zip(units["adcode"], units["level"])), dict(zip(units["adcode"], units["parent"]))
-    out: list[str | None] = []
-    for code in codes:
-        seen, found = 0, None
-        while isinstance(code, str) and code in lv and seen < 10:
-            if lv[code] == level:
-                found = code
-                break
-            code, seen = parent.get(code), seen + 1
-        out.append(found)
-    return out
-
-
-def entity_units(store: Store, entity: str, res: int, level: str) -> pd.DataFrame:
-    """``id``, ``unit`` of ``level`` for each facility: its adcode walked up, else its cell's unit."""
-    table = schema.check_identifier(entity)
-    df = store.query(f"SELECT id, adcode FROM {table} ORDER BY id")
-    df["unit"] = unit_of(store, df["adcode"], level)
-    if df["unit"].isna().any():
-        col = schema.quote(schema.check_identifier("admin_cells", level))
-        pos = store.query(f"SELECT e.id, a.{col} AS unit FROM entity_cells e JOIN admin_cells a "
-                          "ON a.res = e.res AND a.cell = e.cell WHERE e.entity = ? AND e.res = ?",
-                          [entity, int(res)])
-        fill = df["id"].map(dict(zip(pos["id"], pos["unit"])))
-        df["unit"] = df["unit"].where(df["unit"].notna(), fill)
-    return df[["id", "unit"]]
-
-
-def population(store: Store, res: int) -> pd.DataFrame:
-    """``cell`` (uint64), ``population`` from ``exposure_cells`` at ``res`` (empty when absent)."""
-    has = store.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?",
-                      ["exposure_cells"])["n"].iloc[0]
-    if not has:
-        return pd.DataFrame({"cell": pd.Series(dtype=np.uint64), "population": pd.Series(dtype=float)})
-    df = store.query("SELECT cell, sum(population) AS population FROM exposure_cells WHERE res = ? "
-                     "GROUP BY cell", [int(res)])
-    return df.astype({"cell": np.uint64, "population": float})
-
-
-def _lookup(pop: pd.DataFrame, cells: np.ndarray) -> np.ndarray:
-    """``pop.population`` of each of ``cells`` (uint64), NaN where absent."""
-    pos = pd.Index(pop["cell"].to_numpy(np.uint64)).get_indexer(cells)
-    return np.where(pos >= 0, pop["population"].to_numpy(np.float64)[np.maximum(pos, 0)] if len(pop) else np.nan,
-                    np.nan)
-
 
 def check_adcode(store: Store, adcode: Any, levels: Sequence[str] = ("province", "city")) -> str | None:
     """``adcode`` if it names a unit of one of ``levels`` in ``admin_units``; None passes."""
@@ -390,35 +351,6 @@ def check_adcode(store: Store, adcode: Any, levels: Sequence[str] = ("province",
         raise ChainError(f"adcode: found {found}; expected a {' or '.join(levels)} of the store, "
                          f"e.g. {known[:5]}")
     return adcode
-
-
-def at_risk_long(store: Store, res: int, hazards: Sequence[str], min_class: Any) -> pd.DataFrame:
-    """``hazard``, ``cell`` (uint64), ``class`` of the cells at risk at ``res`` (as ``layers.gaps``)."""
-    thresholds = _min_classes(min_class, _layers(store), hazards)
-    where = " OR ".join(["(hazard = ? AND class >= ?)"] * len(thresholds)) or "false"
-    params: list[Any] = [int(res)] + [v for h, k in thresholds.items() for v in (h, int(k))]
-    risk = store.query(f"SELECT hazard, cell, class FROM hazard_cells WHERE res = ? AND ({where}) "
-                       "ORDER BY cell", params)
-    return risk.astype({"cell": np.uint64, "hazard": object})
-
-
-_area_cache: dict[tuple[str, str, int], np.ndarray] = {}
-_area_lock = threading.Lock()
-
-
-def region_areas(store: Store, res: int) -> np.ndarray:
-    """``cell_areas`` of ``region_cells(store, res)``, in its order (cached per build and res)."""
-    cells = region_cells(store, res)
-    key = (str(store.path.resolve()), str(store.meta.get("build_id")), int(res))
-    with _area_lock:
-        hit = _area_cache.get(key)
-    if hit is None or len(hit) != len(cells):
-        hit = cell_areas(cells["cell"].to_numpy(np.uint64))
-        with _area_lock:
-            if len(_area_cache) >= 4:
-                _area_cache.clear()
-            _area_cache[key] = hit
-    return hit
 
 
 def _enterprise_facilities(store: Store, chains: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -472,7 +404,7 @@ def chains_from_store(store: Store, res: int = DEFAULT_RES, hazards: str | Seque
         Unknown hazard, chain code, resolution or adcode; bad hours, ``min_class`` or access
         parameters (names the key, found, expected).
     """
-    layers = _layers(store)
+    layers = hazard_breaks(store)
     base = dict(store.meta.get("chains_by_hazard") or {})
     override = check_matrix(matrix, layers) if matrix is not None else {}
     effective = {h: list(base.get(h) or []) for h in layers}
@@ -489,7 +421,7 @@ def chains_from_store(store: Store, res: int = DEFAULT_RES, hazards: str | Seque
             raise ChainError(f"matrix.{empty[0]}: no chains for this hazard in chains_by_hazard; expected "
                              f"matrix={{'{empty[0]}': [chain codes]}}")
     use = check_matrix({h: effective[h] for h in chosen}, layers)
-    t = _hours("hours", hours, strict=True)
+    t = check_hours("hours", hours, strict=True)
     params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
     adcode = check_adcode(store, adcode)
 
@@ -508,7 +440,7 @@ def chains_from_store(store: Store, res: int = DEFAULT_RES, hazards: str | Seque
     pos = pos[pos >= 0]
     at_risk = pd.DataFrame({"cell": risk["cell"].to_numpy(np.uint64), "hazard": risk["hazard"].to_numpy(object),
                             "city": region["city"].to_numpy(object)[pos], "area_km2": area[pos]})
-    at_risk["population"] = _lookup(population(store, res), at_risk["cell"].to_numpy(np.uint64))
+    at_risk["population"] = population_of(population(store, res), at_risk["cell"].to_numpy(np.uint64))
 
     chains = list(dict.fromkeys(c for codes in use.values() for c in codes))
     ent, fac = _enterprise_facilities(store, chains)

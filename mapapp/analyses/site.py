@@ -1,0 +1,66 @@
+"""The analyses panel's site suitability (ranked cells, or one explained point): controls and the result view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from layers import (
+    explain_site,
+    site_from_store,
+)
+from mapapp.analyses.common import (
+    AnalysisView,
+    Params,
+    graded,
+    shown_rows,
+    site_unit,
+    unit_names,
+)
+from mapapp.i18n import t
+
+#: The panel controls this analysis uses (the others are hidden).
+CONTROLS = ('hazard', 'res', 'sitekind', 'top', 'hours', 'weights', 'exclude', 'point', 'access')
+
+
+def run(store: Any, p: Params, lang: str) -> AnalysisView:
+    res = p.resolution()
+    hazards = None if p.hazard == "any" else [p.hazard]
+    common = {"kind": p.site_kind, "res": res, "hazards": hazards, "hours": p.hours,
+              "weights": p.weights or None, "exclude": p.exclude or None, "adcode": p.unit, **p.access}
+    if p.lon is not None and p.lat is not None:
+        row = site_from_store(store, at=(p.lon, p.lat), **common)
+        parts = explain_site(row)
+        table = pd.DataFrame([{"component": t(f"ana.site.{c}", lang), "score": v.get("score"),
+                               "weight": v.get("weight"), "contribution": v.get("contribution"),
+                               "raw": v.get("raw"), "unit": site_unit(c, v.get("unit"), lang)}
+                              for c, v in parts.items()])
+        r = row.iloc[0]
+        summary = [t("ana.site.at", lang, lon=f"{p.lon:.5f}", lat=f"{p.lat:.5f}", cell=r["cell"],
+                     kind=t(f"ana.kind.{p.site_kind}", lang), score=f"{float(r['score']):.3f}", rank=int(r["rank"]))]
+        if r.get("excluded_by"):
+            summary.append(t("ana.site.excluded", lang, why=r["excluded_by"]))
+        overlay = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+            "type": "Point", "coordinates": [p.lon, p.lat]}, "properties": {"kind": "site", "order": "★",
+                                                                            "name": f"{float(r['score']):.3f}"}}]}
+        return AnalysisView("site", summary, table, table, None, [], [], None, overlay,
+                            method="layers/METHODS.md#site", cells=row.reset_index(drop=True),
+                            bounds=[[p.lat - 0.3, p.lon - 0.4], [p.lat + 0.3, p.lon + 0.4]])
+    df = site_from_store(store, top=p.top, **common)
+    values = df["score"].to_numpy(float)
+    hexes, pal, legend = graded(df["cell"], values, n=5)
+    names = unit_names(store)
+    df = df.assign(county_name=[names.get(c, "") for c in df["county"]])
+    overlay = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
+         "properties": {"kind": "site", "order": int(r.rank), "name": f"{r.county_name} {float(r.score):.3f}"}}
+        for r in df.head(10).itertuples()]}
+    best = df.iloc[0] if len(df) else None
+    summary = [t("ana.site.top", lang, n=len(df), kind=t(f"ana.kind.{p.site_kind}", lang),
+                 best=f"{best['county_name']} {float(best['score']):.3f}" if best is not None else "—")]
+    comp = [c for c in df.columns if c.endswith("_score")]
+    bounds = ([[float(df["lat"].min()) - 0.15, float(df["lon"].min()) - 0.2],
+               [float(df["lat"].max()) + 0.15, float(df["lon"].max()) + 0.2]] if len(df) else None)
+    return AnalysisView("site", summary, df, shown_rows(df, columns=["rank", "county_name", "score", *comp, "excluded_by"]),
+                        hexes, pal, legend, None, overlay, method="layers/METHODS.md#site", cells=df, bounds=bounds)
