@@ -437,12 +437,13 @@ class _CentreSampler:
                 cells = np.sort(np.asarray(h3i.h3shape_to_cells(shape, res), dtype=np.uint64))
             else:
                 cells = candidates
+            if part is not None:  # only this part's cells (cheap: by their parents' centres)
+                cells = cells[owned_cells(cells, grid, part)]
             ll = cell_centres(cells)
             u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
             rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
             ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
             if part is not None:
-                ok &= owned_cells(cells, grid, part)
                 if ((rows < part.read0) | (rows >= part.read1))[ok].any():
                     raise PartTooNarrow(f"rows {part.read0}-{part.read1}: a sampled centre outside")
             self.cells, self.rows, self.cols = cells[ok], rows[ok], cols[ok]

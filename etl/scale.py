@@ -82,6 +82,8 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         from distributed import Client, LocalCluster  # noqa: PLC0415
     except ImportError:
         raise UsageError("dask_missing") from None
+    for noisy in ("distributed", "tornado", "bokeh"):  # distributed sets INFO on import; keep the CLI quiet
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     if scheduler:
         try:
             client = Client(scheduler, timeout="20s")
@@ -104,8 +106,14 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             cluster.close()
 
 
-def plan_parts(grid, resolutions: Sequence[int], n_parts: int, window_rows: int = WINDOW_ROWS) -> list[Part]:
-    """Cut the raster's rows into ``n_parts`` bands (window-aligned) with their read margins."""
+def plan_parts(grid, resolutions: Sequence[int], n_parts: int, window_rows: int = WINDOW_ROWS,
+               align: bool = True) -> list[Part]:
+    """Cut the raster's rows into ``n_parts`` bands (window-aligned) with their read margins.
+
+    ``align``: the read rows also start and end on window boundaries, so that sums are added
+    in the same windows as in one process (population); statistics from sorted values
+    (hazards) do not need it and read only the margin.
+    """
     part_res, finest = min(resolutions), max(resolutions)
     n_windows = math.ceil(grid.height / window_rows)
     n_parts = max(1, min(n_parts, n_windows))
@@ -116,8 +124,10 @@ def plan_parts(grid, resolutions: Sequence[int], n_parts: int, window_rows: int 
     for own0, own1 in zip(cuts, cuts[1:]):
         if own1 <= own0:
             continue
-        read0 = max(0, (own0 - margin) // window_rows * window_rows)
-        read1 = min(grid.height, -(-(own1 + margin) // window_rows) * window_rows)
+        read0, read1 = max(0, own0 - margin), min(grid.height, own1 + margin)
+        if align:
+            read0 = read0 // window_rows * window_rows
+            read1 = min(grid.height, -(-read1 // window_rows) * window_rows)
         parts.append(Part(own0, own1, read0, read1, part_res))
     return parts
 
@@ -129,9 +139,11 @@ def margin_rows(grid, part_res: int, finest: int) -> int:
     return int(math.ceil(reach / row_m)) + 2
 
 
-def _widen(part: Part, grid, extra: int, window_rows: int) -> Part:
-    read0 = max(0, (part.read0 - extra) // window_rows * window_rows)
-    read1 = min(grid.height, -(-(part.read1 + extra) // window_rows) * window_rows)
+def _widen(part: Part, grid, extra: int, window_rows: int, align: bool) -> Part:
+    read0, read1 = max(0, part.read0 - extra), min(grid.height, part.read1 + extra)
+    if align:
+        read0 = read0 // window_rows * window_rows
+        read1 = min(grid.height, -(-read1 // window_rows) * window_rows)
     return Part(part.own0, part.own1, read0, read1, part.part_res)
 
 
@@ -166,7 +178,7 @@ def hazard_task(spec: RasterSpec, resolutions: Sequence[int], breaks: Sequence[f
                                               sample_cells=sample_cells, window_rows=window_rows, part=part))
             except PartTooNarrow as exc:
                 logger.info("%s: %s; widening", spec.path, exc)
-                part = _widen(part, rd.grid, max(part.own1 - part.own0, window_rows), window_rows)
+                part = _widen(part, rd.grid, max(part.own1 - part.own0, window_rows), window_rows, False)
         raise RuntimeError(f"{spec.path}: part {part} could not be widened enough")
 
 
@@ -180,7 +192,7 @@ def exposure_task(spec: RasterSpec, resolutions: Sequence[int], part: Part, cach
             try:
                 return exposure_part(rd, max(resolutions), part, cache_dir=cache_dir, window_rows=window_rows)
             except PartTooNarrow:
-                part = _widen(part, rd.grid, max(part.own1 - part.own0, window_rows), window_rows)
+                part = _widen(part, rd.grid, max(part.own1 - part.own0, window_rows), window_rows, True)
         raise RuntimeError(f"{spec.path}: part {part} could not be widened enough")
 
 
@@ -243,7 +255,7 @@ def hazard_chunks(client: Any, spec: RasterSpec, grid, resolutions: Sequence[int
                   progress: Callable[[int], None] | None = None,
                   window_rows: int = WINDOW_ROWS) -> Iterator[tuple[int, pd.DataFrame]]:
     """``etl.h3stats.iter_raster_to_h3`` on the cluster: the same rows, chunk by chunk, part by part."""
-    parts = plan_parts(grid, resolutions, PARTS_PER_WORKER * n_workers(client), window_rows)
+    parts = plan_parts(grid, resolutions, PARTS_PER_WORKER * n_workers(client), window_rows, align=False)
     cells = None
     if sample_cells is not None:  # sent once to every worker, not once per task
         cells = client.scatter({"cells": dict(sample_cells)}, broadcast=True)["cells"]

@@ -75,7 +75,7 @@ def test_parts_merged_equal_one_process(tmp_path, name):
     path = _raster(tmp_path / "r.tif", g)
     with open_raster(path) as rd:
         whole = raster_to_h3(rd, g["res"], BREAKS, window_rows=WINDOW)
-        parts = scale.plan_parts(rd.grid, g["res"], 5, WINDOW)
+        parts = scale.plan_parts(rd.grid, g["res"], 5, WINDOW, align=False)
         assert len(parts) == 5 and parts[0].own0 == 0 and parts[-1].own1 == rd.grid.height
         assert all(a.own1 == b.own0 for a, b in zip(parts, parts[1:]))
         chunks = [c for p in parts for c in iter_raster_to_h3(rd, g["res"], BREAKS, window_rows=WINDOW, part=p)]
@@ -133,7 +133,7 @@ def test_two_workers_equal_one_process(tmp_path, client, name):
                                           sample_cells=None, progress=done.append, window_rows=WINDOW))
         height = rd.grid.height
     _assert_identical(got, whole)
-    assert sum(done) == height and len(done) == len(scale.plan_parts(rd.grid, g["res"], 8, WINDOW))
+    assert sum(done) == height and len(done) == len(scale.plan_parts(rd.grid, g["res"], 8, WINDOW, align=False))
     assert len(list((tmp_path / "c").glob("*-rows*"))) == len(done)  # zone maps cached per part
 
 
