@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DB := data/jjj.duckdb
 REGION := geodata/regions/jjj.toml
-DEMO_SOURCES := $(REGION) $(wildcard geodata/jjj/*) $(wildcard etl/*.py)
+DEMO_SOURCES := $(REGION) $(wildcard geodata/jjj/*) $(wildcard geodata/jjj/industry/*) $(wildcard etl/*.py)
 # Debian packages for PDF reports (WeasyPrint typesets with Pango; a CJK font for Chinese) and,
 # for the tests, headless Chromium driven by Playwright (never its own browser download) and
 # poppler's pdftotext/pdftoppm to read reports back
@@ -74,6 +74,7 @@ bench: setup reportdeps $(DB)
 	$(PY) tests/bench/bench_access.py
 	$(PY) tests/bench/bench_siting.py
 	$(PY) tests/bench/bench_report.py
+	$(PY) tests/bench/bench_industry.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
 	$(PY) tests/bench/bench_scale.py

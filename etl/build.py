@@ -33,6 +33,7 @@ from etl.exposure import (
     raster_to_exposure,
 )
 from etl.h3stats import METHOD, iter_raster_to_h3, share_columns
+from etl.industry import IndustryTables, check_industry
 from etl.normalize import Normalized, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
@@ -56,10 +57,12 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     rasters: dict[str, dict[str, Any]] = field(default_factory=dict)
     exposure: dict[str, Any] | None = None
+    industry: IndustryTables = field(default_factory=IndustryTables)
 
     @property
     def rejects(self) -> list[dict[str, Any]]:
-        return [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
+        rows = [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
+        return rows + self.industry.rejects
 
 
 def _sha256(path: Path) -> str:
@@ -102,6 +105,8 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
             checked.entities.setdefault(src.entity, []).append((src, norm, raw.sha256))
         if step:
             step(1)
+    checked.industry = _industry(checked)
+    checked.problems += checked.industry.problems
     for name, rs in region.hazards.items():
         try:
             with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
@@ -119,6 +124,16 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
         except DataError as exc:
             checked.problems += exc.problems
     return checked
+
+
+def _industry(checked: Checked) -> IndustryTables:
+    """The 四库一清单 tables, checked against the enterprises, parks and admin units read."""
+    frames = {e: pd.concat([n.rows for _, n, _ in items], ignore_index=True)
+              for e, items in checked.entities.items() if items}
+    admin = checked.admin
+    return check_industry(
+        checked.region.industry, frames, set(admin.units["adcode"]) if admin else set(), checked.region.bbox,
+        (lambda lon, lat: admin_mod.point_adcodes(admin, lon, lat)) if admin else None)
 
 
 def _overlap(rd, b: tuple[float, float, float, float]) -> list[Problem]:
@@ -264,6 +279,8 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
                     "sha256": _sha256(region.admin.path), "rows_in": len(admin.units),
                     "rows_loaded": len(admin.units), "rows_rejected": 0, "synthetic": False,
                     "crs": region.admin.crs})
+    tables.update(checked.industry.tables)
+    sources += checked.industry.sources
     tables["sources"] = pd.DataFrame(sources)
     tables["rejects"] = pd.DataFrame(rejects) if rejects else None
 

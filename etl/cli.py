@@ -193,8 +193,9 @@ def validate(obj: dict, region_toml: Path) -> None:
     if checked.problems or rejects:
         sys.exit(1)
     rows = sum(len(n.rows) for items in checked.entities.values() for _, n, _ in items)
+    rows += sum(s["rows_loaded"] for s in checked.industry.sources)
     click.echo(_t("valid", lang, sources=sum(len(v) for v in checked.entities.values()) + len(checked.rasters) + 1
-                  + (checked.exposure is not None), rows=rows))
+                  + (checked.exposure is not None) + len(checked.industry.sources), rows=rows))
 
 
 @main.command()

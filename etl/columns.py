@@ -114,6 +114,8 @@ def map_columns(
     file: str,
     *,
     provided: Iterable[str] = (),
+    aliases: dict[str, tuple[str, ...]] | None = None,
+    required: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, str], list[Problem]]:
     """Map a file's columns onto the fields of an entity.
 
@@ -130,6 +132,9 @@ def map_columns(
     provided
         Fields supplied without a column (e.g. region-file ``defaults``); they are not
         reported as missing when required.
+    aliases, required
+        Field -> aliases and the required fields of a table that is not an entity (the
+        industry tables of ``etl.industry``); default: those of ``entity``.
 
     Returns
     -------
@@ -150,7 +155,7 @@ def map_columns(
     >>> mapping
     {'name': '企业名称', 'lon': '经度', 'lat': '纬度'}
     """
-    table = aliases_for(entity)
+    table = aliases if aliases is not None else aliases_for(entity)
     columns = [str(c) for c in columns]
     keys = [normalise(c) for c in columns]
     mapping: dict[str, str] = {}
@@ -187,7 +192,7 @@ def map_columns(
             taken.add(col)
 
     supplied = set(provided)
-    for field in schema.ENTITY_FIELDS[entity]["required"]:
+    for field in required if required is not None else schema.ENTITY_FIELDS[entity]["required"]:
         if field not in mapping and field not in explicit and field not in supplied:
             problems.append(Problem("missing_column", file, {
                 "field": field, "aliases": list(table[field]), "found": columns}))

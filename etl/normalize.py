@@ -322,3 +322,8 @@ def _entity_fields(entity: str, col, out: dict, rj: _Rejects, n: int) -> None:
         out["categories"] = [vocab.split_list(v) for v in col("categories")]
         out["capacity"] = _numbers(col("capacity"), "capacity", rj, "a quantity")
         out["capacity_unit"] = col("capacity_unit")
+
+
+#: Shared with ``etl.industry`` (the 四库一清单 readers): the same row rules for the same words.
+RowRejects, parse_numbers, parse_bools, parse_vocab, parse_chains = _Rejects, _numbers, _bools, _vocab_field, _chain_list
+fill_ids = _ids

@@ -116,6 +116,7 @@ class Region:
     note: str
     path: Path
     exposure: ExposureSource | None = None
+    industry: Any = None  # etl.industry_region.IndustryConfig: 四库一清单, chain links, targets
 
     @property
     def finest_res(self) -> int:
@@ -124,6 +125,7 @@ class Region:
 
 _TOP_KEYS = {
     "region", "admin", "parks", "enterprises", "reserves", "hazards", "chains", "standards", "exposure",
+    "industry",
 }
 _REGION_KEYS = {"id", "name", "name_en", "adcodes", "bbox", "resolutions", "note"}
 _TABLE_KEYS = {
@@ -253,6 +255,9 @@ def load_region(path: str | Path) -> Region:
     chains = _chains(doc, ck, set(declared))
     standards = _standards(doc, ck, adcodes)
     exposure = _exposure(doc, ck, base)
+    from etl.industry_region import parse_industry  # noqa: PLC0415 (it imports this module)
+
+    industry = parse_industry(doc, ck, base)
 
     if ck.problems:
         raise DataError(ck.problems)
@@ -271,6 +276,7 @@ def load_region(path: str | Path) -> Region:
         note=reg.get("note", ""),
         path=path,
         exposure=exposure,
+        industry=industry,
     )
 
 

@@ -9,7 +9,7 @@ Coordinates are WGS-84 longitude/latitude.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The ten key industry chains (seed 000 section 3): code -> (Chinese, English).
 CHAINS: dict[str, tuple[str, str]] = {
@@ -171,6 +171,98 @@ TABLES: dict[str, str] = {
     """,
     "exposure_cells": "res TINYINT NOT NULL, cell UBIGINT NOT NULL, population DOUBLE NOT NULL",
 }
+
+# --- Industry (四库一清单, plan targets, chain links): issue 14 -------------------------------
+
+#: Project stages in the plan's order "谋划一批、储备一批、开工一批、投产一批" (在建 between).
+PROJECT_STAGES: dict[str, tuple[str, str]] = {
+    "planning": ("谋划", "Planning"),
+    "reserve": ("储备", "Reserve"),
+    "started": ("开工", "Started"),
+    "building": ("在建", "Under construction"),
+    "operating": ("投产", "In production"),
+}
+#: Stages of an investment lead (拟引进企业), from first contact to landing.
+LEAD_STAGES: dict[str, tuple[str, str]] = {
+    "contact": ("接洽", "First contact"),
+    "negotiating": ("洽谈", "Negotiating"),
+    "signed": ("签约", "Signed"),
+    "landed": ("落地", "Landed"),
+}
+#: Status of a task of the 招商任务清单.
+TASK_STATUSES: dict[str, tuple[str, str]] = {
+    "todo": ("未启动", "Not started"),
+    "doing": ("推进中", "In progress"),
+    "done": ("已完成", "Done"),
+    "overdue": ("已逾期", "Overdue"),
+}
+#: Scopes a target or an indicator applies to.
+SCOPES: dict[str, tuple[str, str]] = {
+    "region": ("区域", "Region"),
+    "province": ("省级", "Province"),
+    "city": ("市级", "City"),
+    "park": ("园区", "Park"),
+}
+#: Indicators computed from the industry tables (code -> Chinese, English, unit zh, unit en).
+INDICATORS: dict[str, tuple[str, str, str, str]] = {
+    "output_yi": ("产业产值", "Industry output", "亿元", "100 million CNY"),
+    "revenue_yi": ("营业收入", "Revenue", "亿元", "100 million CNY"),
+    "revenue_growth_pct": ("营业收入年增速", "Revenue growth per year", "%", "%"),
+    "enterprises": ("企业数", "Enterprises", "家", "firms"),
+    "above_size": ("规上企业数", "Above-size enterprises", "家", "firms"),
+    "listed": ("上市企业数", "Listed enterprises", "家", "firms"),
+    "specialised": ("专精特新企业数", "Specialised SMEs", "家", "firms"),
+    "little_giants": ("专精特新“小巨人”数", "Little giants", "家", "firms"),
+    "rd_intensity_pct": ("研发投入强度", "R&D intensity", "%", "%"),
+    "national_bases": ("国家级示范基地数", "National demonstration bases", "个", "bases"),
+    "provincial_bases": ("省级基地数", "Provincial bases", "个", "bases"),
+    "clusters_100": ("百亿级集群数", "Clusters over 10 bn CNY", "个", "clusters"),
+    "key_projects": ("重点项目数（已开工）", "Key projects started", "个", "projects"),
+    "investment_yi": ("开工及投产项目总投资", "Investment of started projects", "亿元", "100 million CNY"),
+    "leads_signed": ("签约及落地招商项目数", "Leads signed or landed", "个", "leads"),
+}
+#: Comparators a target may use: >= and > (at least), about (约, reached at 95 %).
+TARGET_COMPARATORS = (">=", ">", "about")
+
+INDUSTRY_TABLES: dict[str, str] = {
+    "enterprise_years": """
+        enterprise VARCHAR NOT NULL, year SMALLINT NOT NULL, output_yi DOUBLE, revenue_yi DOUBLE,
+        employees DOUBLE, rd_yi DOUBLE, above_size BOOLEAN NOT NULL, listed BOOLEAN NOT NULL,
+        specialised BOOLEAN NOT NULL, little_giant BOOLEAN NOT NULL, champion BOOLEAN NOT NULL,
+        "leading" BOOLEAN NOT NULL, park VARCHAR, synthetic BOOLEAN NOT NULL,
+        source VARCHAR NOT NULL, source_row INTEGER NOT NULL
+    """,
+    "products": """
+        id VARCHAR PRIMARY KEY, enterprise VARCHAR NOT NULL, name VARCHAR NOT NULL, chain VARCHAR,
+        link VARCHAR, material VARCHAR, certifications VARCHAR, recommended BOOLEAN NOT NULL,
+        synthetic BOOLEAN NOT NULL, source VARCHAR NOT NULL, source_row INTEGER NOT NULL
+    """,
+    "projects": """
+        id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, enterprise VARCHAR, park VARCHAR,
+        chain VARCHAR, link VARCHAR, stage VARCHAR NOT NULL, investment_yi DOUBLE,
+        planned_start VARCHAR, planned_finish VARCHAR, actual_start VARCHAR, actual_finish VARCHAR,
+        "key" BOOLEAN NOT NULL, lon DOUBLE, lat DOUBLE, adcode VARCHAR, synthetic BOOLEAN NOT NULL,
+        source VARCHAR NOT NULL, source_row INTEGER NOT NULL
+    """,
+    "leads": """
+        id VARCHAR PRIMARY KEY, company VARCHAR NOT NULL, origin VARCHAR, chain VARCHAR,
+        link VARCHAR, investment_yi DOUBLE, stage VARCHAR NOT NULL, unit VARCHAR, next_step VARCHAR,
+        next_date VARCHAR, adcode VARCHAR, park VARCHAR, synthetic BOOLEAN NOT NULL,
+        source VARCHAR NOT NULL, source_row INTEGER NOT NULL
+    """,
+    "tasks": """
+        id VARCHAR PRIMARY KEY, unit VARCHAR NOT NULL, target VARCHAR NOT NULL, chain VARCHAR,
+        link VARCHAR, count DOUBLE, deadline VARCHAR, status VARCHAR NOT NULL, leads VARCHAR[] NOT NULL,
+        adcode VARCHAR, synthetic BOOLEAN NOT NULL, source VARCHAR NOT NULL, source_row INTEGER NOT NULL
+    """,
+    "targets": """
+        indicator VARCHAR NOT NULL, scope VARCHAR NOT NULL, scope_code VARCHAR, year SMALLINT NOT NULL,
+        value DOUBLE NOT NULL, comparator VARCHAR NOT NULL, unit VARCHAR, document VARCHAR NOT NULL,
+        clause VARCHAR, note VARCHAR
+    """,
+    "chain_links": "chain VARCHAR NOT NULL, position SMALLINT NOT NULL, link VARCHAR NOT NULL",
+}
+TABLES.update(INDUSTRY_TABLES)
 
 REQUIRED_TABLES = tuple(t for t in TABLES if t != "exposure_cells")
 

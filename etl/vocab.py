@@ -60,6 +60,19 @@ PRECISION_WORDS = _table(schema.PRECISIONS, {
     "exact": ("精确", "坐标"), "address": ("地址",), "district": ("区县", "区县中心"),
     "city": ("城市", "市中心", "城市中心"),
 })
+PROJECT_STAGE_WORDS = _table(schema.PROJECT_STAGES, {
+    "planning": ("谋划中", "谋划阶段"), "reserve": ("储备中", "储备项目", "前期"),
+    "started": ("新开工", "已开工"), "building": ("建设中", "在建项目"),
+    "operating": ("已投产", "竣工投产", "建成投产", "竣工"),
+})
+LEAD_STAGE_WORDS = _table(schema.LEAD_STAGES, {
+    "contact": ("初步接洽", "对接"), "negotiating": ("在谈", "洽谈中", "商谈"),
+    "signed": ("已签约", "签约落地前"), "landed": ("已落地", "开工落地"),
+})
+TASK_STATUS_WORDS = _table(schema.TASK_STATUSES, {
+    "todo": ("未开始", "待启动"), "doing": ("进行中", "推进", "正在推进"),
+    "done": ("完成", "已完成", "已办结"), "overdue": ("逾期", "超期"),
+})
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "t", "有"}
 _FALSE = {"否", "n", "no", "false", "0", "×", "✗", "f", "无", ""}
 

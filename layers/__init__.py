@@ -11,7 +11,7 @@
   materials and supply-demand matching land here too;
 - ``layers.report``: the coverage-gap report (PDF, HTML, XLSX, GeoJSON, GeoParquet);
 - ``layers.export`` (tables to files) and ``layers.cli`` (``onemap analyze``);
-- the industry databases and monitoring will live in ``layers.industry``.
+- ``layers.industry``: the industry databases (四库一清单), indicators against plan targets, chain atlas.
 
 ``layers`` imports nothing from ``etl`` but ``etl.schema`` (the contract). ``mapapp`` calls
 only what ``__all__`` lists; ``layers.map`` never imports ``layers.analysis`` or
@@ -47,6 +47,19 @@ from layers.analysis.travel import (
 )
 from layers.export import write_table
 from layers.frames import at_risk_cells, region_cells
+from layers.industry import (
+    IndustryDataMissing,
+    atlas_from_store,
+    city_atlas_from_store,
+    item_from_store,
+    monitor_from_store,
+    names_from_store,
+    rows_from_store,
+)
+from layers.industry.labels import display_frame as industry_display
+from layers.industry.labels import header as industry_header
+from layers.industry.labels import indicator_name
+from layers.industry.labels import term as industry_term
 from layers.map.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
 from layers.map.facilities import (
     aggregation_resolution,
@@ -65,6 +78,7 @@ from layers.map.viewport import (
     resolution_for_zoom,
 )
 from layers.report import Report, ReportError, build_report, write_report
+from layers.report.cluster import cluster_report_bytes
 from layers.store import Store, StoreUnavailable
 
 __all__ = [
@@ -74,6 +88,7 @@ __all__ = [
     "E2SFCAResult",
     "HAZARD_PALETTES",
     "HexPayload",
+    "IndustryDataMissing",
     "NotFoundError",
     "Report",
     "ReportError",
@@ -93,10 +108,13 @@ __all__ = [
     "admin_tree",
     "aggregation_resolution",
     "at_risk_cells",
+    "atlas_from_store",
     "build_report",
     "cell_card",
     "chain_matrix",
     "chains_from_store",
+    "cluster_report_bytes",
+    "city_atlas_from_store",
     "coordination_from_store",
     "coverage_gaps",
     "dispatch_from_store",
@@ -111,13 +129,21 @@ __all__ = [
     "hazard_cells_in_view",
     "hazard_layers",
     "hazard_palette",
+    "indicator_name",
+    "industry_display",
+    "industry_header",
+    "industry_term",
+    "item_from_store",
     "index_from_store",
+    "monitor_from_store",
     "multi_hazard_index",
+    "names_from_store",
     "nearest_facilities",
     "pairs_within_hours",
     "payload_bytes",
     "region_cells",
     "resolution_for_zoom",
+    "rows_from_store",
     "site_from_store",
     "siting_from_store",
     "solve_mclp",

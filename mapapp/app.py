@@ -9,7 +9,7 @@ from pathlib import Path
 import dash
 from dash import Dash, dcc, html
 
-from layers import Store, admin_tree, unit_summary
+from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, unit_summary
 from mapapp import routes
 from mapapp.settings import Settings
 
@@ -56,5 +56,8 @@ def _warm_up(store: Store) -> None:
         provinces = [u["adcode"] for u in admin_tree(store) if u["level"] == "province"]
         if provinces:
             unit_summary(store, provinces[0])
+        monitor_from_store(store)  # the 产业监测 page's tables and indicators (about 1 s)
+    except IndustryDataMissing:
+        pass
     except Exception:  # a warm-up must never take the app down; the real call reports errors
         logger.warning("warm-up of unit figures failed", exc_info=True)

@@ -27,6 +27,7 @@ import rasterio
 import shapely
 
 import demo_hazards
+import demo_industry
 import demo_population
 import demo_tables
 from demo_common import OUT, ROOT, SEED, counties_wgs84, geom_gcj_to_wgs, load_units
@@ -151,6 +152,7 @@ def main() -> int:
                                if u.level == "province"])
     paths = demo_hazards.write_all(union)
     demo_population.write(counties)
+    demo_industry.main()  # the 四库一清单 (reads the enterprise and park files written above)
     print(summary(paths, counties, tol))  # noqa: T201 - the one allowed output
     return 0
 

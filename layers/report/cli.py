@@ -73,6 +73,9 @@ def _units_of(store: Any, level: str, within: str | None) -> list[dict[str, Any]
 
 @click.command("report")
 @DB
+@click.option("--kind", type=click.Choice(["gaps", "cluster"]), default="gaps", show_default=True,
+              help="gaps: coverage-gap report of a unit; cluster: 集群发展报告 (region, province or city).")
+@click.option("--year", type=int, help="With --kind cluster: the monitoring year (default: the last).")
 @click.option("--unit", help="Adcode of the province, city or county; with --all: the units inside it.")
 @click.option("--all", "all_level", type=click.Choice(["province", "city", "county"]),
               help="Batch: a report for every unit of this level (inside --unit if given).")
@@ -96,7 +99,7 @@ def _units_of(store: Any, level: str, within: str | None) -> list[dict[str, Any]
 @click.option("--date", "date", help="Report date, YYYY-MM-DD (default today).")
 @ACCESS_OPTIONS
 @click.pass_context
-def report(ctx: click.Context, db: Path, unit: str | None, all_level: str | None, hazard: str, formats: str,
+def report(ctx: click.Context, db: Path, kind: str, year: int | None, unit: str | None, all_level: str | None, hazard: str, formats: str,
            out: Path, lang: str | None, res: int, min_class: int | None, hours: tuple, chain_hours: float,
            siting_k: int, siting_hours: float | None, date: str | None, speeds: tuple, detours: tuple,
            delay: float | None) -> None:
@@ -115,6 +118,10 @@ def report(ctx: click.Context, db: Path, unit: str | None, all_level: str | None
     def bad(detail: Any) -> None:
         click.echo(_say(lang, "bad", detail=detail), err=True)
         sys.exit(2)
+
+    if kind == "cluster":
+        _cluster(ctx, db, year, unit, formats, out, lang, date, bad)
+        return
 
     if unit is None and all_level is None:
         bad(_say(lang, "need_unit"))
@@ -147,6 +154,29 @@ def report(ctx: click.Context, db: Path, unit: str | None, all_level: str | None
                         seconds=time.perf_counter() - t0), err=True)
         return
     _batch(lang, _units_of(store, all_level, unit), all_level, unit, one)
+
+
+def _cluster(ctx: click.Context, db: Path, year: int | None, unit: str | None, formats: str, out: Path,
+             lang: str, date: str | None, bad: Any) -> None:
+    """``--kind cluster``: the 集群发展报告 of the region (no --unit), a province or a city."""
+    from layers.industry import IndustryDataMissing  # noqa: PLC0415
+    from layers.report.cluster import FORMATS, cluster_report, write_cluster_report  # noqa: PLC0415
+
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip() and f.strip() in FORMATS) or ("pdf", "xlsx")
+    t0 = time.perf_counter()
+    store = open_store(ctx, db)
+    try:
+        rep = cluster_report(store, year, unit, date)
+        paths = write_cluster_report(rep, out, chosen, lang)
+    except IndustryDataMissing as exc:
+        click.echo(exc.en if lang == "en" else exc.zh, err=True)
+        sys.exit(1)
+    except (ValueError, LookupError) as exc:
+        bad(exc)
+    for t in rep.monitor["targets"].to_dict("records"):
+        click.echo(f"{t['indicator']}\t{t['scope_name']}\t{t['current']}\t{t['attainment']}\t{t['status']}")
+    click.echo(_say(lang, "wrote", name=rep.name, adcode=unit or "—", files=", ".join(p.name for p in paths),
+                    seconds=time.perf_counter() - t0), err=True)
 
 
 def _batch(lang: str, units: list[dict[str, Any]], level: str, within: str | None, one: Any) -> None:

@@ -15,6 +15,8 @@ from dash import dcc, html
 from layers import VOCABULARIES, admin_tree, hazard_layers
 from mapapp import analysis_view, components, context, report_export, style
 from mapapp.i18n import label, t
+from mapapp.industry_text import ti as t_ind
+from mapapp.industry_view import industry_item, item_marker, map_item_card, map_layer_toggle, map_layers
 from mapapp.pages import analysis_callbacks, map_callbacks, report_callbacks  # noqa: F401  (register the callbacks)
 from mapapp.urlstate import ENTITY_LAYERS, MapState
 
@@ -134,7 +136,7 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
                                                {"label": t("filter.leading", lang), "value": "leading"}],
                       value=["above"] * state.above_size + ["leading"] * state.leading),
         html.H3(t("panel.layers", lang)),
-        html.H4(t("group.industry", lang)), *industry,
+        html.H4(t("group.industry", lang)), *industry, map_layer_toggle(lang),
         html.H4(t("group.hazard", lang)), *risk,
         html.H3(t("panel.basemap", lang)),
         dcc.RadioItems(id="map-basemap", options=basemaps, value=state.basemap if has_key or
@@ -142,7 +144,8 @@ def _left_panel(state: MapState, hazards: list[dict[str, Any]], tree: list[dict[
     ], className="om-left")
 
 
-def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | None) -> dl.MapContainer:
+def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | None,
+         extra: tuple = ()) -> dl.MapContainer:
     # dash-leaflet needs a center and zoom, and reports bounds only after a move to a view that
     # differs from them: start one zoom level off and move (viewport) to the view wanted.
     if state.zoom is not None:
@@ -179,7 +182,7 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
             dl.Pane(labels, name="om-labels", style={"zIndex": 440}),
             dl.GeoJSON(id="map-selected-cell", interactive=False,
                        style={"color": "#d7301f", "weight": 3, "fill": False}),
-            *analysis_view.map_layers(), *points, dl.ScaleControl(position="bottomleft", imperial=False)],
+            *analysis_view.map_layers(), *points, *extra, dl.ScaleControl(position="bottomleft", imperial=False)],
         className="om-map")
 
 
@@ -192,6 +195,7 @@ def layout(**query: Any) -> html.Div:
                                 levels=list(VOCABULARIES["park_level"]), tiers=list(VOCABULARIES["reserve_tier"]),
                                 default_hazard=names[0] if names else None, default_lang=context.settings().lang)
     lang, meta = state.lang, store.meta
+    item = industry_item(store, query.get("item"), lang)  # a row located from the 产业监测 page
     region = meta.get("region_name_en" if lang == "en" else "region_name", meta.get("region", ""))
     config = {"lang": lang, "opacityDefault": OPACITY_DEFAULT, "minClassDefault": MIN_CLASS_DEFAULT,
               "hazards": names}
@@ -200,6 +204,8 @@ def layout(**query: Any) -> html.Div:
         html.Span(region, className="om-region"),
         html.Span(t("app.synthetic", lang), className="om-tag om-tag-synthetic", id="map-synthetic",
                   title=meta.get("synthetic_note", "")) if meta.get("synthetic_note") else None,
+        html.Nav(html.A(t_ind("nav.industry", lang), href=f"/industry?lang={lang}", id="map-nav-industry"),
+                 className="ind-nav"),
         html.Div([html.Button("中文", id="map-lang-zh", disabled=lang == "zh"),
                   html.Button("EN", id="map-lang-en", disabled=lang == "en")], className="om-lang",
                  title=t("app.lang", lang)),
@@ -210,14 +216,15 @@ def layout(**query: Any) -> html.Div:
         header, alert,
         html.Div([
             _left_panel(state, hazards, admin_tree(store), lang),
-            html.Div([_map(state, hazards, meta.get("bbox")), report_export.export_button(lang)],
+            html.Div([_map(state, hazards, meta.get("bbox"), (*item_marker(item), *map_layers())), report_export.export_button(lang)],
                      className="om-map-wrap"),
             html.Div([html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
                 hazards, lang, meta.get("chains_by_hazard"))],
                                    open=True, className="om-ana-details"),
                       dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"),
                                   type="dot", delay_show=300),
-                      html.Div(t("card.hint", lang), id="map-card", className="om-card-wrap"),
+                      html.Div(map_item_card(item, lang) if item else t("card.hint", lang), id="map-card",
+                               className="om-card-wrap"),
                       html.Div(id="map-unit", className="om-unit-wrap")], className="om-right"),
         ], className="om-body"),
         dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),

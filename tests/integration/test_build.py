@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from etl import schema
 from etl.cli import main
 from etl.store import open_store
 from tests.integration.conftest import make_region
@@ -42,7 +43,7 @@ def test_build_loads_every_source_and_rejects_bad_rows(built):
     res = _run("info", str(built), "--json")
     assert res.exit_code == 0
     info = json.loads(res.output)
-    assert info["schema_version"] == 1 and info["region"] == "tiny" and info["resolutions"] == [6, 7, 8]
+    assert info["schema_version"] == schema.SCHEMA_VERSION and info["region"] == "tiny" and info["resolutions"] == [6, 7, 8]
     t = info["tables"]
     assert (t["parks"], t["enterprises"], t["reserves"]) == (2, 2, 3)
     assert info["admin_units"] == {"province": 1, "city": 1, "county": 2}
