@@ -224,9 +224,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cluster; --scheduler uses a running one.",
     ),
     "worker_cannot_read": (
-        "计算节点 {worker} 无法读取该栅格（{found}）。每个计算节点都必须能以同一路径访问栅格和缓存目录"
+        "计算节点 {worker} 无法读取该栅格（原因见下一条）。每个计算节点都必须能以同一路径访问栅格和缓存目录"
         "（共享盘或对象存储挂载）。数据库未改动。",
-        "worker {worker} cannot read this raster ({found}). Every worker must reach the rasters "
+        "worker {worker} cannot read this raster (the next problem says why). Every worker must reach the rasters "
         "and the cache folder at the same path (a shared disk or mounted object store). The "
         "store was not changed.",
     ),

@@ -163,8 +163,9 @@ def _open(spec: RasterSpec):
     try:
         return spec.open()
     except DataError as exc:
-        raise DataError([Problem("worker_cannot_read", spec.path, {
-            "worker": _worker_name(), "found": exc.problems[0].reason("en") if exc.problems else "?"})]) from None
+        # which worker, then what it found (the original problems, rendered in the user's language)
+        raise DataError([Problem("worker_cannot_read", spec.path, {"worker": _worker_name()}),
+                         *exc.problems]) from None
 
 
 def hazard_task(spec: RasterSpec, resolutions: Sequence[int], breaks: Sequence[float], part: Part,

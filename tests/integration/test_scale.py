@@ -159,11 +159,14 @@ def test_worker_that_cannot_read_the_path_is_named(tmp_path, client):
     with pytest.raises(DataError) as err:
         list(scale.hazard_chunks(client, scale.RasterSpec(str(missing)), grid, (6, 7, 8), BREAKS, cache_dir=None,
                                  sample_cells=None, window_rows=WINDOW))
-    (p,) = err.value.problems
+    p, cause = err.value.problems
     assert p.code == "worker_cannot_read" and p.file == str(missing)
+    assert cause.code == "file_not_found" and cause.file == str(missing)
     assert p.params["worker"] in client.nthreads()  # the worker's address
     text_zh, text_en = p.text("zh"), p.text("en")
     assert p.params["worker"] in text_zh and "计算节点" in text_zh and str(missing) in text_zh
+    rendered = err.value.render("zh")
+    assert "找不到文件" in rendered and "file not found" not in rendered  # the cause, in Chinese too
     assert "Every worker must reach the rasters" in text_en
 
 
@@ -204,6 +207,16 @@ def test_build_with_two_workers_gives_an_identical_store(tmp_path):
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
     assert list((tmp_path / "c2").glob("*-rows*"))  # per-part zone maps in the shared cache
+
+
+@pytest.mark.slow
+def test_build_on_a_running_scheduler(tmp_path, client):
+    region = make_region(tmp_path / "region", raster_rows=600)
+    build_store(region, tmp_path / "one.duckdb", cache_dir=tmp_path / "c1")
+    build_store(region, tmp_path / "two.duckdb", cache_dir=tmp_path / "c2", scheduler=client.scheduler.address)
+    a, b = _tables(tmp_path / "one.duckdb"), _tables(tmp_path / "two.duckdb")
+    for name in ("hazard_cells", "hazard_layers", "sources"):
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)
 
 
 @pytest.mark.slow
