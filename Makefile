@@ -74,6 +74,7 @@ bench: setup reportdeps $(DB)
 	$(PY) tests/bench/bench_access.py
 	$(PY) tests/bench/bench_siting.py
 	$(PY) tests/bench/bench_report.py
+	$(PY) tests/bench/bench_supply.py
 	$(PY) tests/bench/bench_industry.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py

@@ -33,6 +33,7 @@ from etl.exposure import (
     raster_to_exposure,
 )
 from etl.h3stats import METHOD, iter_raster_to_h3, share_columns
+from etl.materials import MaterialsChecked, check_materials, materials_tables
 from etl.industry import IndustryTables, check_industry
 from etl.normalize import Normalized, normalize
 from etl.rasters import open_raster
@@ -57,12 +58,13 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     rasters: dict[str, dict[str, Any]] = field(default_factory=dict)
     exposure: dict[str, Any] | None = None
+    materials: MaterialsChecked | None = None
     industry: IndustryTables = field(default_factory=IndustryTables)
 
     @property
     def rejects(self) -> list[dict[str, Any]]:
         rows = [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
-        return rows + self.industry.rejects
+        return rows + (self.materials.rejects if self.materials else []) + self.industry.rejects
 
 
 def _sha256(path: Path) -> str:
@@ -105,6 +107,11 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
             checked.entities.setdefault(src.entity, []).append((src, norm, raw.sha256))
         if step:
             step(1)
+    loaded = {e: pd.concat([n.rows for _, n, _ in checked.entities.get(e, [])] or [pd.DataFrame({"id": [], "name": []})],
+                           ignore_index=True) for e in ("reserves", "enterprises")}
+    checked.materials = check_materials(region.path, {h: len(r.breaks) for h, r in region.hazards.items()},
+                                        loaded["reserves"], loaded["enterprises"])
+    checked.problems += checked.materials.problems
     checked.industry = _industry(checked)
     checked.problems += checked.industry.problems
     for name, rs in region.hazards.items():
@@ -279,6 +286,9 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
                     "sha256": _sha256(region.admin.path), "rows_in": len(admin.units),
                     "rows_loaded": len(admin.units), "rows_rejected": 0, "synthetic": False,
                     "crs": region.admin.crs})
+    material_tables, material_sources, materials_meta = materials_tables(checked.materials)
+    tables.update(material_tables)
+    sources += material_sources
     tables.update(checked.industry.tables)
     sources += checked.industry.sources
     tables["sources"] = pd.DataFrame(sources)
@@ -300,6 +310,8 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
     }
     if exposure_meta is not None:
         meta["exposure"] = exposure_meta
+    if materials_meta is not None:
+        meta["materials"] = materials_meta
     for name, df in tables.items():
         staging.append(name, df)
     staging.commit(meta)

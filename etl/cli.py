@@ -192,10 +192,11 @@ def validate(obj: dict, region_toml: Path) -> None:
                       reason=r["reason"] if messages.lang_or_default(lang) == "zh" else r["reason_en"]), err=True)
     if checked.problems or rejects:
         sys.exit(1)
+    ledgers = checked.materials.ledgers if checked.materials else []
     rows = sum(len(n.rows) for items in checked.entities.values() for _, n, _ in items)
-    rows += sum(s["rows_loaded"] for s in checked.industry.sources)
+    rows += sum(s["rows_loaded"] for s in checked.industry.sources) + sum(len(loaded.rows) for _, loaded in ledgers)
     click.echo(_t("valid", lang, sources=sum(len(v) for v in checked.entities.values()) + len(checked.rasters) + 1
-                  + (checked.exposure is not None) + len(checked.industry.sources), rows=rows))
+                  + (checked.exposure is not None) + len(checked.industry.sources) + len(ledgers), rows=rows))
 
 
 @main.command()

@@ -147,7 +147,8 @@ def _ids(out: dict, ids: list[str | None], rj: _Rejects, source: str, rows: np.n
     out["id"] = final
 
 
-def _number(text: str | None) -> float | None:
+def parse_number(text: str | None) -> float | None:
+    """A cell as a number: None when empty, NaN when not a number (thousands separators allowed)."""
     if text is None or not str(text).strip():
         return None
     t = str(text).strip().replace(",", "").replace("，", "")
@@ -156,6 +157,9 @@ def _number(text: str | None) -> float | None:
     except ValueError:
         return math.nan
     return v if math.isfinite(v) else math.nan
+
+
+_number = parse_number
 
 
 def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Rejects, n: int):

@@ -125,6 +125,7 @@ class Region:
 
 _TOP_KEYS = {
     "region", "admin", "parks", "enterprises", "reserves", "hazards", "chains", "standards", "exposure",
+    "materials", "stock", "capacity",  # read by etl.catalogue and etl.materials
     "industry",
 }
 _REGION_KEYS = {"id", "name", "name_en", "adcodes", "bbox", "resolutions", "note"}

@@ -9,7 +9,7 @@ Coordinates are WGS-84 longitude/latitude.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 2: materials (stock, capacity, catalogue) and industry tables; 3: both together
 
 #: The ten key industry chains (seed 000 section 3): code -> (Chinese, English).
 CHAINS: dict[str, tuple[str, str]] = {
@@ -121,6 +121,31 @@ _COMMON = """
     source_row INTEGER NOT NULL,
 """
 
+#: Materials (etl.catalogue, etl.materials): the region's catalogue and need norms, depot stock
+#: (quantity in the catalogue unit) and enterprise production capacity (per day, after ramp_h).
+MATERIAL_TABLES: dict[str, str] = {
+    "materials": """
+        code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, name_en VARCHAR NOT NULL,
+        category VARCHAR[] NOT NULL, unit VARCHAR NOT NULL, aliases VARCHAR[] NOT NULL,
+        convert VARCHAR NOT NULL
+    """,
+    "material_norms": """
+        material VARCHAR NOT NULL, hazard VARCHAR NOT NULL, per VARCHAR NOT NULL,
+        quantity DOUBLE NOT NULL, per_day BOOLEAN NOT NULL, source VARCHAR NOT NULL
+    """,
+    "stock": """
+        reserve VARCHAR NOT NULL, material VARCHAR NOT NULL, quantity DOUBLE NOT NULL,
+        unit VARCHAR NOT NULL, spec VARCHAR, as_of VARCHAR, expiry VARCHAR, quantity_raw VARCHAR,
+        unit_raw VARCHAR, synthetic BOOLEAN NOT NULL, source VARCHAR NOT NULL, source_row INTEGER NOT NULL
+    """,
+    "capacity": """
+        enterprise VARCHAR NOT NULL, material VARCHAR NOT NULL, per_day DOUBLE NOT NULL,
+        unit VARCHAR NOT NULL, ramp_h DOUBLE NOT NULL, agreement VARCHAR NOT NULL,
+        quantity_raw VARCHAR, unit_raw VARCHAR, synthetic BOOLEAN NOT NULL, source VARCHAR NOT NULL,
+        source_row INTEGER NOT NULL
+    """,
+}
+
 #: DDL of every table, in creation order.
 TABLES: dict[str, str] = {
     "meta": "key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL",
@@ -170,6 +195,7 @@ TABLES: dict[str, str] = {
         province VARCHAR NOT NULL
     """,
     "exposure_cells": "res TINYINT NOT NULL, cell UBIGINT NOT NULL, population DOUBLE NOT NULL",
+    **MATERIAL_TABLES,
 }
 
 # --- Industry (四库一清单, plan targets, chain links): issue 14 -------------------------------
@@ -264,7 +290,7 @@ INDUSTRY_TABLES: dict[str, str] = {
 }
 TABLES.update(INDUSTRY_TABLES)
 
-REQUIRED_TABLES = tuple(t for t in TABLES if t != "exposure_cells")
+REQUIRED_TABLES = tuple(t for t in TABLES if t != "exposure_cells" and t not in MATERIAL_TABLES)
 
 #: Identifiers that may appear in SQL built from user choices (allowlist).
 ALLOWED_COLUMNS: dict[str, frozenset[str]] = {

@@ -39,6 +39,13 @@ from layers.analysis.siting import (
     siting_from_store,
     solve_mclp,
 )
+from layers.analysis.supply import (
+    MaterialsUnavailable,
+    in_unit,
+    match_from_store,
+    regional_supply,
+    supply_from_store,
+)
 from layers.analysis.travel import (
     AccessParams,
     access_table,
@@ -146,6 +153,11 @@ __all__ = [
     "rows_from_store",
     "site_from_store",
     "siting_from_store",
+    "MaterialsUnavailable",
+    "in_unit",
+    "match_from_store",
+    "regional_supply",
+    "supply_from_store",
     "solve_mclp",
     "unit_summary",
     "write_report",

@@ -328,3 +328,42 @@ def counties_with_depot(store: Store, tier: str = "county") -> set[str]:
                 break
             code, seen = parent.get(code), seen + 1
     return out
+
+
+def facility_materials(store: Store, entity: str, facility_id: str) -> list[dict[str, Any]]:
+    """A depot's stock (``entity="reserves"``) or an enterprise's production capacity, for its card:
+    ``[{material, name, name_en, unit, quantity | per_day, ramp_h, agreement, spec, as_of}]`` by code."""
+    if entity == "reserves":
+        df = store.query("SELECT s.material, m.name, m.name_en, s.unit, sum(s.quantity) AS quantity, "
+                         "string_agg(DISTINCT s.spec, '、') AS spec, max(s.as_of) AS as_of FROM stock s "
+                         "JOIN materials m ON m.code = s.material WHERE s.reserve = ? GROUP BY ALL ORDER BY 1",
+                         [str(facility_id)])
+    elif entity == "enterprises":
+        df = store.query("SELECT c.material, m.name, m.name_en, c.unit, c.per_day, c.ramp_h, c.agreement "
+                         "FROM capacity c JOIN materials m ON m.code = c.material WHERE c.enterprise = ? ORDER BY 1",
+                         [str(facility_id)])
+    else:
+        return []
+    return [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in df.to_dict("records")]
+
+
+def materials_text(store: Store, ids: Iterable[Any], lang: str = "zh", limit: int = 6) -> dict[str, str]:
+    """What each depot (stock) or enterprise (production per day) can send, as one line per id:
+    ``"救灾帐篷 1,200 顶、棉被 3,000 床…（共 25 种）"``; ids without materials are absent."""
+    ids = sorted({str(i) for i in ids})
+    if not ids:
+        return {}
+    name = "m.name" if lang == "zh" else "m.name_en"
+    df = store.query(
+        f"SELECT s.reserve AS id, {name} AS name, sum(s.quantity) AS q, s.unit, m.code, false AS daily FROM stock s "
+        "JOIN materials m ON m.code = s.material WHERE list_contains(?::VARCHAR[], s.reserve) GROUP BY ALL "
+        f"UNION ALL SELECT c.enterprise, {name}, sum(c.per_day), c.unit, m.code, true FROM capacity c JOIN materials m "
+        "ON m.code = c.material WHERE list_contains(?::VARCHAR[], c.enterprise) GROUP BY ALL ORDER BY 1, 5", [ids, ids])
+    sep, per_day = ("、", "/日") if lang == "zh" else (", ", "/day")
+    out = {}
+    for fid, g in df.groupby("id", sort=False):
+        parts = [f"{n} {q:,.0f} {u}{per_day if d else ''}" for n, q, u, d in zip(g["name"], g["q"], g["unit"], g["daily"])]
+        more = (f"…（共 {len(parts)} 种）" if lang == "zh" else f"… ({len(parts)} in all)") if len(parts) > limit else ""
+        out[str(fid)] = sep.join(parts[:limit]) + more
+    return out

@@ -16,11 +16,11 @@ from mapapp.i18n import label, t
 
 #: Control -> the rows it sits in (visibility follows ``analyses.CONTROLS``).
 CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "weights", "event", "point",
-                "radius", "magnitude", "polygon", "matrix", "exclude", "bands", "access")
+                "radius", "magnitude", "polygon", "matrix", "exclude", "bands", "material", "quantity", "access")
 SITE_KINDS = ("depot", "park", "capacity_base")
 EVENTS = ("point", "quake", "polygon")
 #: Columns of names: wide enough not to wrap one character per line.
-NAME_COLUMNS = ("name", "county_name", "city_name", "component", "missing_chains", "excluded_by")
+NAME_COLUMNS = ("name", "county_name", "city_name", "component", "missing_chains", "excluded_by", "can_send")
 #: Column id -> i18n key of its header; others show the column id.
 HEADERS = {
     "name": ("名称", "Name"), "adcode": ("行政区划代码", "Adcode"), "level": ("级别", "Level"),
@@ -43,7 +43,8 @@ HEADERS = {
     "above_size_in_city": ("本市规上", "Above-size in city"), "covered_own_km2": ("本省覆盖 km²", "Own km²"),
     "covered_cross_km2": ("跨界覆盖 km²", "Cross km²"), "gain_km2": ("协同增益 km²", "Gain km²"),
     "gain_share": ("增益占比", "Gain share"), "excluded_by": ("排除原因", "Excluded by"),
-    "standard_h": ("标准 h", "Standard h"), "road_km": ("道路 km", "Road km"),
+    "standard_h": ("标准 h", "Standard h"), "need": ("需求", "Need"), "arrived": ("可运到", "Arrivable"),
+    "fill_rate": ("满足率", "Fill rate"), "can_send": ("可调物资", "Can send"), "shortfall": ("缺口", "Shortfall"), "quantity": ("数量", "Quantity"), "road_km": ("道路 km", "Road km"),
     "hazard_safety_score": ("灾害安全", "Safety"), "demand_score": ("需求", "Demand"),
     "chains_score": ("产业链", "Chains"), "complement_score": ("互补", "Complement"), "min": ("最小", "Min"), "max": ("最大", "Max"),
 }
@@ -89,6 +90,8 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         _row("exclude", lang, dcc.Input(id="ana-exclude", type="text", placeholder="flood=4, wildfire=4",
                                         maxLength=200)),
         _row("bands", lang, dcc.Input(id="ana-bands", type="text", placeholder="2=1, 4=0.68, 6=0.22", maxLength=200)),
+        _row("material", lang, dcc.Input(id="ana-material", type="text", placeholder="排涝泵", maxLength=60)),
+        _row("quantity", lang, dcc.Input(id="ana-quantity", type="number", step="any", placeholder="200")),
         _row("access", lang, dcc.Input(id="ana-access", type="text", maxLength=300,
                                        placeholder="speed.county=40, detour.mountain=1.8, delay=0.5")),
         _row("event", lang, dcc.RadioItems(id="ana-event", value="point",

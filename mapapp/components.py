@@ -148,7 +148,34 @@ def facility_card(card: dict[str, Any], lang: str) -> html.Div:
             html.H4(card["name"], className="om-card-name")]
     if card.get("synthetic"):
         head.insert(1, html.Span(t("card.synthetic", lang), className="om-tag om-tag-synthetic"))
-    return html.Div([*head, _kv_table(rows)], className="om-card", id="map-card-facility")
+    return html.Div([*head, _kv_table(rows), *_materials(card, lang)], className="om-card", id="map-card-facility")
+
+
+def quantity_text(value: Any) -> str:
+    """A quantity for people: thousands separators, whole numbers without decimals."""
+    if value is None:
+        return "—"
+    v = float(value)
+    return f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def _materials(card: dict[str, Any], lang: str) -> list[Any]:
+    """A depot's stock or an enterprise's production capacity (``card["materials"]``)."""
+    items = card.get("materials") or []
+    if not items:
+        return []
+    name = "name" if lang == "zh" else "name_en"
+    if card["entity"] == "reserves":
+        rows = [(m[name], f"{quantity_text(m['quantity'])} {m['unit']}") for m in items]
+        title = t("card.stock", lang, n=len(items))
+    else:
+        rows = [(m[name], t("card.per_day", lang, q=quantity_text(m["per_day"]), unit=m["unit"],
+                            h=quantity_text(m["ramp_h"]), agreement=t(f"card.agreement.{m['agreement']}", lang)))
+                for m in items]
+        title = t("card.capacity_list", lang, n=len(items))
+    return [html.H5(title, className="om-card-sub"),
+            html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows]),
+                       className="om-table om-table-kv", id="map-card-materials")]
 
 
 def _kv_table(rows: list[tuple[str, Any]]) -> html.Table:

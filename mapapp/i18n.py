@@ -79,6 +79,12 @@ UI: dict[str, tuple[str, str]] = {
     "card.capacity": ("储备能力", "Capacity"),
     "card.categories": ("物资品类", "Categories"),
     "card.products": ("产品", "Products"),
+    "card.stock": ("库存物资（{n} 种）", "Stock ({n} materials)"),
+    "card.capacity_list": ("生产能力储备（{n} 种）", "Production capacity ({n} materials)"),
+    "card.per_day": ("每日 {q} {unit}，转产 {h} 小时，{agreement}", "{q} {unit} per day after {h} h ramp-up, {agreement}"),
+    "card.agreement.capacity": ("产能储备协议", "capacity agreement"),
+    "card.agreement.consignment": ("代储", "consignment stock"),
+    "card.agreement.none": ("无协议", "no agreement"),
     "card.output": ("产值（亿元）", "Output (100 M yuan)"),
     "card.flags": ("企业类型", "Type"),
     "card.leading": ("龙头企业", "Leading"),
@@ -108,6 +114,8 @@ UI: dict[str, tuple[str, str]] = {
     "ana.siting": ("优化选址（新增储备库）", "Optimal siting (new depots)"),
     "ana.dispatch": ("事件调度", "Event dispatch"),
     "ana.index": ("多灾种综合指数", "Multi-hazard index"),
+    "ana.supply": ("物资保障（需求与可运到量）", "Material supply (need and arrivable)"),
+    "ana.match": ("供需对接", "Supply–demand matching"),
     "ana.gaps.help": ("风险六边形（灾害等级 ≥ 阈值）中，县级储备库首批物资不能在标准时间内到达的为缺口；地图为到达时间，县域按缺口面积占比着色。", "At-risk hexagons (class ≥ threshold) that no county depot reaches within the standard are gaps; the map shows hours, counties are shaded by gap share."),
     "ana.chains.help": ("各市各灾种暴露与相关产业链在 T 小时内可达情况：缺口分数越高，越缺该产业链。", "Per city, exposure to each hazard × whether each relevant chain is within T hours: the higher the gap score, the more the chain is missing."),
     "ana.e2sfca.help": ("增强两步移动搜索法：按 2/4/6 小时衰减带计算储备能力与人口（无人口数据时用面积）之比。", "Enhanced two-step floating catchment: reserve capacity per person (per km² without population) with 2/4/6 h decay bands."),
@@ -115,6 +123,33 @@ UI: dict[str, tuple[str, str]] = {
     "ana.site.help": ("为新园区、储备库或产能储备基地评分：灾害安全、可达风险需求、产业链邻近、与现有储备互补；点击地图六边形卡片中的“评估此处”评估单点。", "Score sites for a new park, depot or capacity base: hazard safety, reachable at-risk demand, chain proximity, complement to existing depots; use 'Assess here' on a hexagon card for one point."),
     "ana.siting.help": ("最大覆盖选址模型（MILP/HiGHS，规模过大时贪心 + 局部搜索并给出上界）：选 K 个新储备库使风险加权需求覆盖最大。", "Maximal covering location (MILP/HiGHS; greedy + local search with a bound when large): K new depots covering the most risk-weighted demand."),
     "ana.dispatch.help": ("为事件（点 + 半径、上传或绘制的多边形、地震情景）按到达时间排序储备库与相关产业链企业，并判断 6/8/10 小时标准。", "For an event (point + radius, an uploaded or drawn polygon, an earthquake scenario) rank reserves and relevant-chain enterprises by arrival hours against the 6/8/10 h standards."),
+    "ana.supply.help": ("灾害情景下各县按受灾和转移安置人数与物资定额计算需求，储备库库存与企业转产产能按线性规划调配；"
+                        "县域按时限内的满足率着色，表中为各物资的需求、可运到量与缺口（时限默认 24 小时）。",
+                        "Needs per county from affected and displaced people times the catalogue norms; depot stock "
+                        "and enterprise production after ramp-up allocated by a linear program; counties shaded by "
+                        "the fill rate within the deadline (default 24 h), the table lists need, arrivable and "
+                        "shortfall per material."),
+    "ana.match.help": ("输入需求地点（经纬度或六边形卡片按钮）、物资名称、数量和时限，给出由哪些储备库和企业各供多少、"
+                       "何时到达，以及无法满足的数量。",
+                       "Type where (lon, lat, or a hexagon card's button), the material, the quantity and the "
+                       "deadline: which depots and enterprises send how many, arriving when, and what cannot be met."),
+    "ana.supply.summary": ("{hazard}情景：{counties} 个县（区）受影响 {affected} 人，需转移安置 {displaced} 人，涉及 {n} 种物资。",
+                           "{hazard}: {affected} affected and {displaced} displaced persons in {counties} counties; "
+                           "{n} materials needed."),
+    "ana.supply.short": ("{hours} 小时内 {short}/{n} 种物资不足；满足率最低：{items}",
+                         "Within {hours} h {short} of {n} materials fall short; lowest fill: {items}"),
+    "ana.supply.dry": ("库存用尽的储备库：{n} 个", "Depots that run dry: {n}"),
+    "ana.supply.synthetic": ("库存与产能为合成演示数据。", "Stock and capacity are synthetic demo data."),
+    "ana.supply.met": ("全部满足", "fully met"),
+    "ana.match.summary": ("{material} {quantity} {unit}，{hours} 小时内可运到 {arrived} {unit}，无法满足 {unmet} {unit}；"
+                          "共 {n} 个来源。",
+                          "{material} {quantity} {unit}: {arrived} {unit} arrive within {hours} h, {unmet} {unit} "
+                          "cannot be met; {n} sources."),
+    "ana.match.need": ("需求地点", "Need"),
+    "ana.match.kind.stock": ("储备库库存", "depot stock"),
+    "ana.match.kind.production": ("企业转产", "enterprise production"),
+    "ana.param.material": ("物资名称", "Material"),
+    "ana.param.quantity": ("需求数量", "Quantity needed"),
     "ana.index.help": ("各灾种等级归一化后加权平均（权重可调），得到 0–1 的综合风险指数。", "Weighted mean of normalised hazard classes (weights adjustable): a 0–1 multi-hazard index."),
     "ana.param.hazard": ("灾种", "Hazard"),
     "ana.param.res": ("六边形分辨率", "Hexagon resolution"),

@@ -40,7 +40,8 @@ from layers.analysis.travel import (
     check_hours_by_tier,
     rank1_hours,
 )
-from layers.frames import at_risk_frames, cell_strings, counties_with_depot, facility_groups
+from layers.analysis.supply import material_sufficiency
+from layers.frames import at_risk_frames, cell_strings, counties_with_depot, facility_groups, hazard_breaks, min_classes
 from layers.store import Store
 
 #: Default hours within which a chain's nearest enterprise must arrive.
@@ -224,7 +225,7 @@ def coverage_gaps(at_risk: pd.DataFrame, access: pd.DataFrame, hours_by_tier: Ma
 
 def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_class: Any = None,
                     hours_by_tier: Mapping[str, float] | None = None,
-                    chain_hours: float = DEFAULT_CHAIN_HOURS,
+                    chain_hours: float = DEFAULT_CHAIN_HOURS, materials: bool = False,
                     **access_overrides: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``coverage_gaps`` for a hazard (or ``"any"``) on a store's cells at ``res``.
 
@@ -244,6 +245,10 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
         Overrides merged over meta ``standards.hours_by_tier``.
     chain_hours
         Hours for a chain's nearest enterprise (> 0).
+    materials
+        Also the material sufficiency of each unit within the county standard hours (one hazard,
+        a store with a material catalogue): ``materials_needed``, ``materials_short``,
+        ``lowest_material``, ``lowest_fill`` from ``supply.material_sufficiency``.
     **access_overrides
         ``detour``, ``speed_kmh``, ``dispatch_delay_h`` (as ``access_from_store``).
 
@@ -302,4 +307,10 @@ def gaps_from_store(store: Store, hazard: str = "flood", res: int = 8, *, min_cl
     names = store.query("SELECT adcode, name FROM admin_units")
     if len(units):
         units.insert(2, "name", units["adcode"].map(dict(zip(names["adcode"], names["name"]))))
+    if materials and len(units):
+        if hazard == "any":
+            raise ValueError("materials: found hazard 'any'; expected one hazard (its shares and norms count the need)")
+        mc = min_classes(min_class, hazard_breaks(store), [hazard])[hazard]
+        suff = material_sufficiency(store, units["adcode"].tolist(), hazard, mc, std[GAP_TIER], **access_overrides)
+        units = units.merge(suff, on="adcode", how="left")
     return out, units

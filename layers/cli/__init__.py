@@ -15,6 +15,7 @@ import click
 
 from layers.cli.coverage import access, chains_command, coordination_command, e2sfca_command, gaps
 from layers.cli.places import dispatch_command, index_command, site_command, siting
+from layers.cli.supply import match, supply_command
 
 
 @click.group()
@@ -22,5 +23,6 @@ def analyze() -> None:
     """Analyses on a store (methods and limits: layers/METHODS.md)."""
 
 
-for _command in (access, gaps, e2sfca_command, chains_command, coordination_command, siting, site_command, dispatch_command, index_command):
+for _command in (access, gaps, e2sfca_command, chains_command, coordination_command, siting, site_command, dispatch_command, index_command,
+                 supply_command):
     analyze.add_command(_command)

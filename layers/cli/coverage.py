@@ -67,11 +67,14 @@ def access(ctx: click.Context, db: Path, res: int, groups: str, hazard: str | No
               help="Hours within which each relevant chain's nearest enterprise must arrive.")
 @click.option("--level", type=click.Choice(["cells", "county", "city", "province"]), default="county",
               show_default=True, help="Output: at-risk cells, or the summary per unit of a level.")
+@click.option("--materials", is_flag=True,
+              help="Also each unit's material sufficiency within the county standard (layers/METHODS.md#supply).")
 @ACCESS_OPTIONS
 @OUT
 @click.pass_context
 def gaps(ctx: click.Context, db: Path, hazard: str, res: int, min_class: int | None, hours: tuple,
-         chain_hours: float, level: str, speeds: tuple, detours: tuple, delay: float | None, out: Path) -> None:
+         chain_hours: float, level: str, materials: bool, speeds: tuple, detours: tuple, delay: float | None,
+         out: Path) -> None:
     """Coverage gaps: at-risk cells the reserve standards do not reach in time."""
     from layers.analysis.gaps import gaps_from_store  # noqa: PLC0415
 
@@ -80,7 +83,8 @@ def gaps(ctx: click.Context, db: Path, hazard: str, res: int, min_class: int | N
     overrides = access_overrides(speeds, detours, delay)
     try:
         cells, units = gaps_from_store(store, hazard, res, min_class=min_class,
-                                       hours_by_tier=dict(hours) or None, chain_hours=chain_hours, **overrides)
+                                       hours_by_tier=dict(hours) or None, chain_hours=chain_hours,
+                                       materials=materials, **overrides)
     except (ValueError, LookupError) as exc:
         click.echo(say(ctx, "bad", detail=exc), err=True)
         sys.exit(2)

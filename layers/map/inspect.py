@@ -15,6 +15,7 @@ import h3
 import numpy as np
 
 from etl import schema
+from layers.frames import facility_materials
 from layers.map.viewport import ViewportError, check_number
 from layers.store import Store, json_ready
 
@@ -218,7 +219,8 @@ def facility_card(store: Store, entity: str, id: str) -> dict[str, Any]:  # noqa
         ``adcode``, ``address``, ``synthetic``, ``source``, ``source_row`` and the entity's
         own, e.g. ``chains``; lists as lists, missing values None), plus ``entity``,
         ``source_file`` (the source's path from ``sources``, None if unlisted) and ``admin``
-        (``{county, city, province}`` from the row's adcode up its parents).
+        (``{county, city, province}`` from the row's adcode up its parents) and ``materials``
+        (a depot's stock or an enterprise's production capacity, ``layers.frames.facility_materials``).
 
     Raises
     ------
@@ -236,4 +238,5 @@ def facility_card(store: Store, entity: str, id: str) -> dict[str, Any]:  # noqa
         raise NotFoundError("unknown_facility", f"no {entity} with id {id!r} in the store",
                             entity=entity, id=id)
     out = {c: json_ready(v) for c, v in df.iloc[0].items()}
-    return {**out, "entity": entity, "admin": admin_chain(store, out.get("adcode"))}
+    return {**out, "entity": entity, "admin": admin_chain(store, out.get("adcode")),
+            "materials": facility_materials(store, entity, id)}

@@ -30,6 +30,7 @@ from layers.analysis.travel import GAP_TIER, AccessParams, check_hours, check_ho
 from layers.frames import counties_with_depot, hazard_breaks, min_classes
 from layers.map.inspect import NotFoundError
 from layers.report.findings import derive_findings
+from layers.report.supply import add_supply
 from layers.report.model import Finding, Report, ReportError
 from layers.report.tables import (
     cells_table,
@@ -399,4 +400,5 @@ def build_report(store: Store, adcode: str, hazards: str | Sequence[str] = ("flo
             "outlines": outlines_table(store, unit, children)}
     lacking_list = [{"adcode": a, "name": n} for a, n in zip(lacking["adcode"], lacking["name"])]
     findings = derive_findings(cover, headline, tables, maps["cells"], lacking_list, std)
+    add_supply(store, chosen, code, unit["name"], min_class, dict(access_overrides), tables, findings)
     return Report(cover=cover, headline=headline, findings=findings, tables=tables, charts=charts, maps=maps)

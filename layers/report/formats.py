@@ -21,7 +21,8 @@ from layers.report.model import Report, ReportError
 FORMATS = ("html", "pdf", "xlsx", "geojson", "parquet")
 #: Sheets of the XLSX in order: report tables, then chart data (``about`` and ``columns`` follow).
 SHEETS = ("findings", "headline", "units", "worst_cells", "depots", "chains", "chain_matrix", "siting_summary",
-          "siting", "coverage_by_tier", "hours_histogram")
+          "siting", "coverage_by_tier", "hours_histogram",
+          "supply", "supply_shortfalls", "supply_units", "supply_dry")  # layers.report.supply
 #: Excel number format per column kind.
 NUMBER_FORMATS = {"share": "0.0%", "hours": "0.00", "km2": "#,##0.00", "people": "#,##0", "int": "0",
                   "number": "0.000"}

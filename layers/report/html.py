@@ -21,6 +21,8 @@ import pandas as pd
 from layers.report.formats import about_rows
 from layers.report.labels import TITLES, as_text, header, kind_of, lang_index, term
 from layers.report.model import Report, ReportError
+from layers.report.supply import PRINT_COLUMNS as SUPPLY_PRINT_COLUMNS
+from layers.report.supply import SUPPLY_TABLES, fill_map_svg
 
 TEMPLATES = Path(__file__).with_name("templates")
 METHODS_FILE = Path(__file__).parent.parent / "METHODS.md"
@@ -48,9 +50,10 @@ PRINT_COLUMNS: dict[str, tuple[str, ...]] = {
 MAP_HEIGHT_MM = 104.0
 HALF_WIDTH_MM = 83.0
 #: Tables in the order of the report's table section.
-TABLE_ORDER = ("units", "depots", "worst_cells", "chains", "siting_summary", "siting")
+TABLE_ORDER = ("units", "depots", "worst_cells", "chains", "siting_summary", "siting", *SUPPLY_TABLES)
+PRINT_COLUMNS.update(SUPPLY_PRINT_COLUMNS)
 #: METHODS.md sections printed in the methods chapter, in this order.
-METHOD_SECTIONS = ("report", "gaps", "access", "chains", "siting")
+METHOD_SECTIONS = ("report", "gaps", "access", "chains", "siting", "supply")
 
 #: The policy sources a report cites (title, what the report takes from it).
 REFERENCES: tuple[tuple[str, str, str], ...] = (
@@ -88,6 +91,7 @@ _TEXT = {
                   "The demo data are partly SYNTHETIC: findings show the method, not the real situation."),
     "hazard_map": ("{unit}{hazard}风险等级与应急设施", "{unit}: {hazard} hazard classes and facilities"),
     "gap_map": ("{unit}{hazard}风险区县级储备到达时间与缺口", "{unit}: county-reserve hours and gaps, {hazard}"),
+    "fill_map": ("{unit}{hazard}情景各县（区）物资满足率", "{unit}: material fill rate by county, {hazard}"),
     "coverage": ("{hazard}：各层级储备标准时间内覆盖率", "{hazard}: share covered within each tier's standard"),
     "histogram": ("{hazard}：县级储备到达时间分布（风险区面积）", "{hazard}: county-reserve hours (at-risk area)"),
     "heatmap": ("产业链时限内可达占比（城市 × 灾种·产业链）", "Chains reached in time (city × hazard: chain)"),
@@ -236,6 +240,11 @@ def figures_view(report: Report, lang: str) -> dict[str, Any]:
         charts.append({"caption": _t("histogram", lang, hazard=word),
                        "svg": C.hours_histogram_svg(report, h, lang, title=False, width_mm=HALF_WIDTH_MM),
                        "half": True})
+    supply = report.tables.get("supply_units")
+    for h in report.hazards if supply is not None else ():
+        if (supply["hazard"] == h).any():
+            maps.append({"caption": _t("fill_map", lang, unit=name, hazard=term("hazard", h, lang)),
+                         "svg": fill_map_svg(report, h, lang, max_height_mm=MAP_HEIGHT_MM)})
     if len(report.tables["chain_matrix"]):
         charts.append({"caption": _t("heatmap", lang), "svg": C.chain_heatmap_svg(report, lang, title=False),
                        "half": False})

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from mapapp.analyses import chains, coordination, dispatch, e2sfca, gaps, index, site, siting
+from mapapp.analyses import chains, coordination, dispatch, e2sfca, gaps, index, match, site, siting, supply
 from mapapp.analyses.common import (
     EVENT_CONTROLS,
     GOOD_BAD,
@@ -36,6 +36,8 @@ REGISTRY: dict[str, ModuleType] = {
     "siting": siting,
     "dispatch": dispatch,
     "index": index,
+    "supply": supply,
+    "match": match,
 }
 NAMES = tuple(REGISTRY)
 #: Controls each analysis uses (the others are hidden).

@@ -58,6 +58,8 @@ class Params:
     polygon: dict[str, Any] | None = None
     unit: str | None = None
     matrix: dict[str, list[str]] | None = None  # hazard -> chains (the editable matrix)
+    material: str | None = None  # match: a catalogue name, alias or code
+    quantity: float | None = None  # match: how many are needed
 
     @classmethod
     def from_controls(cls, values: Mapping[str, Any]) -> Params:
@@ -69,13 +71,14 @@ class Params:
         if kind not in NAMES:
             raise ValueError(f"kind: found {kind!r:.30}; expected one of {list(NAMES)}")
         p.kind = kind
-        for key, conv in (("hazard", str), ("tier", str), ("site_kind", str), ("event", str), ("unit", str)):
+        for key, conv in (("hazard", str), ("tier", str), ("site_kind", str), ("event", str), ("unit", str),
+                          ("material", str)):
             if values.get(key) not in (None, ""):
                 setattr(p, key, conv(values[key]))
         for key, conv, low, high in (("res", int, 0, 15), ("min_class", int, 1, 20), ("hours", float, 0.0, 240.0),
                                      ("k", int, 1, 50), ("top", int, 1, 500), ("lon", float, -180, 180),
                                      ("lat", float, -90, 90), ("radius_km", float, 0.0, 500.0),
-                                     ("magnitude", float, 0.0, 10.0)):
+                                     ("magnitude", float, 0.0, 10.0), ("quantity", float, 1e-9, 1e12)):
             raw = values.get(key)
             if raw in (None, "", "auto"):
                 continue

@@ -76,6 +76,8 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     bounds = [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
     shown = table.assign(tier=[label("reserve_tier", x, lang) if isinstance(x, str) else x for x in table["tier"]],
                          kind=[t(f"ana.dispatch.kind.{k}", lang) for k in table["kind"]])
+    if "can_send" in shown:
+        shown = shown.assign(can_send=shown["can_send" if lang == "zh" else "can_send_en"])
     return AnalysisView("dispatch", summary, table, shown_rows(shown, columns=[
-        "rank", "kind", "name", "tier", "hours", "standard_h", "meets_standard", "capacity", "road_km"]),
+        "rank", "kind", "name", "tier", "hours", "standard_h", "meets_standard", "capacity", "can_send", "road_km"]),
         hexes, pal, legend, None, overlay, method="layers/METHODS.md#dispatch", bounds=bounds)

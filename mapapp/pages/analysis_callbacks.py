@@ -31,10 +31,12 @@ PARAM_STATES = [State("ana-kind", "value"), State("ana-hazard", "value"), State(
                 State("ana-weights", "value"), State("ana-event", "value"), State("ana-lon", "value"),
                 State("ana-lat", "value"), State("ana-radius", "value"), State("ana-magnitude", "value"),
                 State("ana-polygon", "data"), State("map-unit-code", "data"), State("ana-exclude", "value"),
-                State("ana-bands", "value"), State("ana-access", "value"),
+                State("ana-bands", "value"), State("ana-access", "value"), State("ana-material", "value"),
+                State("ana-quantity", "value"),
                 State({"type": "ana-matrix", "hazard": ALL}, "value"), State({"type": "ana-matrix", "hazard": ALL}, "id")]
 PARAM_KEYS = ("kind", "hazard", "res", "min_class", "hours", "tier", "k", "site_kind", "top", "weights", "event",
-              "lon", "lat", "radius_km", "magnitude", "polygon", "unit", "exclude", "bands", "access")
+              "lon", "lat", "radius_km", "magnitude", "polygon", "unit", "exclude", "bands", "access", "material",
+              "quantity")
 
 
 def _controls(params: list[Any]) -> dict[str, Any]:

@@ -45,6 +45,8 @@ PARAMS: dict[str, dict[str, Any]] = {
     "dispatch": {"hazard": "flood", "event": "quake", "lon": 118.18, "lat": 39.63, "magnitude": 6.5,
                  "res": 7},
     "index": {"res": 6, "weights": "flood=2, earthquake=1, wildfire=1"},
+    "supply": {"hazard": "flood", "minclass": 3},
+    "match": {"lon": 116.85, "lat": 38.3, "material": "排涝泵", "quantity": 200, "hours": 12},
 }
 #: Control -> its key in ``analyses.Params.from_controls``.
 PARAM_KEY = {"minclass": "min_class", "sitekind": "site_kind", "radius": "radius_km"}

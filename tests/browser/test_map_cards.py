@@ -9,6 +9,7 @@ import h3
 from playwright.sync_api import expect
 
 from layers import cell_card, facility_card
+from mapapp.components import quantity_text
 from mapapp.i18n import label, t
 
 TANGSHAN = "lat=39.63&lng=118.18"
@@ -82,8 +83,8 @@ def test_brw041_park_card_and_tooltip(onemap, page, demo_store):
     assert onemap.prop("map-cell", "data") is None  # a facility, not a hexagon
 
 
-def test_brw042_synthetic_reserve_card(onemap, page):
-    """A synthetic reserve's card carries the 合成演示数据 tag."""
+def test_brw042_synthetic_reserve_card(onemap, page, demo_store):
+    """A synthetic reserve's card carries the 合成演示数据 tag and lists its stock (物资 by catalogue name)."""
     onemap.open(f"{TANGSHAN}&z=11&layers=reserves&hz=")
     page.locator(".om-symbol").first.click()
     card = page.locator("#map-card-facility")
@@ -92,6 +93,17 @@ def test_brw042_synthetic_reserve_card(onemap, page):
     text = card.inner_text()
     assert t("entity.reserves", "zh") in text and t("card.tier", "zh") in text
     assert t("card.precision", "zh") in text and "reserves_synthetic.csv" in text
+    name = card.locator(".om-card-name").inner_text()
+    rid = demo_store.query("SELECT id, tier FROM reserves WHERE name = ?", [name])
+    assert len(rid) == 1, name
+    held = facility_card(demo_store, "reserves", str(rid["id"].iloc[0]))["materials"]
+    rows = card.locator("#map-card-materials tr")
+    expect(rows).to_have_count(len(held))
+    if not held:  # only enterprise-tier reserves hold no stock in the demo
+        assert rid["tier"].iloc[0] == "enterprise"
+    else:
+        assert rows.first.locator("th").inner_text() == held[0]["name"]
+        assert rows.first.locator("td").inner_text() == f"{quantity_text(held[0]['quantity'])} {held[0]['unit']}"
 
 
 def test_brw043_enterprise_point_card(onemap, page):

@@ -23,6 +23,8 @@ PARAMS = {
     "siting": {"hazard": "flood", "res": 6, "hours": 1.0, "k": 3},
     "dispatch": {"hazard": "flood", "event": "quake", "lon": 118.18, "lat": 39.63, "magnitude": 6.5, "res": 7},
     "index": {"res": 6, "weights": "flood=2, earthquake=1, wildfire=1"},
+    "supply": {"hazard": "flood", "min_class": 3},
+    "match": {"lon": 116.85, "lat": 38.3, "material": "排涝泵", "quantity": 200, "hours": 12},
 }
 
 
@@ -87,7 +89,8 @@ def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None
     state = [{"id": i, "property": "value", "value": values.get(i)} for i in STATES]
     state += [{"id": "ana-polygon", "property": "data", "value": values.get("ana-polygon")},
               {"id": "map-unit-code", "property": "data", "value": values.get("unit")}]
-    state += [{"id": i, "property": "value", "value": values.get(i)} for i in ("ana-exclude", "ana-bands", "ana-access")]
+    state += [{"id": i, "property": "value", "value": values.get(i)} for i in ("ana-exclude", "ana-bands", "ana-access",
+                                                                                    "ana-material", "ana-quantity")]
     matrix = matrix or {}
     state += [[{"id": {"type": "ana-matrix", "hazard": h}, "property": "value", "value": v} for h, v in matrix.items()],
               [{"id": {"type": "ana-matrix", "hazard": h}, "property": "id", "value": {"type": "ana-matrix", "hazard": h}}

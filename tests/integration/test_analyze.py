@@ -73,7 +73,7 @@ def test_gaps_flood_by_county_to_csv(demo_db, tmp_path):
 
 
 DISPATCH_COLUMNS = ["rank", "kind", "id", "name", "tier", "chains", "capacity", "capacity_unit", "lon", "lat",
-                    "gc_km", "road_km", "hours", "hours_edge", "standard_h", "meets_standard", "inside"]
+                    "gc_km", "road_km", "hours", "hours_edge", "standard_h", "meets_standard", "inside", "can_send", "can_send_en"]
 
 
 def test_dispatch_quake_to_csv_with_summary_on_stdout(demo_db, tmp_path):

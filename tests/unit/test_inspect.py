@@ -132,7 +132,7 @@ def test_facility_card_enterprise(world):
     lat, lng = position("enterprises", "E1")
     columns = [c.split()[0].strip('"') for c in schema.TABLES["enterprises"].replace("\n", " ")
                .split(",") if c.strip()]
-    assert list(card) == [*columns, "source_file", "entity", "admin"]
+    assert list(card) == [*columns, "source_file", "entity", "admin", "materials"]
     assert card == {
         "id": "E1", "name": "名称E1", "lon": lng, "lat": lat, "precision": "exact",
         "adcode": "110101", "address": None, "synthetic": True, "source": "test_enterprises",
@@ -141,7 +141,8 @@ def test_facility_card_enterprise(world):
         "source_file": "geodata/test/enterprises.csv", "entity": "enterprises",
         "admin": {"county": {"adcode": "110101", "name": "东城区"},
                   "city": {"adcode": "110100", "name": "北京市"},
-                  "province": {"adcode": "110000", "name": "北京市"}}}
+                  "province": {"adcode": "110000", "name": "北京市"}},
+        "materials": []}  # no capacity rows in the test world
     assert type(card["source_row"]) is int and type(card["synthetic"]) is bool
     assert facility_card(world, "enterprises", "E3")["output_yi"] is None  # NaN -> None
     dumps(card)

@@ -54,7 +54,7 @@ from layers.analysis.dispatch.ranking import (
     relevant_chains,
 )
 from layers.analysis.travel import AccessParams
-from layers.frames import terrain_of
+from layers.frames import materials_text, terrain_of
 from layers.store import Store
 
 __all__ = [
@@ -228,4 +228,7 @@ def dispatch_from_store(store: Store, *, at: Sequence[float] | None = None, radi
     rank = full["rank"].to_numpy()
     cap = [np.inf if lim is None else lim for lim in limits]
     keep_rows = np.where(full["kind"].to_numpy() == "reserve", rank <= cap[0], rank <= cap[1])
-    return full[keep_rows].reset_index(drop=True), summary, ev
+    table = full[keep_rows].reset_index(drop=True)
+    for col, lang in (("can_send", "zh"), ("can_send_en", "en")):  # what each source can send (stock / per day)
+        table[col] = table["id"].astype(str).map(materials_text(store, table["id"], lang))
+    return table, summary, ev
