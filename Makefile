@@ -71,6 +71,7 @@ bench: setup reportdeps $(DB)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) tests/bench/bench_h3stats.py
 	$(PY) tests/bench/bench_memory.py
+	$(PY) tests/bench/bench_vector.py
 	$(PY) tests/bench/bench_access.py
 	$(PY) tests/bench/bench_siting.py
 	$(PY) tests/bench/bench_report.py
@@ -79,6 +80,8 @@ bench: setup reportdeps $(DB)
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
 	$(PY) tests/bench/bench_scale.py
+	$(PY) tests/bench/bench_latency.py
+	$(PY) tests/bench/bench_heavy.py
 
 clean:
 	rm -rf data test-output .pytest_cache

@@ -35,12 +35,14 @@ from etl.exposure import (
 from etl.h3stats import METHOD, iter_raster_to_h3, share_columns
 from etl.materials import MaterialsChecked, check_materials, materials_tables
 from etl.industry import IndustryTables, check_industry
-from etl.normalize import Normalized, normalize
+from etl.normalize import Normalized, drop_duplicates_across, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
 from etl.region import EXPOSURE_SOURCE, Region, load_region
 from etl.memory import release_memory
 from etl.store import StagingStore
+from etl.vector_hazards import VectorHazardSource, check_vector
+from etl.vector_hazards import hazard_layer as vector_layer
 from etl.zonemap import latlng_to_cells
 
 logger = logging.getLogger(__name__)
@@ -60,11 +62,13 @@ class Checked:
     exposure: dict[str, Any] | None = None
     materials: MaterialsChecked | None = None
     industry: IndustryTables = field(default_factory=IndustryTables)
+    vectors: dict[str, Any] = field(default_factory=dict)  # zones/events/lines read (etl.vector_hazards)
 
     @property
     def rejects(self) -> list[dict[str, Any]]:
         rows = [r for items in self.entities.values() for _, norm, _ in items for r in norm.rejects]
-        return rows + (self.materials.rejects if self.materials else []) + self.industry.rejects
+        return (rows + (self.materials.rejects if self.materials else []) + self.industry.rejects
+                + [r for inp in self.vectors.values() for r in inp.rejects])
 
 
 def _sha256(path: Path) -> str:
@@ -107,6 +111,8 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
             checked.entities.setdefault(src.entity, []).append((src, norm, raw.sha256))
         if step:
             step(1)
+    for items in checked.entities.values():
+        drop_duplicates_across(items)
     loaded = {e: pd.concat([n.rows for _, n, _ in checked.entities.get(e, [])] or [pd.DataFrame({"id": [], "name": []})],
                            ignore_index=True) for e in ("reserves", "enterprises")}
     checked.materials = check_materials(region.path, {h: len(r.breaks) for h, r in region.hazards.items()},
@@ -115,6 +121,12 @@ def check_sources(region_path: str | Path, progress: Progress | None = None) -> 
     checked.industry = _industry(checked)
     checked.problems += checked.industry.problems
     for name, rs in region.hazards.items():
+        if isinstance(rs, VectorHazardSource):
+            inp, problems = check_vector(rs, region.bbox)
+            checked.problems += problems
+            if inp is not None:
+                checked.vectors[name] = inp
+            continue
         try:
             with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                              offset=rs.offset, label=name) as rd:
@@ -245,8 +257,16 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
     region_cells = {r: cell_col[res_col == r] for r in region.resolutions}
     del ac, res_col, cell_col
     release_memory()
-    layers = []
+    layers, vector_meta = [], {}
     for name, rs in region.hazards.items():
+        if isinstance(rs, VectorHazardSource):  # zones, events, lines
+            stats, layer, source, vector_meta[name] = vector_layer(rs, checked.vectors[name], region.resolutions,
+                                                                   region_cells, _sha256(rs.path))
+            for res, df in stats.items():
+                staging.append("hazard_cells", hazard_cells_arrow(name, res, df, rs.breaks))
+            layers.append(layer)
+            sources.append(source)
+            continue
         with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                          offset=rs.offset, label=name) as rd:
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
@@ -310,6 +330,8 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
     }
     if exposure_meta is not None:
         meta["exposure"] = exposure_meta
+    if vector_meta:
+        meta["hazard_vector"] = vector_meta
     if materials_meta is not None:
         meta["materials"] = materials_meta
     for name, df in tables.items():
@@ -373,19 +395,13 @@ def hazard_cells_arrow(hazard: str, res: int, df: pd.DataFrame, breaks) -> pa.Ta
 
 
 def _finish_entity(entity: str, df: pd.DataFrame, admin, rejects: list) -> pd.DataFrame:
-    """Fill county adcodes from the boundaries; reject ids repeated across files."""
+    """Fill county adcodes from the boundaries (ids repeated across files were rejected by
+    ``check_sources``, so validate and build count the same rows)."""
     if df.empty:
         return df
     found = admin_mod.point_adcodes(admin, df["lon"].to_numpy(), df["lat"].to_numpy())
     df["adcode"] = [f if f else a for f, a in zip(found, df["adcode"])]
-    dup = df["id"].duplicated(keep="first")
-    for _, row in df[dup].iterrows():
-        p = Problem("duplicate_id", row["source"], {"row": int(row["source_row"]), "found": row["id"],
-                                                    "expected": "-"})
-        rejects.append({"source": row["source"], "row_number": int(row["source_row"]),
-                        "reason_code": p.code, "reason": p.reason("zh"), "reason_en": p.reason("en"),
-                        "raw": row.to_json(force_ascii=False)})
-    return df[~dup].reset_index(drop=True)
+    return df
 
 
 def _entity_cells(tables: dict[str, pd.DataFrame], resolutions: tuple[int, ...]) -> pd.DataFrame:
@@ -397,7 +413,7 @@ def _entity_cells(tables: dict[str, pd.DataFrame], resolutions: tuple[int, ...])
         for res in resolutions:
             cells = latlng_to_cells(df["lat"].to_numpy(), df["lon"].to_numpy(), res)
             parts.append(pd.DataFrame({"entity": entity, "id": df["id"], "res": np.int8(res), "cell": cells}))
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else None  # every row may be rejected
 
 
 def default_region() -> Path:

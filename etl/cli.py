@@ -195,8 +195,9 @@ def validate(obj: dict, region_toml: Path) -> None:
     ledgers = checked.materials.ledgers if checked.materials else []
     rows = sum(len(n.rows) for items in checked.entities.values() for _, n, _ in items)
     rows += sum(s["rows_loaded"] for s in checked.industry.sources) + sum(len(loaded.rows) for _, loaded in ledgers)
-    click.echo(_t("valid", lang, sources=sum(len(v) for v in checked.entities.values()) + len(checked.rasters) + 1
-                  + (checked.exposure is not None) + len(checked.industry.sources) + len(ledgers), rows=rows))
+    click.echo(_t("valid", lang, sources=sum(len(v) for v in checked.entities.values()) + len(checked.rasters)
+                  + len(checked.vectors) + 1 + (checked.exposure is not None) + len(checked.industry.sources)
+                  + len(ledgers), rows=rows))
 
 
 @main.command()
@@ -235,17 +236,36 @@ def _print_info(db: str | Path, lang: str) -> None:
 @click.option("--lat", help="Point tables: latitude column (default: by alias).")
 @click.option("--value", help="Point tables: a numeric column to summarise per cell.")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Zone-map cache directory.")
+@click.option("--kind", type=click.Choice(["zones", "events", "lines"]),
+              help="A vector hazard: zoning polygons, an event catalogue or lines (default: raster or points).")
+@click.option("--field", help="zones: the value/class column; events: the magnitude column (default: by alias).")
+@click.option("--overlap", type=click.Choice(["max", "min"]), default="max", show_default=True,
+              help="zones: which value holds where zones overlap.")
+@click.option("--statistic", type=click.Choice(["max_magnitude", "count", "rate", "smoothed_rate"]),
+              default="max_magnitude", show_default=True, help="events: the value per cell.")
+@click.option("--period", type=Breaks(), help="events: first,last year (needed for rates).")
+@click.option("--min-magnitude", type=float, help="events: only events of at least this magnitude.")
+@click.option("--bandwidth-km", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True,
+              help="events: Gaussian kernel sigma (km) of smoothed_rate.")
+@click.option("--rate-per-km2", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="events: rates per this many km² per year.")
 @click.option("-q", "--quiet", is_flag=True)
 @click.pass_obj
 def h3stats(obj: dict, raster: Path, res: int, band: int, crs: str | None, nodata: float | None,
             classes: tuple[float, ...] | None, out: Path, lon: str | None, lat: str | None,
-            value: str | None, cache: Path | None, quiet: bool) -> None:
-    """Raster (or point table) -> H3 cell statistics."""
+            value: str | None, cache: Path | None, kind: str | None, field: str | None, overlap: str,
+            statistic: str, period: tuple[float, ...] | None, min_magnitude: float | None,
+            bandwidth_km: float, rate_per_km2: float, quiet: bool) -> None:
+    """Raster, point table, zones, events or lines -> H3 cell statistics."""
     from etl.h3stats import write_h3stats  # noqa: PLC0415
 
     lang = obj["lang"]
     if out.suffix.lower() not in (".parquet", ".csv"):
         _fail(UsageError("bad_out", found=str(out)), lang)
+    if kind is not None:
+        _vector_h3stats(lang, raster, kind, res, out, classes or (), crs, field, overlap, statistic, period,
+                        min_magnitude, bandwidth_km, rate_per_km2, quiet)
+        return
     try:
         n, skipped = write_h3stats(raster, res, out, band=band, crs=crs, nodata=nodata, breaks=classes or (),
                                    lon=lon, lat=lat, value=value, cache_dir=cache,
@@ -255,8 +275,30 @@ def h3stats(obj: dict, raster: Path, res: int, band: int, crs: str | None, nodat
         return
     if not quiet:
         click.echo(_t("wrote", lang, n=n, res=res, out=out))
-        if skipped:
-            click.echo(_t("skipped", lang, n=skipped), err=True)
+    if skipped:  # a warning about the data, not progress: shown even with -q
+        click.echo(_t("skipped", lang, n=skipped), err=True)
+
+
+def _vector_h3stats(lang: str, source: Path, kind: str, res: int, out: Path, classes: tuple[float, ...],
+                    crs: str | None, field: str | None, overlap: str, statistic: str,
+                    period: tuple[float, ...] | None, min_magnitude: float | None, bandwidth_km: float,
+                    rate_per_km2: float, quiet: bool) -> None:
+    from etl.vector_hazards import write_vector_h3stats  # noqa: PLC0415
+
+    if period is not None and len(period) != 2:
+        _fail(UsageError("bad_classes", found=",".join(f"{p:g}" for p in period)), lang)
+    try:
+        n, rejected = write_vector_h3stats(
+            source, kind, res, out, breaks=classes, crs=crs, field=field, overlap=overlap, statistic=statistic,
+            min_magnitude=min_magnitude, period=None if period is None else (int(period[0]), int(period[1])),
+            bandwidth_km=bandwidth_km, rate_per_km2=rate_per_km2)
+    except OneMapError as exc:
+        _fail(exc, lang)
+        return
+    if not quiet:
+        click.echo(_t("wrote", lang, n=n, res=res, out=out))
+    if rejected:
+        click.echo(_t("skipped", lang, n=rejected), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

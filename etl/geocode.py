@@ -2,6 +2,11 @@
 
 Precision is what the address supports: a county-level adcode gives the district centroid
 (``district``), a city-level one the city centroid (``city``). Nothing finer is claimed.
+
+cpca's centroids come from AMap and are GCJ-02 (Beijing's city centroid sits 0.6 m from the
+GCJ-02 point and about 560 m from the WGS-84 one); they are converted to WGS-84 here, like
+every other position in the store. Old county names and codes (``etl.adcode_history``) resolve
+to today's unit.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from etl.adcode_history import current_code, other_codes, respell_address
+from etl.crs import gcj02_to_wgs84
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +33,9 @@ def centroid_table() -> dict[str, tuple[float, float, str]]:
 
     path = Path(cpca.__file__).parent / "resources" / "adcodes.csv"
     df = pd.read_csv(path, dtype={"adcode": str})
+    lons, lats = gcj02_to_wgs84(df["longitude"].to_numpy(np.float64), df["latitude"].to_numpy(np.float64))
     out = {}
-    for code, name, lon, lat in zip(df["adcode"], df["name"], df["longitude"], df["latitude"]):
+    for code, name, lon, lat in zip(df["adcode"], df["name"], lons, lats):
         if isinstance(code, str) and len(code) >= 6 and np.isfinite(lon) and np.isfinite(lat):
             out.setdefault(code[:6], (float(lon), float(lat), str(name)))
     return out
@@ -44,9 +53,13 @@ def precision_of(adcode: str) -> str | None:
 
 
 def locate_adcode(adcode: str) -> tuple[float, float, str] | None:
-    """(lon, lat, precision) of an adcode's centroid, or None if unknown or a province."""
+    """(lon, lat, precision) of an adcode's centroid (WGS-84), or None if unknown or a province.
+
+    An old code (110228 密云县) is found under today's (110118 密云区) and vice versa.
+    """
     prec = precision_of(adcode)
-    hit = centroid_table().get(adcode)
+    table = centroid_table()
+    hit = next((table[c] for c in other_codes(adcode) if c in table), None)
     if prec is None or hit is None:
         return None
     return hit[0], hit[1], prec
@@ -58,9 +71,10 @@ def addresses_to_adcodes(addresses: list[str]) -> list[str | None]:
         return []
     import cpca  # noqa: PLC0415
 
-    df = cpca.transform(addresses)
+    known = centroid_table()
+    df = cpca.transform([respell_address(a, known) for a in addresses])
     out: list[str | None] = []
     for code in df["adcode"].tolist():
         code = str(code)[:6] if isinstance(code, str) and code not in ("", "nan") else None
-        out.append(code if code and precision_of(code) else None)
+        out.append(current_code(code) if code and precision_of(code) else None)
     return out

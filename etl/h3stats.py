@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
+from etl.errors import DataError, Problem
 from etl.memory import release_memory
 from etl.rasters import RasterReader
 from etl.zonemap import CellIndex, ZoneMap
@@ -506,7 +507,12 @@ def write_h3stats(
                                     breaks=sorted(breaks))
         skipped = len(problems)
     else:
-        with open_raster(source, band=band, crs=crs, nodata=nodata) as rd:
+        try:
+            rd = open_raster(source, band=band, crs=crs, nodata=nodata)
+        except DataError as exc:  # on the command line the fix is --crs, not the region file
+            raise DataError([Problem("raster_no_crs_cli", p.file) if p.code == "raster_no_crs" else p
+                             for p in exc.problems]) from None
+        with rd:
             step = progress(Path(source).name + " (rows)", rd.grid.height) if progress else None
             df = raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step)[res]
         df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])

@@ -60,7 +60,7 @@ def store_info(db: str | Path) -> dict[str, Any]:
         "built_at": meta.get("built_at"), "region": meta.get("region"), "region_name": meta.get("region_name"),
         "resolutions": meta.get("resolutions"), "synthetic_note": meta.get("synthetic_note"),
         "hazard_method": meta.get("hazard_method"), "tables": tables, "hazards": hazards,
-        "exposure": meta.get("exposure"),
+        "exposure": meta.get("exposure"), "hazard_vector": meta.get("hazard_vector") or {},
         "sources": sources, "rejects": rejects,
         "admin_units": {lvl: admin.get(lvl, 0) for lvl in schema.ADMIN_LEVELS},
         "reserves_by_tier": {t: tiers.get(t, 0) for t in schema.RESERVE_TIERS},
@@ -100,13 +100,24 @@ def format_info(info: dict[str, Any], lang: str = "zh") -> str:
                    f"{L('来源', 'source')}: {exp['source']}")
     rej = sum(r["rows"] for r in info["rejects"])
     out.append(f"{L('数据源', 'sources')}: {len(info['sources'])}  {L('拒收行', 'rejected rows')}: {rej}")
+    vector = info.get("hazard_vector") or {}
     for s in info["sources"]:
-        if s["entity"] in ("hazard", "exposure"):  # rows are pixels; the difference is nodata
+        v = vector.get(s["source"].removeprefix("hazard:")) if s["entity"] == "hazard" else None
+        if v is not None:  # zones / events / lines: rows are features
+            out.append(f"  {s['source']}: {s['rows_in']:,} → {s['rows_loaded']:,} "
+                       f"({L('拒收', 'rejected')} {s['rows_rejected']}"
+                       + (f"{L('，修复无效几何', ', invalid geometries repaired')} {v['repaired']}" if v.get("repaired") else "")
+                       + (f"{L('，不在时段或震级范围内', ', outside the period or magnitude range')} {v['filtered']}" if v.get("filtered") else "")
+                       + (f"{L('，在区域外', ', outside the region')} {v['outside']}" if v.get("outside") else "")
+                       + ")")
+        elif s["entity"] in ("hazard", "exposure"):  # rows are pixels; the difference is nodata
             out.append(f"  {s['source']}: {s['rows_in']:,} {L('像元', 'pixels')} → "
                        f"{s['rows_loaded']:,} {L('有效像元', 'valid pixels')}")
         else:
+            blank = s["rows_in"] - s["rows_loaded"] - s["rows_rejected"]
             out.append(f"  {s['source']}: {s['rows_in']:,} → {s['rows_loaded']:,} "
-                       f"({L('拒收', 'rejected')} {s['rows_rejected']})")
+                       f"({L('拒收', 'rejected')} {s['rows_rejected']}"
+                       + (f"{L('，空行', ', blank rows')} {blank}" if blank > 0 else "") + ")")
     if info.get("synthetic_note"):
         out.append(info["synthetic_note"])
     return "\n".join(out)

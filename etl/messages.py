@@ -65,6 +65,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "id {found!r} is a duplicate (first seen on row {expected}). Make ids unique or drop "
         "the id column to have them generated.",
     ),
+    "duplicate_id_source": (
+        "编号「{found}」已在文件 {first_file} 第 {first_row} 行出现，本行未载入。"
+        "同一文件是否在区域配置中列了两次？请删去重复的数据源，或让各文件的编号互不相同。",
+        "id {found!r} was already used in {first_file}, row {first_row}; this row is not loaded. "
+        "Is the same file listed twice in the region file? Remove the repeated source or make "
+        "ids unique across files.",
+    ),
     "bad_number": (
         "字段「{field}」的值「{found}」不是数字，应为 {expected}。",
         "field {field!r} has {found!r}, which is not a number; expected {expected}.",
@@ -157,6 +164,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "栅格范围 {found} 与区域范围 {expected} 不相交。请检查文件和坐标系。",
         "the raster extent {found} does not overlap the region bbox {expected}. Check the file "
         "and its CRS.",
+    ),
+    "raster_no_crs_cli": (
+        "栅格没有坐标系。请在命令行加上 --crs EPSG:4326（按数据实际坐标系填写）。",
+        "the raster has no CRS. Add --crs EPSG:4326 (the data's real CRS) to the command line.",
+    ),
+    "vector_no_crs": (
+        "文件没有坐标系（例如 Shapefile 缺少 .prj）。请在区域配置的 [hazards.{hazard}] 中加上 "
+        "crs = \"EPSG:4326\"（按数据实际坐标系填写；经纬度度数即 EPSG:4326）。",
+        "the file has no CRS (e.g. a shapefile without its .prj). Add crs = \"EPSG:4326\" (the "
+        "data's real CRS; longitude/latitude degrees are EPSG:4326) under [hazards.{hazard}] in "
+        "the region file.",
+    ),
+    "vector_no_crs_cli": (
+        "文件没有坐标系（例如 Shapefile 缺少 .prj）。请在命令行加上 --crs EPSG:4326（按数据实际坐标系填写）。",
+        "the file has no CRS (e.g. a shapefile without its .prj). Add --crs EPSG:4326 (the data's "
+        "real CRS) to the command line.",
+    ),
+    "vector_no_geometry": (
+        "这一要素没有几何图形（空几何），未载入。",
+        "this feature has no geometry (empty or missing); it is not loaded.",
+    ),
+    "vector_wrong_geometry": (
+        "几何类型为 {found}，应为 {expected}，未载入。",
+        "the geometry is a {found}; expected {expected}. It is not loaded.",
+    ),
+    "zone_bad_value": (
+        "字段「{field}」的值「{found}」既不是数字也不在配置的 values 中（{expected}），未载入。"
+        "请在区域配置的 values 中给这一等级一个数值。",
+        "field {field!r} has {found!r}, which is neither a number nor one of the configured values "
+        "({expected}); not loaded. Give this class a number under `values` in the region file.",
+    ),
+    "event_no_position": (
+        "这一事件没有经纬度，未载入。",
+        "this event has no longitude/latitude; it is not loaded.",
+    ),
+    "event_bad_value": (
+        "字段「{field}」的值「{found}」不合理，应为 {expected}，未载入。",
+        "field {field!r} has the impossible value {found!r}; expected {expected}. Not loaded.",
+    ),
+    "vector_too_many_cells": (
+        "该图层在分辨率 {res} 下约需 {found} 个 H3 单元，超出上限。请选用较粗的分辨率或先裁剪数据范围。",
+        "the layer would need about {found} H3 cells at resolution {res}, more than the limit. Use a "
+        "coarser resolution or clip the data first.",
     ),
     "exposure_no_crs": (
         "人口栅格没有坐标系。请在区域配置的 [exposure] 中加上 crs = \"EPSG:4326\"（按数据实际坐标系填写）。",
@@ -346,6 +396,20 @@ EXPECTED_ZH: dict[str, str] = {
     "the raster path": "栅格文件路径",
     'the units, e.g. "m" or "g"': "单位，例如 \"m\" 或 \"g\"",
     "true or false": "true 或 false",
+    "raster, zones, events or lines": "raster、zones、events 或 lines",
+    "max or min": "max 或 min",
+    "max_magnitude, count, rate or smoothed_rate": "max_magnitude、count、rate 或 smoothed_rate",
+    "[first year, last year]": "[起始年份, 结束年份]",
+    "a positive number": "正数",
+    'a table of class = value, e.g. { "高" = 3 }': '等级 = 数值 的表，例如 { "高" = 3 }',
+    "numbers": "数字",
+    "the column holding each zone's value or class": "存放各分区数值或等级的列名",
+    "a magnitude -3..10": "-3 到 10 之间的震级",
+    "a magnitude": "震级",
+    "0 (unknown) or 1..12": "0（未知）或 1 到 12",
+    "0 (unknown) or 1..31": "0（未知）或 1 到 31",
+    "longitude -180..180, latitude -90..90": "经度 -180 到 180、纬度 -90 到 90",
+    "a year (the layer declares a period)": "年份（该图层声明了时段 period）",
 }
 
 _LOCATIONS: dict[str, tuple[str, str]] = {

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from etl import geocode, schema, vocab
+from etl.adcode_history import current_code
 from etl.columns import map_columns
 from etl.crs import CrsSpec, parse_crs, to_wgs84
 from etl.errors import CrsError, DataError, Problem
@@ -127,8 +128,38 @@ def normalize(raw: RawTable, src: TableSource, bbox: tuple[float, float, float, 
     rows["source_row"] = raw.row_numbers.astype(np.int64)
     keep = np.ones(n, dtype=bool)
     keep[list(rj.bad)] = False
-    return Normalized(rows=rows[keep].reset_index(drop=True), rejects=rj.records(), rows_in=n,
+    return Normalized(rows=rows[keep].reset_index(drop=True), rejects=rj.records(), rows_in=n + raw.blank_rows,
                       crs=spec.label)
+
+
+def drop_duplicates_across(items: list[tuple[Any, Normalized, str]]) -> None:
+    """Reject rows whose id an earlier file of the same entity already used (in place).
+
+    ``items`` are one entity's ``(source, normalized, sha256)`` in region-file order; within a
+    file ``normalize`` has already rejected repeats. The first occurrence wins; each later one
+    becomes a ``duplicate_id_source`` reject naming the file and row of the first, so the
+    sources' loaded counts (validate, build, ``sources``, ``info``) are what really loads.
+    """
+    first: dict[str, tuple[str, int]] = {}
+    for src, norm, _ in items:
+        rows = norm.rows
+        if rows.empty:
+            continue
+        drop = np.zeros(len(rows), dtype=bool)
+        for i, (rid, row) in enumerate(zip(rows["id"].tolist(), rows["source_row"].tolist())):
+            if rid in first:
+                f_file, f_row = first[rid]
+                p = Problem("duplicate_id_source", str(src.path), {"row": int(row), "found": rid,
+                                                                   "first_file": f_file, "first_row": f_row})
+                raw = {k: v for k, v in rows.iloc[i].items() if isinstance(v, (str, int, float)) and not pd.isna(v)}
+                norm.rejects.append({"source": src.name, "row_number": int(row), "reason_code": p.code,
+                                     "reason": p.reason("zh"), "reason_en": p.reason("en"),
+                                     "raw": json.dumps(raw, ensure_ascii=False, default=str)})
+                drop[i] = True
+            else:
+                first[rid] = (src.path.name, int(row))
+        if drop.any():
+            norm.rows = rows[~drop].reset_index(drop=True)
 
 
 def _ids(out: dict, ids: list[str | None], rj: _Rejects, source: str, rows: np.ndarray) -> None:
@@ -240,7 +271,7 @@ def _locate(col, raw: RawTable, spec: CrsSpec, src: TableSource, bbox, rj: _Reje
                 rj.add(i, "no_location")
             continue
         lon[i], lat[i], precision[i] = hit
-        adcode[i] = code
+        adcode[i] = current_code(code)
         if not (b0 <= lon[i] <= b2 and b1 <= lat[i] <= b3):
             rj.add(i, "outside_bbox", lon=lon[i], lat=lat[i], bbox=list(bbox), crs="WGS84")
     return lon.tolist(), lat.tolist(), precision, adcode

@@ -70,9 +70,9 @@ def points_to_h3(
     cx, cy = _column(f, lon, "lon", file), _column(f, lat, "lat", file)
     x = pd.to_numeric(f[cx], errors="coerce").to_numpy(np.float64)
     y = pd.to_numeric(f[cy], errors="coerce").to_numpy(np.float64)
+    if value:
+        _column(f, value, "value", file)  # a missing column is named with the ones that exist
     v = pd.to_numeric(f[value], errors="coerce").to_numpy(np.float64) if value else np.zeros(len(f))
-    if value and value not in f.columns:
-        _column(f, value, "value", file)
     ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(v) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
     skipped = [Problem("bad_number", file, {"row": int(raw.row_numbers[i]), "field": f"{cx}/{cy}" + (f"/{value}" if value else ""),
                                             "found": f"{f[cx].iloc[i]}, {f[cy].iloc[i]}", "expected": "numbers"})

@@ -94,6 +94,9 @@ class RawTable:
     format
         ``"csv"``, ``"xlsx"``, ``"geojson"``, ``"shp"``, ``"gpkg"``, ``"parquet"`` or
         ``"geoparquet"``.
+    blank_rows
+        Blank or delimiter-only rows between the header and the last data row (text and
+        Excel): not in ``frame``, but counted in a source's ``rows_in``.
     """
 
     frame: pd.DataFrame
@@ -104,6 +107,7 @@ class RawTable:
     encoding: str | None
     sha256: str
     format: str
+    blank_rows: int = 0
 
 
 def _fail(code: str, file: str, **params: Any) -> DataError:
@@ -212,7 +216,12 @@ def _build(records: list[tuple[int, list[str | None]]], src: TableSource, file: 
     In delimited text a row with more (non-empty) cells than the header has a misplaced
     delimiter, which is an error; in Excel such cells just lack a header (``Unnamed: i``).
     """
-    records = [(n, cells) for n, cells in records if any(c is not None for c in cells)]
+    filled = [(n, cells) for n, cells in records if any(c is not None for c in cells)]
+    # blank or delimiter-only rows between the header (or first row) and the last data row:
+    # skipped, but counted in rows_in (trailing empty lines of a file or sheet are not rows)
+    span = (filled[1 if src.header else 0][0], filled[-1][0]) if len(filled) > int(src.header) else (0, -1)
+    blank = sum(1 for n, cells in records if span[0] < n < span[1] and all(c is None for c in cells))
+    records = filled
     problems: list[Problem] = []
     if src.header:
         if not records:
@@ -253,7 +262,7 @@ def _build(records: list[tuple[int, list[str | None]]], src: TableSource, file: 
     columns = {name: [c[i] if i < len(c) else None for _, c in body]
                for name, i in zip(names, keep)}
     frame = pd.DataFrame(columns, dtype=object, columns=names)
-    return frame, np.array([n for n, _ in body], dtype=np.int64)
+    return frame, np.array([n for n, _ in body], dtype=np.int64), blank
 
 
 def _last_filled(cells: list[str | None]) -> int:
@@ -306,8 +315,8 @@ def _read_text(src: TableSource, path: Path, file: str) -> RawTable:
                    enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)]
     except csv.Error as exc:
         raise _fail("unreadable_file", file, found=str(exc)) from None
-    frame, rows = _build(records, src, file, delimited=True)
-    return RawTable(frame, rows, None, None, None, encoding, _sha256([path]), "csv")
+    frame, rows, blank = _build(records, src, file, delimited=True)
+    return RawTable(frame, rows, None, None, None, encoding, _sha256([path]), "csv", blank)
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -335,8 +344,8 @@ def _read_xlsx(src: TableSource, path: Path, file: str) -> RawTable:
         raise
     except _XLSX_ERRORS as exc:
         raise _fail("unreadable_file", file, found=f"{type(exc).__name__}: {exc}") from None
-    frame, rows = _build(records, src, file, delimited=False)
-    return RawTable(frame, rows, None, None, None, None, _sha256([path]), "xlsx")
+    frame, rows, blank = _build(records, src, file, delimited=False)
+    return RawTable(frame, rows, None, None, None, None, _sha256([path]), "xlsx", blank)
 
 
 # --- vector formats -----------------------------------------------------------------------------

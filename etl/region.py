@@ -16,9 +16,12 @@ from typing import Any
 
 from etl import schema
 from etl.errors import DataError, Problem
+from etl.vector_hazards import KINDS as VECTOR_KINDS
+from etl.vector_hazards import VectorHazardSource, parse_vector_hazard
 
 TABLE_FORMATS = (".csv", ".txt", ".tsv", ".xlsx", ".geojson", ".json", ".shp", ".gpkg", ".parquet")
 RASTER_FORMATS = (".tif", ".tiff", ".nc", ".vrt", ".img")
+HAZARD_KINDS = ("raster", *VECTOR_KINDS)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Region:
     resolutions: tuple[int, ...]
     admin: AdminSource
     tables: tuple[TableSource, ...]
-    hazards: dict[str, RasterSource]
+    hazards: dict[str, RasterSource | VectorHazardSource]  # by kind: raster or zones/events/lines
     chains_by_hazard: dict[str, tuple[str, ...]]
     standards: Standards
     note: str
@@ -134,7 +137,7 @@ _TABLE_KEYS = {
     "delimiter", "swap_lonlat", "synthetic", "defaults",
 }
 _RASTER_KEYS = {
-    "path", "units", "breaks", "labels", "band", "crs", "nodata", "scale", "offset",
+    "kind", "path", "units", "breaks", "labels", "band", "crs", "nodata", "scale", "offset",
     "synthetic", "description",
 }
 _EXPOSURE_KEYS = {"path", "units", "band", "crs", "nodata", "synthetic", "description", "source"}
@@ -362,16 +365,21 @@ def _tables(doc: dict, entity: str, ck: _Checker, base: Path) -> list[TableSourc
     return out
 
 
-def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource]:
+def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource | VectorHazardSource]:
     haz = ck.get(doc, "hazards", dict, "", "a [hazards.<name>] table per hazard") or {}
-    out: dict[str, RasterSource] = {}
+    out: dict[str, RasterSource | VectorHazardSource] = {}
     for name, item in haz.items():
         prefix = f"hazards.{name}."
         if not isinstance(item, dict):
             ck.add("region_bad_value", key=prefix[:-1], found=repr(item), expected="a table")
             continue
-        ck.unknown(item, _RASTER_KEYS, prefix)
-        p = ck.get(item, "path", str, prefix, "the raster path")
+        kind = item.get("kind", "raster")
+        if kind not in HAZARD_KINDS:
+            ck.add("region_bad_value", key=f"{prefix}kind", found=repr(kind), expected="raster, zones, events or lines")
+            continue
+        if kind == "raster":
+            ck.unknown(item, _RASTER_KEYS, prefix)
+            p = ck.get(item, "path", str, prefix, "the raster path")
         breaks = ck.get(item, "breaks", list, prefix, "increasing class breaks, e.g. [0.15, 0.5]")
         ok_breaks = breaks is not None and breaks and all(
             isinstance(b, (int, float)) and not isinstance(b, bool) for b in breaks
@@ -383,11 +391,17 @@ def _hazards(doc: dict, ck: _Checker, base: Path) -> dict[str, RasterSource]:
         if ok_breaks and labels and len(labels) != len(breaks) + 1:
             ck.add("region_bad_value", key=f"{prefix}labels", found=f"{len(labels)} labels",
                    expected=f"{len(breaks) + 1} labels (one per class, breaks + 1)")
+        units = ck.get(item, "units", str, prefix, "the units, e.g. \"m\" or \"g\"", "km" if kind == "lines" else ...)
+        if kind != "raster":  # zones, events, lines: etl.vector_hazards
+            source = parse_vector_hazard(name, item, ck, base, breaks if ok_breaks else None, labels, units,
+                                         default_labels)
+            if source is not None:
+                out[name] = source
+            continue
         band = ck.get(item, "band", int, prefix, "a band number starting at 1", 1)
         if band is not None and band < 1:
             ck.add("region_bad_value", key=f"{prefix}band", found=repr(band), expected="an integer >= 1")
         nums = {k: ck.get(item, k, (int, float), prefix, "a number", None) for k in ("nodata", "scale", "offset")}
-        units = ck.get(item, "units", str, prefix, "the units, e.g. \"m\" or \"g\"")
         if p is None or not ok_breaks or units is None:
             continue
         out[name] = RasterSource(

@@ -78,6 +78,9 @@ HAZARD_NAMES: dict[str, tuple[str, str]] = {
     "geological": ("地质灾害", "Geological hazard"),
     "icesnow": ("冰雪灾害", "Ice and snow"),
     "hazmat": ("危化品事故", "Hazardous materials"),
+    "seismicity": ("地震活动（历史地震平滑发生率）", "Seismicity (smoothed historical rate)"),
+    "eq_max_magnitude": ("历史最大震级", "Largest historical magnitude"),
+    "faults": ("距活动断层距离", "Distance to active faults"),
 }
 
 #: Entity tables and the columns a source may map (``required`` must be present after

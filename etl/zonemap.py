@@ -35,6 +35,7 @@ import numpy as np
 from h3._cy import cell_to_boundary as _c_boundary
 from h3._cy import latlng_to_cell as _c_latlng_to_cell
 
+from etl.procs import pid_alive
 from etl.rasters import Grid
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ class ZoneMap:
         self._writer = None
         if self._cache is not None:
             self._cache.parent.mkdir(parents=True, exist_ok=True)
-            self._tmpdir = Path(tempfile.mkdtemp(prefix=".zonemap-", dir=self._cache.parent))
+            remove_stale_tmpdirs(self._cache.parent)
+            self._tmpdir = Path(tempfile.mkdtemp(prefix=f".zonemap-{os.getpid()}-", dir=self._cache.parent))
             # plain appends, not a memmap: written pages must not count against our memory
             self._writer = open(self._tmpdir / "zones.npy", "wb")  # noqa: SIM115 (closed in _finish_cache)
             np.lib.format.write_array_header_1_0(self._writer, {
@@ -284,6 +286,21 @@ class ZoneMap:
             self._writer.close()
             self._writer = None
             shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def remove_stale_tmpdirs(cache_dir: Path) -> list[Path]:
+    """Remove unfinished zone maps (``.zonemap-<pid>-*``) of processes that are gone.
+
+    A killed build or ``h3stats --cache`` cannot clean up after itself; the next run does.
+    Folders of live processes (another build on the same cache) are left alone.
+    """
+    removed = []
+    for p in Path(cache_dir).glob(".zonemap-*"):
+        pid = p.name.split("-")[1]
+        if p.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
 
 
 def _crossings(p: dict, r0: int, r1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -19,6 +19,7 @@ only what ``__all__`` lists; ``layers.map`` never imports ``layers.analysis`` or
 """
 
 from layers.analysis.access import access_from_store
+from layers.analysis.budget import Budget, WorkTooLarge, check_work
 from layers.analysis.chains import chain_matrix, chains_from_store
 from layers.analysis.coordination import coordination_from_store
 from layers.analysis.dispatch import dispatch_from_store, dispatch_lines
@@ -90,6 +91,7 @@ from layers.store import Store, StoreUnavailable
 
 __all__ = [
     "AccessParams",
+    "Budget",
     "CatchmentError",
     "DEFAULT_BANDS",
     "E2SFCAResult",
@@ -108,6 +110,7 @@ __all__ = [
     "VOCABULARIES",
     "Viewport",
     "ViewportError",
+    "WorkTooLarge",
     "access_from_store",
     "access_table",
     "admin_geojson",
@@ -119,6 +122,7 @@ __all__ = [
     "build_report",
     "cell_card",
     "chain_matrix",
+    "check_work",
     "chains_from_store",
     "cluster_report_bytes",
     "city_atlas_from_store",

@@ -13,6 +13,7 @@ from typing import Any
 import h3
 import pandas as pd
 
+from layers.safe_cells import safe_frame
 from layers.store import json_ready
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".geojson")
@@ -45,6 +46,34 @@ def to_geojson(df: pd.DataFrame) -> dict[str, Any]:
         for g, r in zip(geometry, records)]}
 
 
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """``df`` as CSV for Excel: UTF-8 with a BOM, text cells ``safe_frame``-neutralised, CRLF rows
+    (RFC 4180: a CR inside a cell is then quoted instead of ending the row)."""
+    safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return Path(path)
+
+
+def write_sheets(target: Any, frames: dict[str, pd.DataFrame], *, mark: str | None = None) -> None:
+    """Several tables as one XLSX workbook at ``target`` (a path or a binary buffer).
+
+    Sheet names lose the characters Excel forbids and are cut to 31; text cells are
+    ``safe_frame``-neutralised. ``mark`` (e.g. 内部资料 for internal tables) goes into every
+    sheet's printed header, the workbook's keywords, and a last sheet of that name.
+    """
+    with pd.ExcelWriter(target, engine="openpyxl") as xl:
+        for name, df in frames.items():
+            safe_frame(df).to_excel(xl, sheet_name=_sheet_name(name), index=False)
+        if mark:
+            pd.DataFrame({mark: []}).to_excel(xl, sheet_name=_sheet_name(mark), index=False)
+            for ws in xl.book.worksheets:
+                ws.oddHeader.center.text = ws.evenHeader.center.text = mark
+            xl.book.properties.keywords = mark
+
+
+def _sheet_name(name: str) -> str:
+    return "".join("-" if ch in "[]:*?/\\" else ch for ch in str(name))[:31]
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
                 about: dict[str, Any] | None = None) -> Path:
     """Write ``df`` to ``path`` in the format its extension names; returns the path.
@@ -64,18 +93,16 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
         raise ValueError(f"cannot write {path.name}: the extension must be one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if ext == ".csv":
-        df.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(df, path)
     elif ext == ".xlsx":
         if len(df) > XLSX_MAX_ROWS:
             raise ValueError(f"{len(df):,} rows do not fit an Excel sheet ({XLSX_MAX_ROWS:,} at most); "
                              "write .csv or .parquet, or choose a coarser resolution")
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            df.to_excel(xl, sheet_name=sheet[:31], index=False)
-            if about:
-                pd.DataFrame({"key": list(about), "value": [json.dumps(v, ensure_ascii=False)
-                                                           if not isinstance(v, str) else v
-                                                           for v in about.values()]}
-                             ).to_excel(xl, sheet_name="about", index=False)
+        frames = {sheet: df}
+        if about:
+            frames["about"] = pd.DataFrame({"key": list(about), "value": [
+                json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v for v in about.values()]})
+        write_sheets(path, frames)
     elif ext == ".parquet":
         import pyarrow as pa  # noqa: PLC0415
         import pyarrow.parquet as pq  # noqa: PLC0415

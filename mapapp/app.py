@@ -8,9 +8,10 @@ from pathlib import Path
 
 import dash
 from dash import Dash, dcc, html
+from werkzeug.exceptions import HTTPException
 
 from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, unit_summary
-from mapapp import routes
+from mapapp import auth, routes, security
 from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    auth.register(app, settings)  # before the routes: every request is checked first
     routes.register(app.server)
+    security.register(app, lang=settings.lang, tianditu=bool(settings.tianditu_key))
     # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB
     threading.Thread(target=_warm_up, args=(store,), daemon=False, name="onemap-warm-up").start()
     app.layout = html.Div([dash.page_container, dcc.Store(id="app-settings", data={"lang": settings.lang})],
@@ -46,7 +49,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     # before it is done: concurrent first requests in a threaded worker then fail with "not a
     # registered library". Run that setup now, before the server takes any request.
     with app.server.test_request_context("/"):
-        app.server.preprocess_request()
+        try:
+            app.server.preprocess_request()
+        except HTTPException:
+            pass  # the sign-in check (after Dash's setup) refuses this anonymous warm-up request
     return app
 
 

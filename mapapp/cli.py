@@ -17,6 +17,19 @@ logger = logging.getLogger(__name__)
 _TEXT = {
     "serving": ("OneMap 已启动：{url}  （{workers} 个进程，数据库 {db}；Ctrl+C 停止）",
                 "OneMap is serving at {url}  ({workers} worker(s), store {db}; Ctrl+C stops)"),
+    "demo": ("演示模式：不需登录，本机用户按规划人员权限使用；只接受本机（127.0.0.1）访问。",
+             "Demo mode: no sign-in, the local user has planner rights; only this machine (127.0.0.1) may connect."),
+    "open_needs_auth": (
+        "拒绝启动：--host {host} 会让其他电脑访问，但没有设置登录方式。请选择一种：\n"
+        "  用户文件：onemap users add 用户名 --role planner，然后 onemap serve --host {host} --auth users\n"
+        "  单位统一登录（反向代理）：onemap serve --host {host} --auth proxy --proxy-allow 代理服务器地址\n"
+        "详见 README“部门部署”。只在本机演示请去掉 --host（默认 127.0.0.1）。",
+        "Refusing to start: --host {host} lets other computers connect, but no sign-in is set. Choose one:\n"
+        "  a users file: onemap users add NAME --role planner, then onemap serve --host {host} --auth users\n"
+        "  the organisation's sign-in (reverse proxy): onemap serve --host {host} --auth proxy --proxy-allow PROXY_ADDRESS\n"
+        "See \"Deploying for a department\" in the README. For a demo on this machine, leave out --host (127.0.0.1)."),
+    "no_users": ("拒绝启动：--auth users 需要用户，但用户文件 {path} 中没有。先运行：onemap users add 用户名 --role admin",
+                 "Refusing to start: --auth users needs users and {path} has none. First run: onemap users add NAME --role admin"),
 }
 
 
@@ -29,6 +42,37 @@ def _check_store(db: Path, lang: str) -> None:
     except StoreUnavailable as exc:
         click.echo(exc.zh if lang == "zh" else exc.en, err=True)
         sys.exit(1)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress  # noqa: PLC0415
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: other computers may reach it
+
+
+def _check_auth(settings: Any, lang: str) -> None:
+    """Refuse (exit 2) a server other computers can reach without a sign-in, and users mode
+    without users."""
+    from mapapp.users import UsersError, UsersFile  # noqa: PLC0415
+
+    text = 0 if lang == "zh" else 1
+    if settings.auth == "local" and not _loopback(settings.host):
+        click.echo(_TEXT["open_needs_auth"][text].format(host=settings.host), err=True)
+        sys.exit(2)
+    if settings.auth == "users":
+        try:
+            found = UsersFile(settings.users_path()).users()
+        except UsersError as exc:
+            click.echo(exc.zh if lang == "zh" else exc.en, err=True)
+            sys.exit(2)
+        if not any(u.get("hash") for u in found.values()):
+            click.echo(_TEXT["no_users"][text].format(path=settings.users_path()), err=True)
+            sys.exit(2)
 
 
 class _Gunicorn:
@@ -61,15 +105,28 @@ class _Gunicorn:
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Threads per worker.")
 @click.option("--debug", is_flag=True, help="Dash's dev server with reloading and error pages.")
+@click.option("--auth", type=click.Choice(["local", "users", "proxy"]), envvar="ONEMAP_AUTH", default="local",
+              show_default=True, help="Sign-in: local (demo, this machine only), users (onemap users), proxy "
+                                      "(a trusted reverse proxy's user header).")
+@click.option("--proxy-allow", envvar="ONEMAP_PROXY_ALLOW", default=None,
+              help="--auth proxy: addresses or networks of the proxy, comma-separated (default 127.0.0.1).")
+@click.option("--proxy-header", envvar="ONEMAP_PROXY_HEADER", default=None,
+              help="--auth proxy: the header with the user name (default Remote-User).")
 @click.pass_obj
-def serve(obj: dict | None, db: Path, host: str, port: int, workers: int, threads: int, debug: bool) -> None:
+def serve(obj: dict | None, db: Path, host: str, port: int, workers: int, threads: int, debug: bool, auth: str,
+          proxy_allow: str | None, proxy_header: str | None) -> None:
     """Serve the map app (default http://127.0.0.1:8050)."""
     from mapapp.settings import Settings  # noqa: PLC0415
 
     lang = (obj or {}).get("lang", "zh")
+    allow = tuple(a.strip() for a in proxy_allow.split(",") if a.strip()) if proxy_allow else None
+    settings = Settings.from_env(db_path=str(db), host=host, port=port, debug=debug, auth=auth,
+                                 proxy_allow=allow, proxy_header=proxy_header)
+    _check_auth(settings, lang)
     _check_store(db, lang)
-    settings = Settings.from_env(db_path=str(db), host=host, port=port, debug=debug)
     url = f"http://{host}:{port}/"
+    if auth == "local":
+        click.echo(_TEXT["demo"][0 if lang == "zh" else 1])
     click.echo(_TEXT["serving"][0 if lang == "zh" else 1].format(url=url, workers=1 if debug else workers, db=db))
     if debug:
         from mapapp.app import create_app  # noqa: PLC0415

@@ -54,7 +54,18 @@ def hazard_legend(layer: dict[str, Any], lang: str) -> html.Div:
     palette = style.hazard_palette(layer["hazard"], len(layer["labels"]))
     rows = [_swatch(c, f"{k} · {text}") for k, (c, text) in enumerate(zip(palette, layer["labels"]))]
     return html.Div([*rows, html.Div(t("legend.units", lang, units=layer["units"] or "—"),
-                                     className="om-legend-note")], className="om-legend")
+                                     className="om-legend-note"), _provenance(layer, lang)], className="om-legend")
+
+
+def _provenance(layer: dict[str, Any], lang: str) -> html.Div | None:
+    """Real or synthetic, with the layer's description in the UI language (``"中文 / English"``)."""
+    text = layer.get("description") or ""
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(" / ", 1)]
+    text = parts[0] if lang == "zh" or len(parts) == 1 else parts[1]
+    key = "legend.synthetic" if layer.get("synthetic") else "legend.real"
+    return html.Div(t(key, lang, text=text), className="om-legend-note om-provenance")
 
 
 def facility_legend(entity: str, lang: str) -> html.Div:
@@ -96,11 +107,16 @@ def cell_card(card: dict[str, Any], lang: str) -> html.Div:
             continue
         shares = hz.get("share_at_or_above") or []
         units = hz["units"]
+        if hz.get("lower_is_worse"):  # distance bands: share[i] is the share below breaks[n-1-i]
+            share_row = (t("card.shares_below", lang), "  ".join(
+                f"<{_fmt(b)}: {100 * v:.0f}%" for b, v in zip(reversed(hz["breaks"]), shares)))
+        else:
+            share_row = (t("card.shares", lang), "  ".join(
+                f"≥{_fmt(b)}: {100 * v:.0f}%" for b, v in zip(hz["breaks"], shares)))
         rows = [(t("card.max", lang), f"{_fmt(hz['max'])} {units}"),
                 (t("card.mean", lang), f"{_fmt(hz['mean'])} {units}"),
-                (t("card.class", lang), f"{hz['cls']} · {hz.get('label', '')}"),
-                (t("card.shares", lang), "  ".join(f"≥{_fmt(b)}: {100 * v:.0f}%" for b, v in zip(hz["breaks"], shares)))]
-        parts += [html.H5(name), _kv_table(rows)]
+                (t("card.class", lang), f"{hz['cls']} · {hz.get('label', '')}"), share_row]
+        parts += [html.H5(name), _kv_table(rows), _provenance(hz, lang)]
         if hz.get("sampled"):
             parts.append(html.P(t("card.sampled", lang), className="om-note"))
     counts = card.get("counts") or {}

@@ -6,7 +6,10 @@ from typing import Any
 
 import flask
 
+import re
+
 from layers import Store, admin_tree
+from mapapp.errors import UserError
 from mapapp.settings import Settings
 
 _ADMIN: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -36,3 +39,13 @@ def admin_index(store: Store) -> dict[str, dict[str, Any]]:
             _ADMIN.clear()
         _ADMIN[key] = index
     return index
+
+
+def check_unit(store: Store, unit: object) -> dict[str, Any]:
+    """The admin unit ``unit`` (an adcode of the store); ``UserError`` for anything else (a list,
+    a dict, 999999, SQL-looking text), which is echoed only when it looks like an adcode."""
+    found = admin_index(store).get(unit) if isinstance(unit, str) else None
+    if found is None:
+        shown = unit if isinstance(unit, str) and re.fullmatch(r"\d{6,12}", unit) else "—"
+        raise UserError("error.unknown_unit", code=shown)
+    return found

@@ -1,23 +1,49 @@
-"""Per-pixel brute force: the reference every fast raster -> H3 result must equal."""
+"""Per-pixel brute force: the reference every fast raster -> H3 result must equal.
+
+The pixels are read here with rasterio, independently of ``etl.rasters`` (its window reads,
+nodata masks, scale/offset decoding and pixel-centre transforms are what is under test): the
+whole band at once, nodata and non-finite values dropped, ``value * scale + offset``, centres
+from ``rasterio.transform.xy`` and, for projected rasters, ``rasterio.warp.transform``.
+"""
 
 from __future__ import annotations
+
+import math
 
 import h3
 import numpy as np
 import pandas as pd
+import rasterio
+import rasterio.transform
+import rasterio.warp
 
-from etl.rasters import RasterReader
+
+def read_pixels(path, band: int = 1, nodata: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lon, lat, value) of every valid pixel of ``band``, straight from rasterio."""
+    with rasterio.open(path) as ds:
+        raw = ds.read(band)
+        nd = nodata if nodata is not None else ds.nodatavals[band - 1]
+        valid = np.isfinite(raw) if raw.dtype.kind == "f" else np.ones(raw.shape, bool)
+        if nd is not None and not math.isnan(nd):
+            valid &= raw.astype(np.float64) != float(nd)
+        scale, offset = (ds.scales[band - 1] or 1.0), (ds.offsets[band - 1] or 0.0)
+        rr, cc = np.nonzero(valid)
+        xs, ys = rasterio.transform.xy(ds.transform, rr, cc, offset="center")
+        xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
+        if not ds.crs.is_geographic:
+            xs, ys = (np.asarray(v, np.float64) for v in rasterio.warp.transform(ds.crs, "EPSG:4326", xs, ys))
+        return xs, ys, raw[rr, cc].astype(np.float64) * scale + offset
 
 
-def brute_force_h3(reader: RasterReader, resolutions, breaks) -> dict[int, pd.DataFrame]:
-    """Every valid pixel centre -> h3.latlng_to_cell, then groupby (parents via h3.cell_to_parent)."""
-    g = reader.grid
-    values = reader.read_rows(0, g.height)
-    rr, cc = np.nonzero(~np.isnan(values))
-    lon, lat = g.centres_lonlat(rr, cc)
+def brute_force_h3(reader, resolutions, breaks) -> dict[int, pd.DataFrame]:
+    """Every valid pixel centre -> h3.latlng_to_cell, then groupby (parents via h3.cell_to_parent).
+
+    Only the file, band and declared nodata are taken from ``reader`` (an ``etl.rasters``
+    reader); the pixels come from ``read_pixels``.
+    """
+    lon, lat, v = read_pixels(reader.path, reader.band, reader.nodata)
     fine_res = max(resolutions)
     cells = [h3.str_to_int(h3.latlng_to_cell(a, b, fine_res)) for a, b in zip(lat.tolist(), lon.tolist())]
-    v = values[rr, cc]
     out = {}
     for res in resolutions:
         keys = cells if res == fine_res else [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(c), res)) for c in cells]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from etl import schema
 from layers.cli.common import DB
+from layers.export import write_csv, write_sheets
 from layers.cli.common import lang as root_lang
 
 _TEXT = {
@@ -87,11 +88,9 @@ def _write(lang: str, frames: dict[str, pd.DataFrame], out: Path, payload: Any =
         out.write_text(json.dumps(payload if payload is not None else {k: _records(v) for k, v in frames.items()},
                                   ensure_ascii=False, indent=1), encoding="utf-8")
     elif out.suffix.lower() == ".csv":
-        next(iter(frames.values())).to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(next(iter(frames.values())), out)
     else:
-        with pd.ExcelWriter(out, engine="openpyxl") as xl:
-            for name, df in frames.items():
-                df.to_excel(xl, sheet_name=name[:31], index=False)
+        write_sheets(out, frames, mark="内部资料" if lang == "zh" else "Internal")
     click.echo(_say(lang, "wrote", n=sum(len(v) for v in frames.values()), out=out), err=True)
 
 

@@ -116,13 +116,16 @@ def _cell_admin(store: Store, cell: int, res: int) -> dict[str, dict[str, str] |
 def _hazards(store: Store, cell: int, res: int) -> list[dict[str, Any]]:
     """Every hazard layer (store order) with this cell's statistics, all None without a row."""
     df = store.query(
-        "SELECT l.hazard, l.units, l.breaks, l.labels, h.max, h.mean, h.p90, h.class AS cls, "
+        "SELECT l.hazard, l.units, l.breaks, l.labels, l.synthetic, l.description, h.max, h.mean, h.p90, h.class AS cls, "
         "h.shares, h.sampled FROM hazard_layers AS l LEFT JOIN (SELECT * FROM hazard_cells WHERE "
         "res = ? AND cell = ?) AS h ON h.hazard = l.hazard ORDER BY l.rowid", [res, cell])
     out = []
+    vector = store.meta.get("hazard_vector") or {}
     for row in df.itertuples(index=False):
         breaks, labels = json_ready(row.breaks), json_ready(row.labels)
         item = {"hazard": row.hazard, "units": row.units, "breaks": breaks, "labels": labels,
+                "synthetic": bool(row.synthetic), "description": row.description or "",
+                "lower_is_worse": bool(vector.get(row.hazard, {}).get("lower_is_worse")),
                 **dict.fromkeys(("max", "mean", "p90", "cls", "label", "share_at_or_above",
                                  "sampled"))}
         if json_ready(row.cls) is not None:
@@ -155,8 +158,10 @@ def cell_card(store: Store, lat: float, lng: float, res: int) -> dict[str, Any]:
         ``admin``: ``{county, city, province}``, each ``{adcode, name}`` or None, from
         ``admin_cells`` (the county holding the cell's centre; None for cells centred outside
         every county); ``hazards``: per hazard layer in store order ``{hazard, units, breaks,
-        labels, max, mean, p90, cls, label, share_at_or_above, sampled}`` where
-        ``share_at_or_above[i]`` is the share of the cell's pixels with value >= ``breaks[i]``
+        labels, synthetic, description, lower_is_worse, max, mean, p90, cls, label,
+        share_at_or_above, sampled}`` where ``share_at_or_above[i]`` is the share of the cell
+        in class > i: with value >= ``breaks[i]`` (for ``lower_is_worse`` layers, below
+        ``breaks[n-1-i]``)
         (the values are None when the cell has no statistics); ``counts``: per entity
         ``{in_cell, around}``, around = the cell and its ring-1 neighbours (``h3.grid_disk``
         k=1, ``around_cells`` of them); ``around_km``: radius of the circle with the area of

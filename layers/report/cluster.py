@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from etl import schema
+from layers.export import write_sheets
 from layers.industry import atlas_summary, chain_atlas, load, monitor
 from layers.industry.labels import display_frame, indicator_name, term
 from layers.report.html import FONT_FAMILIES, METHODS_FILE, cjk_font, markdown_html
@@ -265,11 +266,8 @@ def report_bytes(report: ClusterReport, fmt: str, lang: str = "zh") -> bytes:
     if fmt == "html":
         return render_html(report, lang).encode("utf-8")
     if fmt == "xlsx":
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            for name, df in sheets(report, lang).items():
-                safe = "".join("-" if ch in "[]:*?/\\" else ch for ch in name)[:31]
-                df.to_excel(xl, sheet_name=safe, index=False)
+        buf = io.BytesIO()  # leads and tasks are internal working papers: the mark sheet first
+        write_sheets(buf, sheets(report, lang), mark="内部资料" if lang == "zh" else "Internal")
         return buf.getvalue()
     if fmt != "pdf":
         raise ValueError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")

@@ -111,7 +111,7 @@ def _hazard_findings(cover: Mapping[str, Any], hz: Mapping[str, Any], head: Mapp
         out.append(Finding(key, severity, text_zh, text_en, h, adcode, values))
 
     if int(head["at_risk_cells"]) == 0:
-        thr = f"≥{hz['threshold']:g} {hz['units']}" if hz.get("threshold") is not None else ""
+        thr = f"{hz.get('comparator', '≥')}{hz['threshold']:g} {hz['units']}" if hz.get("threshold") is not None else ""
         add("no_risk", "ok", f"{name}没有{zh}风险区（等级≥{hz['min_class']}，{thr}），本灾种不再展开。",
             f"{name} has no {en} at-risk area (class ≥ {hz['min_class']}, {thr}); nothing further to report "
             "for this hazard.", min_class=hz["min_class"], threshold=hz.get("threshold"))

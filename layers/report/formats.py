@@ -16,6 +16,7 @@ import pandas as pd
 from layers.export import to_geojson
 from layers.report.labels import TITLES, display, header, kind_of, lang_index, term
 from layers.report.model import Report, ReportError
+from layers.safe_cells import safe_value
 
 #: Formats ``write_report`` writes, all from the same Report.
 FORMATS = ("html", "pdf", "xlsx", "geojson", "parquet")
@@ -58,7 +59,7 @@ def about_rows(report: Report, lang: str = "zh") -> list[tuple[str, str]]:
         return (zh if i == 0 else en, text)
 
     hazards = [f"{h['zh'] if i == 0 else h['en']}（{'等级' if i == 0 else 'class'}≥{h['min_class']}"
-               + (f"，≥{h['threshold']:g} {h['units']}" if h.get("threshold") is not None else "") + "）"
+               + (f"，{h.get('comparator', '≥')}{h['threshold']:g} {h['units']}" if h.get("threshold") is not None else "") + "）"
                for h in c["hazards"]]
     std = c["standards"]
     prov = c["provenance"]
@@ -119,7 +120,7 @@ def _write_sheet(ws: Any, df: pd.DataFrame, lang: str, bold: Any, fill: Any) -> 
     width = [len(header(c, lang)) * (2 if lang == "zh" else 1) + 2 for c in columns]
     formats = [(_COORD_FORMAT if c in ("lon", "lat") else NUMBER_FORMATS.get(kind_of(c))) for c in columns]
     for values in df.itertuples(index=False, name=None):
-        shown = [display(v, c, lang) for v, c in zip(values, columns)]
+        shown = [safe_value(display(v, c, lang)) for v, c in zip(values, columns)]
         ws.append(shown)
         for j, v in enumerate(shown):
             if isinstance(v, str):
@@ -162,7 +163,7 @@ def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
     about = wb.create_sheet(sheet_title("about", lang))
     about.append(["项目", "内容"] if lang == "zh" else ["Item", "Value"])
     for label, text in about_rows(report, lang):
-        about.append([label, text])
+        about.append([label, safe_value(text)])
     for cell in about[1]:
         cell.font, cell.fill = bold, fill
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 110

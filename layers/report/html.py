@@ -285,7 +285,7 @@ def context(report: Report, lang: str = "zh") -> dict[str, Any]:
     c = report.cover
     unit = c["unit"]
     hazards = [{"name": h["zh"] if i == 0 else h["en"], "min_class": h["min_class"],
-                "threshold": "" if h.get("threshold") is None else f"≥ {h['threshold']:g} {h['units'] or ''}".strip(),
+                "threshold": "" if h.get("threshold") is None else f"{h.get('comparator', '≥')} {h['threshold']:g} {h['units'] or ''}".strip(),
                 "label": h.get("class_label") or "", "description": h.get("description") or "",
                 "synthetic": bool(h.get("synthetic"))} for h in c["hazards"]]
     synthetic = any(s["synthetic"] for s in c["provenance"]["sources"]) or any(h["synthetic"] for h in hazards)

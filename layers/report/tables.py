@@ -15,7 +15,7 @@ from etl import schema
 from layers.analysis.siting import siting_from_store
 from layers.analysis.travel import GAP_TIER, AccessParams, access_table
 from layers.frames import facility_groups, h3_strings, region_cells, unit_of
-from layers.map.labels import hazard_layers
+from layers.map.labels import class_threshold, hazard_layers
 from layers.map.units import DEFAULT_TOLERANCE_M, M_PER_DEGREE, geojson_geometry
 from layers.store import Store, json_ready
 
@@ -287,9 +287,10 @@ def hazard_threshold(layer: Mapping[str, Any], min_class: Any) -> dict[str, Any]
     k = min_class.get(layer["hazard"], 2) if isinstance(min_class, Mapping) else 2 if min_class is None \
         else int(min_class)
     breaks = layer["breaks"]
+    comparator, threshold = class_threshold(layer, k)
     return {"hazard": layer["hazard"], "zh": schema.HAZARD_NAMES.get(layer["hazard"], (layer["hazard"],) * 2)[0],
             "en": schema.HAZARD_NAMES.get(layer["hazard"], (layer["hazard"],) * 2)[1], "min_class": k,
-            "threshold": breaks[k - 1] if 0 < k <= len(breaks) else None, "units": layer["units"],
+            "threshold": threshold, "comparator": comparator, "units": layer["units"],
             "class_label": layer["labels"][k] if 0 < k < len(layer["labels"]) else None,
             "breaks": list(breaks), "labels": list(layer["labels"]),
             "synthetic": layer["synthetic"], "description": layer["description"]}

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from mapapp import context
 from mapapp.analyses import chains, coordination, dispatch, e2sfca, gaps, index, match, site, siting, supply
 from mapapp.analyses.common import (
     EVENT_CONTROLS,
@@ -50,5 +51,8 @@ __all__ = ["CONTROLS", "EVENT_CONTROLS", "GOOD_BAD", "NAMES", "REGISTRY", "ROW_L
 
 
 def run(store: Any, p: Params, lang: str) -> AnalysisView:
-    """Run the analysis ``p.kind``; ``ValueError``/``LookupError`` from ``layers`` pass through."""
+    """Run the analysis ``p.kind``; ``ValueError``/``LookupError`` from ``layers`` pass through
+    (``UserError`` for a unit that is not in the store)."""
+    if p.unit is not None:
+        context.check_unit(store, p.unit)
     return RUNNERS[p.kind](store, p, lang)

@@ -14,8 +14,8 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from layers import write_table
-from mapapp import analyses, analysis_view, context
+from layers import Budget, check_work, write_table
+from mapapp import analyses, analysis_view, auth, context, jobs
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
@@ -25,6 +25,9 @@ EMPTY_FC = {"type": "FeatureCollection", "features": []}
 _CACHE: OrderedDict[str, analyses.AnalysisView] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 4
+#: Runs above this share of their budget go to a child process (``mapapp.jobs``); lighter ones,
+#: e.g. a county at resolution 7, run in the worker (a child's cold caches cost about a second).
+HEAVY_SHARE = 0.1
 PARAM_STATES = [State("ana-kind", "value"), State("ana-hazard", "value"), State("ana-res", "value"),
                 State("ana-minclass", "value"), State("ana-hours", "value"), State("ana-tier", "value"),
                 State("ana-k", "value"), State("ana-sitekind", "value"), State("ana-top", "value"),
@@ -51,6 +54,12 @@ def _lang(config: dict | None) -> str:
     return (config or {}).get("lang", "zh")
 
 
+def _audited(p: analyses.Params) -> dict[str, Any]:
+    """The parameters of ``p`` that were set (the audit log's record of a run or an export)."""
+    defaults = analyses.Params()
+    return {k: v for k, v in p.__dict__.items() if v != getattr(defaults, k) or k in ("kind", "hazard")}
+
+
 def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
     """The analysis for ``p`` (a few recent runs are kept per process for the downloads)."""
     key = f"{lang}|{p.key()}"
@@ -58,7 +67,19 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    view = analyses.run(context.store(), p, lang)
+    settings, store = context.settings(), context.store()
+    if p.unit is not None:
+        context.check_unit(store, p.unit)
+    budget = Budget(settings.budget_cells, settings.budget_pairs)
+    amount = check_work(store, p.kind, p.resolution(), budget, unit=p.unit, hazard=p.hazard, min_class=p.min_class,
+                        radius_km=p.radius_km if p.kind == "dispatch" and p.event == "point" else None)
+    if settings.job_memory_mb > 0 and amount > budget.limit_for(p.kind) * HEAVY_SHARE:
+        # a heavy run: in a child process with a memory and a time limit (mapapp.jobs)
+        view = jobs.run_limited(jobs.analysis, str(store.path), p, lang, memory_mb=settings.job_memory_mb,
+                                seconds=settings.job_seconds)
+    else:
+        view = analyses.run(store, p, lang)
+    auth.audit("analysis", analysis=p.kind, parameters=_audited(p))
     with _CACHE_LOCK:
         _CACHE[key] = view
         while len(_CACHE) > _CACHE_SIZE:
@@ -69,6 +90,7 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
 @callback([Output(f"ana-row-{name}", "className") for name in analysis_view.CONTROL_ROWS],
           Output("ana-help", "children"), Input("ana-kind", "value"), Input("ana-event", "value"),
           State("map-config", "data"))
+@auth.role("viewer")
 def show_controls(kind, event, config):
     """Only the controls the chosen analysis (and, for dispatch, the event type) uses."""
     used = set(analyses.CONTROLS.get(kind, ()))
@@ -82,6 +104,7 @@ def show_controls(kind, event, config):
           Output("ana-choropleth", "hideout"), Output("ana-overlay", "data"), Output("ana-params", "data"),
           Output("map-leaflet", "viewport", allow_duplicate=True), Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
           *PARAM_STATES, State("map-config", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def run_analysis(_run, _go, _clear, *values):
     """Run the analysis with the panel's parameters in the chosen unit; or clear the result."""
     *params, config = values
@@ -108,6 +131,7 @@ def run_analysis(_run, _go, _clear, *values):
           Output("ana-event", "value"), Output("ana-go", "data"),
           Input({"type": "ana-here", "kind": ALL}, "n_clicks"), State("map-leaflet", "clickData"),
           State("ana-event", "value"), prevent_initial_call=True)
+@auth.role("planner")
 def run_here(clicks, click, event):
     """"Assess here" / "simulate an event here" on a hexagon card: that point, that analysis."""
     if not any(clicks) or not click or not isinstance(ctx.triggered_id, dict):
@@ -120,18 +144,35 @@ def run_here(clicks, click, event):
 
 def _polygon_from_upload(contents: str, filename: str | None) -> dict[str, Any]:
     """A GeoJSON upload -> its (first) polygonal geometry; ValueError naming the file."""
-    name = filename or "upload"
+    name = str(filename or "upload")[:80]
     try:
-        raw = base64.b64decode(contents.split(",", 1)[1])
+        raw = base64.b64decode(str(contents).split(",", 1)[1])
         data = json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, IndexError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{name}: not a UTF-8 GeoJSON file ({exc}); export the polygon as GeoJSON (WGS-84)") from None
+    except (ValueError, IndexError, UnicodeDecodeError, RecursionError):
+        raise ValueError(f"{name}: found a file that is not UTF-8 GeoJSON; "
+                         "expected a polygon exported as GeoJSON (WGS-84)") from None
     feats = data.get("features") if isinstance(data, dict) and data.get("type") == "FeatureCollection" else [data]
-    for f in feats or []:
+    for f in feats if isinstance(feats, list) else []:
         geom = f.get("geometry") if isinstance(f, dict) and f.get("type") == "Feature" else f
         if isinstance(geom, dict) and geom.get("type") in ("Polygon", "MultiPolygon"):
-            return geom
+            return _checked_polygon(geom, name)
     raise ValueError(f"{name}: found no Polygon or MultiPolygon; expected a GeoJSON polygon in WGS-84 lon/lat")
+
+
+def _checked_polygon(geom: dict[str, Any], name: str) -> dict[str, Any]:
+    """``geom`` if shapely reads it as a non-empty polygon in lon/lat; ValueError naming ``name``."""
+    from shapely.geometry import shape  # noqa: PLC0415
+
+    try:
+        poly = shape(geom)
+        ok = not poly.is_empty and poly.geom_type in ("Polygon", "MultiPolygon")
+        west, south, east, north = poly.bounds if ok else (0, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - malformed rings raise TypeError, ValueError or GEOSException
+        ok = False
+    if not ok or not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise ValueError(f"{name}: found a polygon whose coordinates are not [longitude, latitude] rings; "
+                         "expected a GeoJSON Polygon or MultiPolygon in WGS-84")
+    return geom
 
 
 def _vertices(geom: dict[str, Any]) -> int:
@@ -142,6 +183,7 @@ def _vertices(geom: dict[str, Any]) -> int:
 @callback(Output("ana-polygon", "data"), Output("ana-polygon-status", "children"),
           Input("ana-upload", "contents"), Input("ana-draw", "geojson"), State("ana-upload", "filename"),
           State("map-config", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def event_polygon(contents, drawn, filename, config):
     """The event polygon: the last uploaded file or drawn shape."""
     lang = _lang(config)
@@ -149,11 +191,14 @@ def event_polygon(contents, drawn, filename, config):
         if ctx.triggered_id == "ana-upload" and contents:
             geom, source = _polygon_from_upload(contents, filename), filename or "upload"
         else:
-            feats = [f for f in (drawn or {}).get("features", [])
-                     if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")]
+            features = drawn.get("features") if isinstance(drawn, dict) else None
+            feats = [f for f in (features if isinstance(features, list) else [])
+                     if isinstance(f, dict) and isinstance(f.get("geometry"), dict)
+                     and f["geometry"].get("type") in ("Polygon", "MultiPolygon")]
             if not feats:
                 return None, t("ana.polygon.none", lang)
-            geom, source = feats[-1]["geometry"], t("ana.polygon.drawn", lang)
+            source = t("ana.polygon.drawn", lang)
+            geom = _checked_polygon(feats[-1]["geometry"], source)
         return geom, t("ana.polygon.ok", lang, source=source, n=_vertices(geom))
     except ValueError as exc:
         return None, html.Span(user_message(exc, lang), className="om-error")
@@ -161,6 +206,7 @@ def event_polygon(contents, drawn, filename, config):
 
 @callback(Output("ana-download", "data"), Input({"type": "ana-dl", "fmt": ALL}, "n_clicks"),
           State("ana-params", "data"), State("map-config", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def download(clicks, params, config):
     """The last result's full table (or its hexagons) as CSV, XLSX or GeoJSON."""
     if not any(clicks) or not params or not isinstance(ctx.triggered_id, dict):
@@ -174,7 +220,8 @@ def download(clicks, params, config):
     if fmt == "geojson" and view.cells is not None:
         table = view.cells
     about = {"analysis": view.name, "method": view.method, "parameters": p.key(),
-             "build_id": context.store().meta.get("build_id")}
+             "build_id": context.store().meta.get("build_id"), "classification": t("auth.internal", lang)}
+    auth.audit("download", analysis=view.name, format=fmt, rows=len(table), parameters=_audited(p))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"onemap_{view.name}.{fmt}"
         write_table(table, path, sheet=view.name, about=about)

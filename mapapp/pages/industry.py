@@ -12,7 +12,8 @@ import dash
 from dash import dash_table, dcc, html
 
 from layers import IndustryDataMissing, names_from_store
-from mapapp import context
+from mapapp import auth, context
+from mapapp.i18n import t
 from mapapp.industry_text import ti
 from mapapp.pages import industry_callbacks  # noqa: F401 (registers the page's callbacks)
 
@@ -36,6 +37,7 @@ def _header(lang: str, meta: dict[str, Any], query: str) -> html.Header:
                   html.Span(ti("nav.industry", lang), className="ind-nav-current")], className="ind-nav"),
         html.Div([html.A("中文" if other == "zh" else "EN", href=f"/industry?{query}lang={other}",
                          id=f"ind-lang-{other}", className="ind-lang-link")], className="om-lang"),
+        auth.badge(lang),
     ], className="om-header")
 
 
@@ -58,6 +60,10 @@ def layout(lang: str | None = None, year: str | None = None, unit: str | None = 
     """The page for a URL query (unknown or bad values fall back to defaults)."""
     lang = lang if lang in ("zh", "en") else context.settings().lang
     store = context.store()
+    if not auth.may("planner"):  # 四库一清单 are internal working papers (its callbacks refuse too)
+        return html.Div([_header(lang, store.meta, ""), html.Div(t("auth.needs_planner", lang),
+                                                                 className="om-alert", id="ind-forbidden")],
+                        className=f"om-page {auth.role_class()}")
     try:
         names = names_from_store(store)
     except IndustryDataMissing:

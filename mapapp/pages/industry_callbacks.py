@@ -16,7 +16,7 @@ from layers import (
     names_from_store,
     rows_from_store,
 )
-from mapapp import context, industry_view
+from mapapp import auth, context, industry_view
 from mapapp.errors import user_message
 from mapapp.industry_text import ti
 
@@ -37,6 +37,7 @@ def _scope(unit: str | None) -> tuple[str, str | None]:
 
 @callback(Output("ind-kpis", "children"), Output("ind-trend", "figure"), Output("ind-indicators", "children"),
           Input("ind-year", "value"), Input("ind-unit", "value"), State("ind-lang", "data"))
+@auth.role("planner")
 def overview(year, unit, lang):
     """KPI tiles of the scope's targets, the output/revenue trend and the indicator table."""
     scope, code = _scope(unit)
@@ -56,6 +57,7 @@ def overview(year, unit, lang):
 
 @callback(Output("ind-link", "options"), Output("ind-stage", "options"), Input("ind-chain", "value"),
           Input("ind-tabs", "value"), State("ind-lang", "data"))
+@auth.role("planner")
 def filter_options(chain, tab, lang):
     """Links of the chosen chain; stages (or statuses) of the chosen table."""
     links = names_from_store(context.store())["links"].get(chain, []) if chain else []
@@ -67,6 +69,7 @@ def filter_options(chain, tab, lang):
           Input("ind-tabs", "value"), Input("ind-search", "value"), Input("ind-chain", "value"),
           Input("ind-link", "value"), Input("ind-stage", "value"), Input("ind-park", "value"),
           Input("ind-unit", "value"), Input("ind-year", "value"), State("ind-lang", "data"))
+@auth.role("planner")
 def table(tab, text, chain, link, stage, park, unit, year, lang):
     """The chosen database (or the list), searched and filtered, each row with its map link."""
     if tab not in industry_view.TABLE_COLUMNS:
@@ -85,6 +88,7 @@ def table(tab, text, chain, link, stage, park, unit, year, lang):
           Output("ind-panel-funnel", "style"), Output("ind-url", "search"),
           Input("ind-tabs", "value"), Input("ind-year", "value"), Input("ind-unit", "value"),
           State("ind-lang", "data"))
+@auth.role("planner")
 def panels(tab, year, unit, lang):
     """Show the panel of the tab; keep the URL in step (a shared link restores the view)."""
     show, hide = {"display": "block"}, {"display": "none"}
@@ -96,6 +100,7 @@ def panels(tab, year, unit, lang):
 @callback(Output("ind-atlas-bars", "figure"), Output("ind-atlas-heat", "figure"), Output("ind-atlas-table", "data"),
           Output("ind-atlas-table", "columns"), Output("ind-atlas-summary", "children"),
           Input("ind-atlas-chain", "value"), Input("ind-unit", "value"), State("ind-lang", "data"))
+@auth.role("planner")
 def atlas(chain, unit, lang):
     """The chain's links with firms, status and what would fill them; firms per link and city."""
     store = context.store()
@@ -110,6 +115,7 @@ def atlas(chain, unit, lang):
 
 @callback(Output("ind-tabs", "value"), Output("ind-chain", "value"), Output("ind-link", "value"),
           Input("ind-atlas-bars", "clickData"), prevent_initial_call=True)
+@auth.role("planner")
 def atlas_to_products(click):
     """A click on a link of the atlas opens the products on that link."""
     try:
@@ -121,6 +127,7 @@ def atlas_to_products(click):
 
 @callback(Output("ind-funnel-projects", "figure"), Output("ind-funnel-leads", "figure"),
           Input("ind-unit", "value"), Input("ind-tabs", "value"), State("ind-lang", "data"))
+@auth.role("planner")
 def funnels(unit, tab, lang):
     """Projects and leads by stage (the plan's 谋划 → 投产; 接洽 → 落地)."""
     if tab != "funnel":
@@ -137,6 +144,7 @@ def funnels(unit, tab, lang):
 @callback(Output("ind-download", "data"), Output("ind-report-status", "children"),
           Input("ind-report", "n_clicks"), Input("ind-report-xlsx", "n_clicks"),
           State("ind-year", "value"), State("ind-unit", "value"), State("ind-lang", "data"), prevent_initial_call=True)
+@auth.role("planner")
 def report(n_pdf, n_xlsx, year, unit, lang):
     """The cluster development report of the year and scope, as a download."""
     from dash import ctx  # noqa: PLC0415
@@ -149,11 +157,13 @@ def report(n_pdf, n_xlsx, year, unit, lang):
         name, payload = cluster_report_bytes(context.store(), year, code, fmt, lang)
     except (ValueError, LookupError, OSError) as exc:
         return no_update, html.Div(user_message(exc, lang), className="om-alert")
+    auth.audit("report", kind="cluster", year=year, unit=unit, format=fmt, file=name, bytes=len(payload))
     return dcc.send_bytes(payload, name), ""
 
 
 @callback(Output("map-ind-projects", "data"), Output("map-ind-leads", "data"), Input("map-ind-layers", "value"),
           State("map-config", "data"))
+@auth.role("planner")
 def map_layers(shown, config):
     """The map page's optional project and lead layers (all rows with a position; at most a few hundred)."""
     lang = (config or {}).get("lang", "zh")

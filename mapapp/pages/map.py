@@ -13,7 +13,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import analysis_view, components, context, report_export, style
+from mapapp import analysis_view, auth, components, context, report_export, style
 from mapapp.i18n import label, t
 from mapapp.industry_text import ti as t_ind
 from mapapp.industry_view import industry_item, item_marker, map_item_card, map_layer_toggle, map_layers
@@ -209,6 +209,7 @@ def layout(**query: Any) -> html.Div:
         html.Div([html.Button("中文", id="map-lang-zh", disabled=lang == "zh"),
                   html.Button("EN", id="map-lang-en", disabled=lang == "en")], className="om-lang",
                  title=t("app.lang", lang)),
+        auth.badge(lang),
     ], className="om-header")
     alert = (html.Div(t("error.url", lang, keys=", ".join(state.problems)), className="om-alert", id="map-alert")
              if state.problems else html.Div(id="map-alert"))
@@ -235,4 +236,4 @@ def layout(**query: Any) -> html.Div:
         dcc.Store(id="map-export-config",
                   data=report_export.export_config(meta, hazards, lang, BOUNDARY_MIN_ZOOM)),
         dcc.Store(id="map-export-unit"),
-    ], className=f"om-page om-lang-{lang}", lang="zh-CN" if lang == "zh" else "en")
+    ], className=f"om-page om-lang-{lang} {auth.role_class()}", lang="zh-CN" if lang == "zh" else "en")

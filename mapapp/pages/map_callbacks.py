@@ -4,6 +4,7 @@ components (server) or hands compact data to ``assets/map.js`` (clientside)."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, no_update
@@ -19,7 +20,7 @@ from layers import (
     resolution_for_zoom,
     unit_summary,
 )
-from mapapp import components, context
+from mapapp import auth, components, context
 from mapapp.errors import user_message
 from mapapp.i18n import label, t
 
@@ -42,6 +43,26 @@ def _viewport(bounds: Any, zoom: Any) -> Viewport:
                           view.zoom)
 
 
+def _min_class(value: Any) -> int:
+    """The lowest class shown: a whole number 0..20 (``ValueError`` for 1e308, NaN, text)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 20 or value != int(value):
+        raise ValueError(f"min_class: found {value!r:.20}; expected a whole number 0..20")
+    return int(value)
+
+
+def _lnglat(coordinates: Any) -> tuple[float, float]:
+    """A GeoJSON [lng, lat] position of finite numbers on the globe (``ValueError`` otherwise)."""
+    if not isinstance(coordinates, (list, tuple)) or len(coordinates) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in coordinates):
+        raise ValueError(f"coordinates: found {coordinates!r:.40}; expected [longitude, latitude]")
+    lng, lat = map(float, coordinates)
+    if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"coordinates: found {coordinates!r:.40}; expected longitude -180..180, latitude -90..90")
+    return lng, lat
+
+
 def _alert(exc: Exception, lang: str) -> Any:
     from dash import html  # noqa: PLC0415
 
@@ -52,6 +73,7 @@ def _alert(exc: Exception, lang: str) -> Any:
           Output({"type": "map-status", "layer": MATCH, "kind": "hazard"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": MATCH, "kind": "hazard"}, "value"),
           Input({"type": "map-minclass", "layer": MATCH, "kind": "hazard"}, "value"), State("map-config", "data"))
+@auth.role("viewer")
 def hazard_hexagons(bounds, zoom, on, min_class, config):
     """The toggled hazard's hexagons in view, as compact arrays for ``onemap.cb.hexLayer``."""
     hazard, lang = ctx.outputs_list[0]["id"]["layer"], _lang(config)
@@ -59,7 +81,7 @@ def hazard_hexagons(bounds, zoom, on, min_class, config):
         return {"cells": [], "cls": [], "value": []}, ""
     try:
         payload = hazard_cells_in_view(context.store(), hazard, _viewport(bounds, zoom),
-                                       min_class=int(min_class or 0))
+                                       min_class=_min_class(min_class))
     except (ValueError, TypeError) as exc:
         return no_update, _alert(exc, lang)
     name = label("hazard", hazard, lang)
@@ -90,6 +112,7 @@ def _points(entity: str, bounds, zoom, on, lang: str, **filters) -> tuple[Any, A
 @callback(Output("map-points-parks", "data"), Output({"type": "map-status", "layer": "parks", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "parks", "kind": "entity"}, "value"),
           Input("map-levels", "value"), Input("map-chains", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def park_points(bounds, zoom, on, levels, chains, config):
     return _points("parks", bounds, zoom, on, _lang(config), levels=levels or None, chains=chains or None)
 
@@ -97,6 +120,7 @@ def park_points(bounds, zoom, on, levels, chains, config):
 @callback(Output("map-points-reserves", "data"), Output({"type": "map-status", "layer": "reserves", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "reserves", "kind": "entity"}, "value"),
           Input("map-tiers", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def reserve_points(bounds, zoom, on, tiers, config):
     return _points("reserves", bounds, zoom, on, _lang(config), tiers=tiers or None)
 
@@ -105,6 +129,7 @@ def reserve_points(bounds, zoom, on, tiers, config):
           Output({"type": "map-status", "layer": "enterprises", "kind": "entity"}, "children"),
           *VIEW, Input({"type": "map-toggle", "layer": "enterprises", "kind": "entity"}, "value"),
           Input("map-chains", "value"), Input("map-flags", "value"), State("map-config", "data"))
+@auth.role("viewer")
 def enterprise_points(bounds, zoom, on, chains, flags, config):
     flags = flags or []
     return _points("enterprises", bounds, zoom, on, _lang(config), chains=chains or None,
@@ -116,12 +141,13 @@ def enterprise_points(bounds, zoom, on, chains, flags, config):
           Input("map-leaflet", "clickData"), Input("map-points-parks", "clickData"),
           Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
           State("map-leaflet", "zoom"), State("map-config", "data"), prevent_initial_call=True)
+@auth.role("viewer")
 def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config):
     """A clicked hexagon or facility -> its card; an aggregate -> zoom in on it."""
     lang, trigger = _lang(config), ctx.triggered_id
     try:
         if trigger == "map-leaflet":
-            lat, lng = map_click["latlng"]["lat"], map_click["latlng"]["lng"]
+            lng, lat = _lnglat([map_click["latlng"]["lng"], map_click["latlng"]["lat"]])
             store = context.store()
             res = resolution_for_zoom(zoom or 7, sorted(store.meta["resolutions"]), lat=lat)
             card = cell_card(store, lat, lng, res)
@@ -130,10 +156,12 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
                  "map-points-enterprises": enterprise_click}[trigger]
         props = (click or {}).get("properties") or {}
         if props.get("agg"):
-            lng, lat = click["geometry"]["coordinates"]
+            lng, lat = _lnglat(click["geometry"]["coordinates"])
             return no_update, no_update, {"center": [lat, lng], "zoom": max(POINTS_MIN_ZOOM, (zoom or 7) + 2),
                                           "transition": "flyTo"}
         card = facility_card(context.store(), trigger.removeprefix("map-points-"), str(props.get("id")))
+        if not auth.may("planner"):  # depot stock and production capacity are internal
+            card = {**card, "materials": []}
         return components.facility_card(card, lang), None, no_update
     except (LookupError, ValueError, TypeError, KeyError) as exc:
         return _alert(exc, lang), None, no_update
@@ -142,6 +170,7 @@ def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, conf
 @callback(Output("map-city", "options"), Output("map-city", "value"), Output("map-county", "options"),
           Output("map-county", "value", allow_duplicate=True),
           Input("map-province", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick_province(province):
     tree = admin_tree(context.store())
     cities = [{"label": u["name"], "value": u["adcode"]} for u in tree if u["level"] == "city" and u["parent"] == province]
@@ -151,6 +180,7 @@ def pick_province(province):
 
 @callback(Output("map-county", "options", allow_duplicate=True), Output("map-county", "value"),
           Input("map-city", "value"), State("map-province", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def pick_city(city, province):
     parent = city or province
     tree = admin_tree(context.store())
@@ -161,6 +191,7 @@ def pick_city(city, province):
 @callback(Output("map-unit-code", "data"), Output("map-leaflet", "viewport"),
           Input("map-province", "value"), Input("map-city", "value"), Input("map-county", "value"),
           prevent_initial_call=True)
+@auth.role("viewer")
 def pick_unit(province, city, county):
     """The deepest unit chosen; the map fits it."""
     unit = county or city or province
@@ -172,6 +203,7 @@ def pick_unit(province, city, county):
 
 
 @callback(Output("map-unit", "children"), Input("map-unit-code", "data"), State("map-config", "data"))
+@auth.role("viewer")
 def show_unit(unit, config):
     """The chosen unit's figures and charts."""
     lang = _lang(config)
@@ -185,6 +217,7 @@ def show_unit(unit, config):
 
 @callback(Output("map-chains", "value"), Input("map-chart-chains", "clickData"),
           State("map-chains", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def chain_bar_filters(click, chains):
     """A click on a chain bar filters the map to that chain (again: removes it)."""
     chain = ((click or {}).get("points") or [{}])[0].get("customdata")
@@ -195,6 +228,7 @@ def chain_bar_filters(click, chains):
 
 
 @callback(Output("map-tiles", "children"), Input("map-basemap", "value"), prevent_initial_call=True)
+@auth.role("viewer")
 def basemap_tiles(basemap):
     from mapapp.pages.map import tile_layers  # noqa: PLC0415
 

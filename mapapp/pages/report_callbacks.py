@@ -19,7 +19,7 @@ from dash import (
     no_update,
 )
 
-from mapapp import context, report_export
+from mapapp import auth, context, report_export
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
@@ -36,16 +36,17 @@ def _size(n: int) -> str:
 
 @callback(Output("map-report", "className"), Output("map-report-unit", "children"),
           Output("map-export-unit", "data"), Input("map-unit-code", "data"), State("map-config", "data"))
+@auth.role("viewer")
 def report_box(unit, config):
     """The report box shows while a unit is chosen, with that unit's name (also the export title)."""
     if not unit:
         return "om-report om-hidden", None, None
     lang = _lang(config)
     try:
-        found = context.admin_index(context.store()).get(unit)
+        found = context.check_unit(context.store(), unit)
     except (LookupError, ValueError) as exc:
         return "om-report", html.Span(user_message(exc, lang), className="om-error"), None
-    name = found["name"] if found else unit
+    name = found["name"]
     return "om-report", t("report.unit", lang, name=name, adcode=unit), {"adcode": unit, "name": name}
 
 
@@ -53,6 +54,7 @@ def report_box(unit, config):
           Input("map-report-go", "n_clicks"), State("map-unit-code", "data"), State("map-report-hazard", "value"),
           State("map-report-format", "value"), State("map-config", "data"), prevent_initial_call=True,
           running=[(Output("map-report-go", "disabled"), True, False)])
+@auth.role("planner")
 def make_report(clicks, unit, hazard, fmt, config):
     """The chosen unit's report (PDF, XLSX or ZIP) as a download; an error is shown, nothing sent."""
     lang = _lang(config)
@@ -62,10 +64,12 @@ def make_report(clicks, unit, hazard, fmt, config):
         return no_update, html.Span(t("report.no_unit", lang), className="om-error")
     started = time.perf_counter()
     try:
+        context.check_unit(context.store(), unit)
         done = report_export.report_file(context.store(), unit, hazard, fmt, lang)
     except Exception as exc:  # noqa: BLE001 - user_message names known errors, logs the others
         return no_update, html.Span(t("report.error", lang, detail=user_message(exc, lang)), className="om-error")
     seconds = f"{time.perf_counter() - started:.1f}"
+    auth.audit("report", unit=unit, hazard=hazard, format=fmt, file=done.name, bytes=len(done.content))
     logger.info("report %s (%d bytes) in %s s", done.name, len(done.content), seconds)
     return (dcc.send_bytes(done.content, done.name),
             t("report.done", lang, name=done.name, size=_size(len(done.content)), seconds=seconds))

@@ -389,6 +389,8 @@ def wait_for_callbacks() -> Callable:
 #: Names of the hostile store (``xss_db``): markup that would run if put in the page as HTML.
 XSS_PARK = "<img src=x onerror=alert(1)>"
 XSS_ENTERPRISE = "<script>window.__xss=1</script>"
+#: a reserve named like a spreadsheet formula with markup inside (formula injection and XSS)
+XSS_RESERVE = '=HYPERLINK("http://x","<img src=x onerror=alert(2)>")'
 #: ``{hazard}：H3 分辨率 {res}，{n} 个六边形`` / ``{hazard}: H3 res {res}, {n} hexagons``
 HEX_STATUS = re.compile(r"(?:H3 分辨率|H3 res) (\d+)(?:，|, )([\d,]+) (?:个六边形|hexagons)")
 
@@ -582,7 +584,8 @@ def demo_store(demo_db):
 
 @pytest.fixture(scope="session")
 def xss_db(tmp_path_factory) -> Path:
-    """The tiny test region with a park named ``XSS_PARK`` and an enterprise ``XSS_ENTERPRISE``."""
+    """The tiny test region with a park named ``XSS_PARK``, an enterprise ``XSS_ENTERPRISE`` and a
+    reserve ``XSS_RESERVE``."""
     from etl.build import build_store  # noqa: PLC0415
     from tests.integration.conftest import make_region  # noqa: PLC0415
 
@@ -596,6 +599,14 @@ def xss_db(tmp_path_factory) -> Path:
     text = enterprises.read_bytes().decode("gbk")
     assert "唐山某救援装备公司" in text
     enterprises.write_bytes(text.replace("唐山某救援装备公司", XSS_ENTERPRISE).encode("gbk"))
+    import openpyxl  # noqa: PLC0415
+
+    book = openpyxl.load_workbook(root / "region" / "reserves.xlsx")
+    sheet = book.active
+    assert sheet["B2"].value == "唐山市级储备库"
+    sheet["B2"].value = XSS_RESERVE
+    sheet["B2"].data_type = "s"  # text in the source file too (openpyxl would store a formula)
+    book.save(root / "region" / "reserves.xlsx")
     build_store(toml, root / "xss.duckdb", cache_dir=root / "cache")
     return root / "xss.duckdb"
 

@@ -204,3 +204,18 @@ def test_brw031_zoom_button_refines(onemap, page):
     onemap.wait_for_query("z", "v === '9'")
     expect(onemap.status_locator("earthquake")).to_contain_text("H3 分辨率 7")
     assert onemap.prop("map-leaflet", "zoom") == 9
+
+
+def test_brw019_real_seismic_layers_in_the_tree_with_provenance(page, onemap, browser_log):
+    """The real seismicity and fault-distance layers: in the layer tree, drawn, labelled real."""
+    onemap.open(f"{TANGSHAN}&z=9&hz=seismicity,faults&layers=")
+    for hz in ("seismicity", "eq_max_magnitude", "faults"):
+        assert page.locator(f"#map-layer-{hz}").count() == 1
+    for hz in ("seismicity", "faults"):
+        res, n = hex_status(onemap.status(hz))
+        assert n > 100 and onemap.status(hz).startswith(label("hazard", hz, "zh"))
+    tree = page.inner_text("#map-layer-faults")
+    assert label("hazard", "faults", "zh") in tree
+    page.locator("#map-layer-faults summary").first.click()
+    expect(page.locator("#map-layer-faults .om-provenance")).to_contain_text("真实数据")
+    expect(page.locator("#map-layer-seismicity .om-provenance")).to_contain_text("来源未注明")

@@ -86,6 +86,12 @@ OUTPUTS = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "
 
 def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None):
     """POST the run callback as the renderer does (the matrix dropdowns are an ALL pattern)."""
+    r = post_run(app, client, values, lang, matrix)
+    return r.status_code, r.get_json() if r.is_json else r.get_data(as_text=True)
+
+
+def post_run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None, **kw):
+    """The run callback's response (``kw`` go to ``client.post``)."""
     state = [{"id": i, "property": "value", "value": values.get(i)} for i in STATES]
     state += [{"id": "ana-polygon", "property": "data", "value": values.get("ana-polygon")},
               {"id": "map-unit-code", "property": "data", "value": values.get("unit")}]
@@ -97,13 +103,12 @@ def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None
                for h in matrix]]
     state.append({"id": "map-config", "property": "data", "value": {"lang": lang}})
     key = next(k for k in app.callback_map if k.startswith("..ana-result.children"))
-    r = client.post("/_dash-update-component", json={
+    return client.post("/_dash-update-component", json={
         "output": key, "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
         "inputs": [{"id": "ana-run", "property": "n_clicks", "value": 1},
                    {"id": "ana-go", "property": "data", "value": None},
                    {"id": "ana-clear", "property": "n_clicks", "value": None}],
-        "state": state, "changedPropIds": ["ana-run.n_clicks"]})
-    return r.status_code, r.get_json() if r.is_json else r.get_data(as_text=True)
+        "state": state, "changedPropIds": ["ana-run.n_clicks"]}, **kw)
 
 
 def test_run_and_download_through_the_callbacks(app, client):

@@ -141,6 +141,23 @@ def test_schema_mismatch_is_a_clear_error(built):
     assert res.exit_code == 1 and "schema version 0" in res.output and "onemap build" in res.output
 
 
+def _content(db: Path) -> dict[str, object]:
+    """Row count of every table and the meta keys that do not change between builds of the
+    same inputs (everything but build_id and built_at): what makes a store complete."""
+    con = open_store(db)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        out: dict[str, object] = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        out["meta"] = sorted(r for r in con.execute("SELECT key, value FROM meta").fetchall()
+                             if r[0] not in ("build_id", "built_at"))
+        out["hazard_sum"] = con.execute("SELECT hazard, res, count(*), sum(class) FROM hazard_cells "
+                                        "GROUP BY ALL ORDER BY ALL").fetchall()
+        return out
+    finally:
+        con.close()
+
+
 @pytest.mark.slow
 def test_sigkill_at_any_moment_leaves_the_previous_store(tmp_path):
     region = make_region(tmp_path / "big", raster_rows=700)
@@ -151,17 +168,18 @@ def test_sigkill_at_any_moment_leaves_the_previous_store(tmp_path):
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, cwd=ROOT, timeout=600)
     full = time.perf_counter() - t0
+    complete = _content(db)  # what a complete build of these inputs holds
+    assert complete["hazard_cells"] > 0
     for frac in (0.05, 0.25, 0.5, 0.75, 0.9, 0.97):
         before = _sha(db)
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
         time.sleep(full * frac)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        # either untouched, or (killed after the atomic replace) a complete new store
-        con = open_store(db)
-        n = con.execute("SELECT count(*) FROM hazard_cells").fetchone()[0]
-        con.close()
-        assert _sha(db) == before or n > 0, f"partial store after SIGKILL at {frac:.0%}"
+        # either the exact previous store (byte for byte), or, killed after the atomic replace,
+        # a complete new one: every table and the meta as a full build of the same inputs has
+        if _sha(db) != before:
+            assert _content(db) == complete, f"partial store after SIGKILL at {frac:.0%}"
     # the next build cleans up what the killed ones left and succeeds
     subprocess.run(cmd, check=True, env=env, cwd=ROOT, timeout=600)
     assert not list(db.parent.glob(".s.duckdb.staging-*"))

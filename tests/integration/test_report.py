@@ -4,7 +4,6 @@ GeoJSON properties, findings), a batch with a failing unit, an unknown adcode, a
 from __future__ import annotations
 
 import json
-import time
 from importlib.metadata import EntryPoint
 
 import openpyxl
@@ -85,15 +84,13 @@ def test_tangshan_report_agrees_with_gaps(demo_db, tmp_path, run, oracle):
     assert {f["properties"]["kind"] for f in fac} == {"reserve", "park", "enterprise"}
 
 
-def test_county_report_findings_and_timing(demo_db, tmp_path, oracle):
+def test_county_report_findings(demo_db, tmp_path, oracle):
+    """(Its time, cold and with the region-wide analyses cached: tests/bench/bench_latency.py.)"""
     _, units = oracle
     store = Store(demo_db)
     clear_cache()
-    t0 = time.perf_counter()
     report = build_report(store, "130921", "flood", hours_by_tier=HOURS, siting_hours=1)
     paths = write_report(report, tmp_path, "xlsx,geojson")
-    seconds = time.perf_counter() - t0
-    print(f"\ncounty report 130921 (xlsx + geojson, region-wide analyses not cached): {seconds:.2f} s")
     row = units[(units["level"] == "county") & (units["adcode"] == "130921")].iloc[0]
     share = row["gap_area_km2"] / row["at_risk_area_km2"]
     texts = [f.zh for f in report.findings]
@@ -102,12 +99,7 @@ def test_county_report_findings_and_timing(demo_db, tmp_path, oracle):
     head = _sheet(paths[0], "headline")[0]
     assert head[header("gap_area_km2")] == xlsx(row["gap_area_km2"])
     assert head[header("counties_without_depot")] == 1
-    t0 = time.perf_counter()
-    write_report(build_report(store, "130922", "flood", hours_by_tier=HOURS, siting_hours=1), tmp_path,
-                 "xlsx,geojson")
-    print(f"next county 130922 (analyses cached): {time.perf_counter() - t0:.2f} s")
     store.close()
-    assert seconds < 30  # a loose bound for a shared machine; the target is <= 5 s
 
 
 def test_batch_over_tangshan_counties_continues_past_a_failure(demo_db, tmp_path, run, monkeypatch):

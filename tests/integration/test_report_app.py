@@ -86,7 +86,7 @@ def test_every_hazard_by_default_and_the_status_says_what_was_made(app, client, 
     name, content = _file(response)
     assert name == "130200_all.xlsx"
     headline = _rows(openpyxl.load_workbook(io.BytesIO(content), read_only=True), "headline", "en")
-    assert len(headline) == len(hazard_layers(store)) == 3
+    assert len(headline) == len(hazard_layers(store)) == 6  # 3 synthetic rasters, 3 real seismic layers
     status = str(response["map-report-status"]["children"])
     assert "130200_all.xlsx ready" in status and " KB" in status
 
@@ -122,7 +122,7 @@ def test_pdf_in_the_users_language(app, client, unit, name, lang):
 
 
 @pytest.mark.parametrize(("unit", "hazard", "fmt", "lang", "words"), [
-    ("999999", "all", "xlsx", "zh", ["报告未生成", "未找到", "999999"]),
+    ("999999", "all", "xlsx", "zh", ["报告未生成", "没有这个行政区划代码", "999999"]),
     (TANGSHAN, "tsunami", "xlsx", "zh", ["报告未生成", "输入无效", "tsunami"]),
     (TANGSHAN, "flood", "docx", "en", ["No report", "Invalid input", "docx"]),
     (None, "all", "pdf", "zh", ["请先选择"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from etl import geocode
+from etl.crs import gcj02_to_wgs84
 from etl.geocode import addresses_to_adcodes, locate_adcode, precision_of
 
 
@@ -25,17 +26,23 @@ def test_precision_of(adcode, expected):
     assert precision_of(adcode) == expected
 
 
+def _wgs(lon: float, lat: float) -> tuple[float, float]:
+    """cpca's centroids are GCJ-02 (AMap); the geocoder returns them in WGS-84."""
+    x, y = gcj02_to_wgs84(lon, lat)
+    return float(x), float(y)
+
+
 def test_locate_district():
     lon, lat, prec = locate_adcode("130205")
-    assert (lon, lat) == pytest.approx((118.261841, 39.671001), abs=1e-6)
+    assert (lon, lat) == pytest.approx(_wgs(118.261841, 39.671001), abs=1e-9)
     assert prec == "district"
 
 
 def test_locate_city_and_municipality():
     lon, lat, prec = locate_adcode("130200")
-    assert (round(lon, 6), round(lat, 6), prec) == (118.180193, 39.630867, "city")
+    assert ((lon, lat), prec) == (pytest.approx(_wgs(118.180193, 39.630867), abs=1e-9), "city")
     lon, lat, prec = locate_adcode("110000")
-    assert (round(lon, 6), round(lat, 6), prec) == (116.407394, 39.904211, "city")
+    assert ((lon, lat), prec) == (pytest.approx(_wgs(116.407394, 39.904211), abs=1e-9), "city")
 
 
 def test_locate_province_or_unknown_is_none():

@@ -55,7 +55,11 @@ def test_jjj_loads():
     assert r.bbox == (113.3, 35.9, 120.1, 42.8)
     assert r.resolutions == (5, 6, 7, 8, 9)
     assert r.finest_res == 9
-    assert sorted(r.hazards) == ["earthquake", "flood", "wildfire"]
+    assert sorted(r.hazards) == ["earthquake", "eq_max_magnitude", "faults", "flood", "seismicity", "wildfire"]
+    assert {k: getattr(h, "kind", "raster") for k, h in r.hazards.items()} == {
+        "flood": "raster", "earthquake": "raster", "wildfire": "raster",
+        "seismicity": "events", "eq_max_magnitude": "events", "faults": "lines"}
+    assert r.hazards["seismicity"].period == (1900, 2016) and r.hazards["faults"].labels[-1] == "<5 km"
     assert r.admin.crs == "GCJ02"
     assert r.standards.hours_by_tier["county"] == 6.0
     assert r.standards.dispatch_delay_h == 0.5
@@ -311,3 +315,20 @@ def test_exposure_is_a_reserved_source_name(tmp_path):
     text = sub(jjj_text(), 'name = "reserves_synthetic"', 'name = "exposure"')
     [(code, params)] = problems(write(tmp_path, text))
     assert (code, params["key"], params["found"]) == ("region_bad_value", "reserves.name", "'exposure'")
+
+
+def test_vector_hazard_keys_are_checked(tmp_path):
+    text = jjj_text()
+    text = sub(text, 'kind = "lines"', 'kind = "polylines"')
+    text = sub(text, 'statistic = "smoothed_rate"                  # Gaussian kernel (Frankel 1995)\n',
+               'statistic = "smoothed_rate"\nbandwith_km = 3\n')
+    text = sub(text, "period = [1900, 2016]                        # 117 years\n", "")
+    text += '\n[hazards.zoning]\nkind = "zones"\npath = "z.gpkg"\nunits = "g"\nbreaks = [0.1]\noverlap = "sum"\n'
+    found = {(c, p.get("key")) for c, p in problems(write(tmp_path, text))}
+    assert found == {
+        ("region_bad_value", "hazards.faults.kind"),
+        ("region_unknown_key", "hazards.seismicity.bandwith_km"),
+        ("region_missing_key", "hazards.seismicity.period"),
+        ("region_missing_key", "hazards.zoning.field"),
+        ("region_bad_value", "hazards.zoning.overlap"),
+    }

@@ -7,7 +7,6 @@ facilities whose answers are known by construction; test_inspect and test_viewpo
 from __future__ import annotations
 
 import json
-import time
 
 import h3
 import pytest
@@ -258,12 +257,7 @@ def test_demo_outlines_are_valid_and_small(demo):
 
 
 def test_demo_province_summary(demo):
-    unit_summary(demo, "130100")  # builds the per-county hazard sums once
-    start = time.perf_counter()
-    hebei = unit_summary(demo, "130000")
-    ms = (time.perf_counter() - start) * 1000
-    print(f"unit_summary(Hebei): {ms:.0f} ms")
-    assert ms < 300
+    hebei = unit_summary(demo, "130000")  # its time: tests/bench/bench_latency.py
     cities = [u["adcode"] for u in admin_tree(demo) if u["parent"] == "130000"]
     parts = [unit_summary(demo, c) for c in cities]
     assert hebei["totals"]["enterprises"] == sum(p["totals"]["enterprises"] for p in parts)

@@ -1,0 +1,190 @@
+"""Benchmark: does the map stay responsive while some users run heavy analyses? (issue 18)
+
+Not part of ``make test``; run by ``make bench``::
+
+    python tests/bench/bench_heavy.py [--db data/jjj.duckdb] [--sessions 8] [--heavy 2]
+        [--duration 30] [--think 0.5] [--json FILE]
+
+Starts ``onemap serve`` (gunicorn, 2 workers x 4 threads, the local demo sign-in) as
+``bench_load.py`` does, then two phases of ``--duration`` seconds each, with the same seeded map
+sessions (``bench_load.Session``: pan/zoom hexagons, enterprise points, cards; ``--think`` s
+between steps):
+
+- reference: the map sessions alone;
+- heavy: the same plus ``--heavy`` sessions that run, back to back, the analyses issue 18 found
+  dangerous: 优化选址 at res 9 over the region (refused by the budget), gaps at res 8 over the
+  region, site selection top 500 at res 8 and 优化选址 at res 7 over the region (heavy: each in a
+  memory- and time-limited child process).
+
+Reported: map latency p50/p95 per phase, the heavy requests' answers and times, whether every
+gunicorn worker survived (same pids), and the peak RSS of the workers and of all their children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
+
+from bench_load import Session, _children, free_port, start_server, stop_server  # noqa: E402
+from bench_map import (  # noqa: E402
+    DEFAULT_DB,
+    ROOT,
+    callback_outputs,
+    card_body,
+    ensure_store,
+    enterprises_body,
+    hazard_body,
+    pct,
+)
+
+HEAVY = [("siting res 9 region", {"kind": "siting", "res": 9, "hazard": "earthquake", "minclass": 1}),
+         ("gaps res 8 region", {"kind": "gaps", "res": 8, "hazard": "flood"}),
+         ("site top 500 res 8", {"kind": "site", "res": 8, "hazard": "flood", "top": 500}),
+         ("siting res 7 region", {"kind": "siting", "res": 7, "hazard": "earthquake", "minclass": 1})]
+STATES = ("kind", "hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "weights", "event", "lon",
+          "lat", "radius", "magnitude")
+
+
+def run_body(key: str, values: dict) -> dict:
+    """The analysis panel's run request (as ``tests/integration/test_analyses_app._run``)."""
+    state = [{"id": f"ana-{i}", "property": "value", "value": values.get(i)} for i in STATES]
+    state += [{"id": "ana-polygon", "property": "data", "value": None},
+              {"id": "map-unit-code", "property": "data", "value": None}]
+    state += [{"id": f"ana-{i}", "property": "value", "value": None}
+              for i in ("exclude", "bands", "access", "material", "quantity")]
+    state += [[], [], {"id": "map-config", "property": "data", "value": {"lang": "zh"}}]
+    outputs = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
+               ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data"),
+               ("map-leaflet", "viewport")]
+    return {"output": key, "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "ana-run", "property": "n_clicks", "value": 1},
+                       {"id": "ana-go", "property": "data", "value": None},
+                       {"id": "ana-clear", "property": "n_clicks", "value": None}],
+            "state": state, "changedPropIds": ["ana-run.n_clicks"]}
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def phase(port: int, bbox: list[float], args, heavy_key: str | None, bodies: tuple) -> dict:
+    sessions = [Session(port, 1000 + i, bodies, "gzip", args.think) for i in range(args.sessions)]
+    heavy: list[tuple[str, float, int, str]] = []
+    deadline = time.perf_counter() + args.duration
+
+    def heavy_user(i: int) -> None:
+        j = i
+        while time.perf_counter() < deadline:
+            name, values = HEAVY[j % len(HEAVY)]
+            j += 1
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/_dash-update-component",
+                                         data=json.dumps(run_body(heavy_key, values)).encode(),
+                                         headers={"Content-Type": "application/json"})
+            t0 = time.perf_counter()
+            try:
+                with urllib.request.urlopen(req, timeout=300) as r:
+                    text, status = r.read().decode(), r.status
+            except Exception as exc:  # noqa: BLE001
+                text, status = f"{type(exc).__name__}: {exc}", -1
+            ms = (time.perf_counter() - t0) * 1e3
+            what = ("refused" if "分析范围过大" in text else "memory" if "内存" in text else
+                    "time" if "秒仍未完成" in text else "result" if '"ana-hex"' in text else text[:80])
+            heavy.append((name, ms, status, what))
+
+    n_heavy = args.heavy if heavy_key else 0
+    with ThreadPoolExecutor(args.sessions + n_heavy) as pool:
+        futures = [pool.submit(s.run, deadline, bbox) for s in sessions]
+        futures += [pool.submit(heavy_user, i) for i in range(n_heavy)]
+        for f in futures:
+            f.result()
+    lat = [ms for s in sessions for kind, ms, status, _ in s.records]
+    errors = [e for s in sessions for e in s.errors]
+    return {"map_requests": len(lat), "map_p50_ms": pct(lat, 50), "map_p95_ms": pct(lat, 95),
+            "map_errors": len(errors), "heavy": heavy}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", default=os.environ.get("ONEMAP_DB_PATH", DEFAULT_DB))
+    ap.add_argument("--sessions", type=int, default=8)
+    ap.add_argument("--heavy", type=int, default=2)
+    ap.add_argument("--duration", type=float, default=30.0)
+    ap.add_argument("--think", type=float, default=0.5)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    ensure_store(args.db)
+    db = args.db
+    from layers import Store  # noqa: PLC0415
+
+    store = Store(db)
+    bbox, hazards = list(store.meta["bbox"]), list(store.hazards)
+    store.close()
+    port = free_port()
+    log = ROOT / "test-output" / "logs" / "bench-heavy-serve.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    proc = start_server(str(db), port, 2, log)
+    peak = {"workers_mb": 0.0, "children_mb": 0.0}
+    stop = threading.Event()
+    try:
+        workers = _children(proc.pid)
+        deps = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-dependencies").read())
+        key = next(d["output"] for d in deps if d["output"].startswith("..ana-result.children"))
+        outputs = callback_outputs(deps)
+        config = {"lang": "zh", "opacityDefault": {"hazard": 0.7, "entity": 1.0}, "minClassDefault": 1,
+                  "hazards": hazards}
+        bodies = (lambda b, z: hazard_body(outputs["hazard"], "flood", b, z, 1, config),
+                  lambda b, z: enterprises_body(outputs["enterprises"], b, z, config),
+                  lambda lat, lng, z: card_body(outputs["card"], lat, lng, z, config))
+
+        def watch() -> None:
+            while not stop.is_set():
+                peak["workers_mb"] = max(peak["workers_mb"], max((rss_mb([w]) for w in workers), default=0))
+                kids = [c for w in workers for c in _children(w)]
+                peak["children_mb"] = max(peak["children_mb"], rss_mb(kids))
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        reference = phase(port, bbox, args, None, bodies)
+        loaded = phase(port, bbox, args, key, bodies)
+        stop.set()
+        watcher.join()
+        survived = _children(proc.pid) == workers
+    finally:
+        stop.set()
+        stop_server(proc)
+    print(f"map sessions: {args.sessions} (think {args.think} s), heavy sessions: {args.heavy}, "
+          f"{args.duration:.0f} s per phase")
+    for name, p in (("reference (map only)", reference), ("with heavy analyses", loaded)):
+        print(f"  {name:<22} {p['map_requests']:5d} map requests, p50 {p['map_p50_ms']:7.1f} ms, "
+              f"p95 {p['map_p95_ms']:7.1f} ms, errors {p['map_errors']}")
+    for name, ms, status, what in loaded["heavy"]:
+        print(f"  heavy: {name:<22} HTTP {status} {what:<8} {ms / 1000:6.1f} s")
+    print(f"  workers survived (same pids): {survived}; peak RSS of one worker {peak['workers_mb']:.0f} MB, "
+          f"of all analysis children {peak['children_mb']:.0f} MB")
+    if args.json:
+        args.json.write_text(json.dumps({"reference": reference, "heavy": loaded, "survived": survived,
+                                         "peak": peak}, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0 if survived and not loaded["map_errors"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
