@@ -426,9 +426,17 @@ def lang_or_default(lang: str | None = None) -> str:
     return chosen if chosen in LANGS else "zh"
 
 
+def register_families() -> None:
+    """Import the source families that keep their messages beside their readers (the material
+    catalogue, the industry tables); each adds its codes to ``MESSAGES`` on import."""
+    from etl import catalogue, industry_fields  # noqa: F401, PLC0415 (they import this module)
+
+
 def render(code: str, file: str | None, params: dict[str, Any], lang: str | None = None) -> str:
     """Render message ``code`` with ``params``, prefixed by the file and the location."""
     i = LANGS.index(lang_or_default(lang))
+    if code not in MESSAGES:
+        register_families()
     template = MESSAGES[code][i]
     if i == 0 and isinstance(params.get("expected"), str) and params["expected"] in EXPECTED_ZH:
         params = {**params, "expected": EXPECTED_ZH[params["expected"]]}
@@ -446,3 +454,4 @@ class _Default(dict):
 
     def __missing__(self, key: str) -> str:
         return "?"
+
