@@ -79,6 +79,7 @@ bench: setup reportdeps $(DB)
 	$(PY) tests/bench/bench_industry.py
 	$(PY) tests/bench/bench_map.py
 	$(PY) tests/bench/bench_load.py
+	$(PY) tests/bench/bench_scale.py
 	$(PY) tests/bench/bench_latency.py
 	$(PY) tests/bench/bench_heavy.py
 

@@ -181,16 +181,21 @@ def cached_admin_cells(admin: Admin, resolutions: tuple[int, ...], source: Path,
     """``admin_cells_table``, cached by the boundary file's content and the resolutions."""
     if cache_dir is None:
         return admin_cells_table(admin, resolutions)
+    return pd.read_parquet(cached_admin_cells_path(admin, resolutions, source, cache_dir))
+
+
+def cached_admin_cells_path(admin: Admin, resolutions: tuple[int, ...], source: Path, cache_dir: Path) -> Path:
+    """The Parquet file of ``admin_cells_table`` in ``cache_dir`` (computed if missing)."""
     digest = hashlib.sha256(source.read_bytes() + repr(tuple(resolutions)).encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"admin-cells-{digest}.parquet"
     if path.is_file():
-        return pd.read_parquet(path)
+        return path
     df = admin_cells_table(admin, resolutions)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     df.to_parquet(tmp, index=False)
     tmp.replace(path)
-    return df
+    return path
 
 
 def point_adcodes(admin: Admin, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl import admin as admin_mod
 from etl import schema
@@ -26,17 +28,19 @@ from etl.exposure import METHOD as EXPOSURE_METHOD
 from etl.exposure import (
     check_exposure_values,
     exposure_cells_arrow,
+    finish_exposure,
     open_exposure,
     raster_to_exposure,
 )
-from etl.h3stats import METHOD, raster_to_h3, share_columns
+from etl.h3stats import METHOD, iter_raster_to_h3, share_columns
 from etl.materials import MaterialsChecked, check_materials, materials_tables
 from etl.industry import IndustryTables, check_industry
 from etl.normalize import Normalized, drop_duplicates_across, normalize
 from etl.rasters import open_raster
 from etl.readers import read_table
 from etl.region import EXPOSURE_SOURCE, Region, load_region
-from etl.store import write_store
+from etl.memory import release_memory
+from etl.store import StagingStore
 from etl.vector_hazards import VectorHazardSource, check_vector
 from etl.vector_hazards import hazard_layer as vector_layer
 from etl.zonemap import latlng_to_cells
@@ -173,6 +177,8 @@ def build_store(
     *,
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Build (or rebuild) a region's store.
 
@@ -186,6 +192,11 @@ def build_store(
         Zone-map cache (default ``<db dir>/.zonecache``).
     progress
         Progress-bar factory: ``progress(label, total)`` returns ``advance(n)``.
+    workers
+        Compute the rasters on a Dask ``LocalCluster`` of this many processes (``etl.scale``).
+    scheduler
+        Or on the running Dask cluster at this address (``tcp://host:8786``). The output is
+        identical to the one-process build either way.
 
     Returns
     -------
@@ -203,9 +214,25 @@ def build_store(
     region = checked.region
     db = Path(db or schema.default_store_path(region.id))
     cache_dir = Path(cache_dir) if cache_dir else db.parent / ".zonecache"
-    admin = checked.admin
-    assert admin is not None
 
+    cluster = contextlib.nullcontext()
+    if workers or scheduler:  # Dask only when asked for (an optional extra)
+        from etl.scale import dask_client  # noqa: PLC0415
+
+        cluster = dask_client(workers, scheduler)
+    with cluster as client, StagingStore(db) as staging:
+        summary = _build_into(staging, checked, cache_dir, progress, client)
+    return summary
+
+
+def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
+                progress: Progress | None, client: Any = None) -> dict[str, Any]:
+    """Compute every table into ``staging`` chunk by chunk (each written as soon as computed), then commit.
+
+    With a Dask ``client`` the rasters are cut into parts computed on the cluster (``etl.scale``).
+    """
+    region, admin = checked.region, checked.admin
+    assert admin is not None
     tables: dict[str, pd.DataFrame] = {}
     sources, rejects = [], checked.rejects
     for entity in schema.ENTITIES:
@@ -222,25 +249,40 @@ def build_store(
     tables["entity_cells"] = _entity_cells(tables, region.resolutions)
 
     tables["admin_units"] = admin_mod.admin_units_table(admin)
-    tables["admin_cells"] = admin_mod.cached_admin_cells(admin, region.resolutions, region.admin.path, cache_dir)
-    ac = tables["admin_cells"]
-    region_cells = {r: ac.loc[ac["res"] == r, "cell"].to_numpy(np.uint64) for r in region.resolutions}
-    hazard_parts, layers, vector_meta = [], [], {}
+    # DuckDB copies the cached Parquet file itself; Python only keeps the cell ids
+    ac_path = admin_mod.cached_admin_cells_path(admin, region.resolutions, region.admin.path, cache_dir)
+    staging.append_parquet("admin_cells", ac_path)
+    ac = pq.read_table(ac_path, columns=["res", "cell"])
+    res_col, cell_col = ac["res"].to_numpy(), ac["cell"].to_numpy().astype(np.uint64, copy=False)
+    region_cells = {r: cell_col[res_col == r] for r in region.resolutions}
+    del ac, res_col, cell_col
+    release_memory()
+    layers, vector_meta = [], {}
     for name, rs in region.hazards.items():
         if isinstance(rs, VectorHazardSource):  # zones, events, lines
             stats, layer, source, vector_meta[name] = vector_layer(rs, checked.vectors[name], region.resolutions,
                                                                    region_cells, _sha256(rs.path))
-            hazard_parts += [hazard_cells_arrow(name, res, df, rs.breaks) for res, df in stats.items()]
+            for res, df in stats.items():
+                staging.append("hazard_cells", hazard_cells_arrow(name, res, df, rs.breaks))
             layers.append(layer)
             sources.append(source)
             continue
         with open_raster(rs.path, band=rs.band, crs=rs.crs, nodata=rs.nodata, scale=rs.scale,
                          offset=rs.offset, label=name) as rd:
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
-            stats = raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir,
-                                 sample_cells=region_cells, progress=step)
-            for res, df in stats.items():
-                hazard_parts.append(hazard_cells_arrow(name, res, df, rs.breaks))
+            rows_loaded = 0
+            if client is None:
+                chunks = iter_raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir,
+                                           sample_cells=region_cells, progress=step)
+            else:
+                chunks = _scale().hazard_chunks(client, _scale().RasterSpec(
+                    str(rs.path), rs.band, rs.crs, rs.nodata, rs.scale, rs.offset, name), rd.grid,
+                    region.resolutions, rs.breaks, cache_dir=cache_dir, sample_cells=region_cells, progress=step)
+            for res, df in chunks:
+                rows_loaded += int(df["count"].sum()) if res == region.finest_res else 0
+                staging.append("hazard_cells", hazard_cells_arrow(name, res, df, rs.breaks))
+                del df
+                release_memory()
             layers.append({
                 "hazard": name, "source": str(rs.path), "band": rs.band, "units": rs.units,
                 "breaks": list(rs.breaks), "labels": list(rs.labels), "synthetic": rs.synthetic,
@@ -250,14 +292,15 @@ def build_store(
             sources.append({
                 "source": f"hazard:{name}", "entity": "hazard", "path": str(rs.path),
                 "sha256": _sha256(rs.path), "rows_in": rd.grid.width * rd.grid.height,
-                "rows_loaded": int(stats[max(stats)]["count"].sum()), "rows_rejected": 0,
+                "rows_loaded": rows_loaded, "rows_rejected": 0,
                 "synthetic": rs.synthetic, "crs": rd.crs_label,
             })
-    tables["hazard_cells"] = pa.concat_tables(hazard_parts)
     tables["hazard_layers"] = pd.DataFrame(layers)
     exposure_meta = None
     if region.exposure is not None:
-        tables["exposure_cells"], exposure_meta, source = _exposure(checked, region_cells, cache_dir, progress)
+        exposure, exposure_meta, source = _exposure(checked, region_cells, cache_dir, progress, client)
+        staging.append("exposure_cells", exposure)
+        del exposure
         sources.append(source)
     sources.append({"source": "admin", "entity": "admin", "path": str(region.admin.path),
                     "sha256": _sha256(region.admin.path), "rows_in": len(admin.units),
@@ -291,24 +334,32 @@ def build_store(
         meta["hazard_vector"] = vector_meta
     if materials_meta is not None:
         meta["materials"] = materials_meta
-    write_store(db, tables, meta)
-    summary = {"db": str(db), "build_id": meta["build_id"],
-               "tables": {k: (0 if v is None else len(v)) for k, v in tables.items()},
-               "rejects": len(rejects)}
+    for name, df in tables.items():
+        staging.append(name, df)
+    staging.commit(meta)
+    counts = {k: (0 if v is None else len(v)) for k, v in tables.items()}
+    summary = {"db": str(staging.db), "build_id": meta["build_id"],
+               "tables": {**counts, **staging.rows}, "rejects": len(rejects)}
     if exposure_meta is not None:
         summary["exposure"] = {k: exposure_meta[k] for k in ("total", "outside", "raster_total", "synthetic")}
     return summary
 
 
 def _exposure(checked: Checked, region_cells: dict[int, np.ndarray], cache_dir: Path,
-              progress: Progress | None) -> tuple[pa.Table, dict[str, Any], dict[str, Any]]:
+              progress: Progress | None, client: Any = None) -> tuple[pa.Table, dict[str, Any], dict[str, Any]]:
     """The ``exposure_cells`` rows, the ``meta["exposure"]`` entry and the ``sources`` row."""
     src, region = checked.region.exposure, checked.region
     assert src is not None and checked.exposure is not None
     with open_exposure(src) as rd:
         step = progress(f"exposure ({src.path.name})", rd.grid.height) if progress else None
-        exp = raster_to_exposure(rd, region.resolutions, region_cells=region_cells[region.finest_res],
-                                 cache_dir=cache_dir, progress=step)
+        if client is None:
+            exp = raster_to_exposure(rd, region.resolutions, region_cells=region_cells[region.finest_res],
+                                     cache_dir=cache_dir, progress=step)
+        else:
+            spec = _scale().RasterSpec(str(src.path), src.band, src.crs, src.nodata, label="exposure")
+            parts = _scale().exposure_sums(client, spec, rd.grid, region.resolutions, cache_dir=cache_dir,
+                                           progress=step)
+            exp = finish_exposure(parts, region.resolutions, rd, region_cells[region.finest_res])
         size = rd.grid.width * rd.grid.height
     meta = {
         "path": str(src.path), "source": src.source or str(src.path), "synthetic": src.synthetic,
@@ -322,12 +373,19 @@ def _exposure(checked: Checked, region_cells: dict[int, np.ndarray], cache_dir: 
     return exposure_cells_arrow(exp), meta, source
 
 
+def _scale():
+    """``etl.scale`` (imported only for a distributed build: Dask is an optional extra)."""
+    from etl import scale  # noqa: PLC0415
+
+    return scale
+
+
 def hazard_cells_arrow(hazard: str, res: int, df: pd.DataFrame, breaks) -> pa.Table:
     """One hazard's statistics at one resolution as rows of ``hazard_cells``."""
     n = len(df)
     shares = df[share_columns(breaks)].to_numpy(np.float64).ravel()
     return pa.table({
-        "hazard": pa.array([hazard] * n, pa.string()), "res": pa.array(np.full(n, res, np.int8)),
+        "hazard": pa.repeat(pa.scalar(hazard, pa.string()), n), "res": pa.array(np.full(n, res, np.int8)),
         "cell": pa.array(df["cell"].to_numpy(np.uint64)), "count": pa.array(df["count"].to_numpy(np.int64)),
         **{k: pa.array(df[k].to_numpy(np.float64)) for k in ("min", "max", "mean", "p90")},
         "class": pa.array(df["class"].to_numpy(np.int8)),

@@ -18,6 +18,7 @@ import click
 
 from etl import messages
 from etl.errors import DataError, OneMapError, StoreError, UsageError
+from etl.memory import limit_heap_growth
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ def main(ctx: click.Context, lang: str, verbose: int) -> None:
     # rasters are read once, window by window: a small GDAL block cache keeps memory bounded
     # (GDAL's default is 5 % of RAM). Must be set before GDAL first reads a block.
     os.environ.setdefault("GDAL_CACHEMAX", "64")
+    limit_heap_growth()  # freed window-sized arrays go back to the OS at once (etl.memory)
     ctx.obj = {"lang": lang}
 
 
@@ -140,8 +142,13 @@ def main(ctx: click.Context, lang: str, verbose: int) -> None:
               help="Target store (default data/<region>.duckdb).")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Zone-map cache directory.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary (for scripts).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Compute rasters on a local Dask cluster of N processes (pip install onemap[dask]).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Compute rasters on a running Dask cluster, e.g. tcp://10.0.0.5:8786.")
 @click.pass_obj
-def build(obj: dict, region_toml: Path | None, db: Path | None, cache: Path | None, quiet: bool) -> None:
+def build(obj: dict, region_toml: Path | None, db: Path | None, cache: Path | None, quiet: bool,
+          workers: int | None, scheduler: str | None) -> None:
     """Build the store from a region file (default geodata/regions/jjj.toml)."""
     import time  # noqa: PLC0415
 
@@ -150,7 +157,10 @@ def build(obj: dict, region_toml: Path | None, db: Path | None, cache: Path | No
     lang = obj["lang"]
     t0 = time.perf_counter()
     try:
-        summary = build_store(region_toml or default_region(), db, cache_dir=cache, progress=_progress_factory(quiet))
+        if workers and scheduler:
+            raise UsageError("workers_and_scheduler", found=f"--workers {workers} --scheduler {scheduler}")
+        summary = build_store(region_toml or default_region(), db, cache_dir=cache, progress=_progress_factory(quiet),
+                              workers=workers, scheduler=scheduler)
     except OneMapError as exc:
         _fail(exc, lang)
         return

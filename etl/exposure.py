@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.errors import DataError, Problem
-from etl.h3stats import cell_to_parent_array
+from etl.h3stats import Part, cell_to_parent_array, check_part_edges, owned_cells
 from etl.rasters import RasterReader, open_raster
 from etl.region import ExposureSource
 from etl.zonemap import ZoneMap
@@ -93,6 +93,12 @@ class _BadPixels:
         if self.first is None and (bad_neg.any() or bad_nan.any()):
             rr, cc = np.nonzero(bad_neg | bad_nan)
             self.first = (int(rr[0]) + r0, int(cc[0]), float(values[rr[0], cc[0]]))
+
+    def merge(self, other: "_BadPixels") -> None:
+        self.negative += other.negative
+        self.nan += other.nan
+        if other.first is not None and (self.first is None or other.first[:2] < self.first[:2]):
+            self.first = other.first
 
     def problems(self, reader: RasterReader) -> list[Problem]:
         if self.first is None:
@@ -207,22 +213,58 @@ def raster_to_exposure(
     True
     """
     res_list = sorted({int(r) for r in resolutions})
-    finest = res_list[-1]
-    zm = ZoneMap(reader.grid, finest, cache_dir)
+    sums = exposure_part(reader, res_list[-1], None, cache_dir=cache_dir, window_rows=window_rows,
+                         progress=progress)
+    return finish_exposure([sums], res_list, reader, region_cells)
+
+
+@dataclass
+class PartSums:
+    """People per finest cell from one part of the raster (or all of it), sorted by cell."""
+
+    cells: np.ndarray
+    population: np.ndarray
+    pixels: int
+    bad: _BadPixels
+
+
+def exposure_part(reader: RasterReader, finest: int, part: Part | None, *, cache_dir: str | None = None,
+                  window_rows: int = 256, progress: Callable[[int], None] | None = None) -> PartSums:
+    """Sum people per finest cell over the whole raster, or over the cells ``part`` owns.
+
+    Windows start at multiples of ``window_rows`` either way, so every cell's sum is the same
+    sequence of float additions as in one process.
+
+    Raises
+    ------
+    etl.h3stats.PartTooNarrow
+        ``part`` only: its read rows miss pixels of a cell it owns.
+    """
+    read0, read1 = (0, reader.grid.height) if part is None else (part.read0, part.read1)
+    zm = ZoneMap(reader.grid, finest, cache_dir, rows=None if part is None else (read0, read1))
     sums = np.zeros(0, dtype=np.float64)
     counts = np.zeros(0, dtype=np.int64)
+    owned = np.zeros(0, dtype=bool)
     bad = _BadPixels()
     pixels = 0
     try:
-        for r0 in range(0, reader.grid.height, window_rows):
-            r1 = min(reader.grid.height, r0 + window_rows)
+        for r0 in range(read0, read1, window_rows):
+            r1 = min(read1, r0 + window_rows)
             values, usable, negative, nonfinite = _classify(reader, r0, r1)
             zones = zm.rows(r0, r1)  # every window, in order (the zone map cache needs them all)
-            bad.add(r0, values, negative, nonfinite)
             n = zm.cells.size
             if sums.size < n:
+                if part is not None:
+                    owned = np.concatenate([owned, owned_cells(zm.cells[sums.size:n], reader.grid, part)])
                 sums = np.concatenate([sums, np.zeros(n - sums.size)])
                 counts = np.concatenate([counts, np.zeros(n - counts.size, np.int64)])
+            if part is None:
+                bad.add(r0, values, negative, nonfinite)
+            else:
+                check_part_edges(zones, owned, r0, r1, part, reader.grid)
+                usable &= owned[zones]
+                own = slice(max(part.own0 - r0, 0), max(min(part.own1, r1) - r0, 0))  # bad pixels by row
+                bad.add(r0 + own.start, values[own], negative[own], nonfinite[own])
             z = zones[usable]
             sums += np.bincount(z, weights=values[usable], minlength=n)
             counts += np.bincount(z, minlength=n)
@@ -231,18 +273,42 @@ def raster_to_exposure(
                 progress(r1 - r0)
     finally:
         zm.close()
+    seen = counts > 0
+    cells, pop = zm.cells[: sums.size][seen], sums[seen]
+    order = np.argsort(cells)
+    return PartSums(cells[order], pop[order], pixels, bad)
+
+
+def finish_exposure(parts: Sequence[PartSums], resolutions: Sequence[int], reader: RasterReader,
+                    region_cells: np.ndarray | None) -> Exposure:
+    """Merge the parts' sums (cells disjoint), keep the region's cells and roll up.
+
+    Raises
+    ------
+    DataError
+        Negative, NaN or infinite pixels that are not nodata (``exposure_bad_values``).
+    """
+    res_list = sorted({int(r) for r in resolutions})
+    finest = res_list[-1]
+    bad = _BadPixels()
+    for p in parts:
+        bad.merge(p.bad)
     problems = bad.problems(reader)
     if problems:
         raise DataError(problems)
-    seen = counts > 0
-    cells, pop = zm.cells[: sums.size][seen], sums[seen]
+    if len(parts) == 1:
+        cells, pop = parts[0].cells, parts[0].population
+    else:
+        cells = np.concatenate([p.cells for p in parts])
+        order = np.argsort(cells)
+        cells, pop = cells[order], np.concatenate([p.population for p in parts])[order]
+    pixels = sum(p.pixels for p in parts)
     out = Exposure(raster_total=float(pop.sum()), pixels=pixels)
     if region_cells is not None:
         inside = _member(cells, np.asarray(region_cells, dtype=np.uint64))
         out.outside = float(pop[~inside].sum())
         cells, pop = cells[inside], pop[inside]
-    order = np.argsort(cells)
-    out.cells[finest] = pd.DataFrame({"cell": cells[order], "population": pop[order]})
+    out.cells[finest] = pd.DataFrame({"cell": cells, "population": pop})
     for res in res_list[:-1]:
         out.cells[res] = roll_up(out.cells[finest], res)
     logger.info("exposure %s: %d valid pixels, %.0f people, %.0f outside the region",

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import h3
@@ -32,6 +33,7 @@ import pandas as pd
 from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
 from etl.errors import DataError, Problem
+from etl.memory import release_memory
 from etl.rasters import RasterReader
 from etl.zonemap import CellIndex, ZoneMap
 
@@ -50,6 +52,16 @@ STAT_COLUMNS = ("cell", "count", "min", "max", "mean", "p90", "sampled")
 def share_columns(breaks: Sequence[float]) -> list[str]:
     """Names of the share columns: ``share_ge_<break>`` (e.g. ``share_ge_0.15``)."""
     return [f"share_ge_{b:g}" for b in breaks]
+
+
+def cell_centres(cells: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """(n, 2) lat/lng of H3 cell centres, a chunk at a time (no list of millions of tuples)."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    out = np.empty((cells.size, 2), dtype=np.float64)
+    for i in range(0, cells.size, chunk):
+        part = cells[i:i + chunk].tolist()
+        out[i:i + len(part)] = np.array([_c_cell_to_latlng(c) for c in part], dtype=np.float64).reshape(-1, 2)
+    return out
 
 
 def cell_to_parent_array(cells: np.ndarray, res: int) -> np.ndarray:
@@ -158,28 +170,72 @@ class _Accumulator:
             "mean": np.add.reduceat(vals, starts) / n, "p90": p90, "shares": shares,
         })
 
-    def frame(self) -> pd.DataFrame:
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The finished summaries as columns (cell, count, min, max, mean, p90, shares); emptied."""
         if self.chunks:
             self._summarise(np.concatenate([k for k, _ in self.chunks]),
                             np.concatenate([p for _, p in self.chunks]))
             self.chunks = []
         if not self.parts:
-            return _empty(self.breaks)
-        cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
-        shares = cols.pop("shares")
-        df = pd.DataFrame(cols)
-        df["sampled"] = False
-        for name, column in zip(share_columns(self.breaks), shares.T):
-            df[name] = column
-        return df
+            return _empty_columns(self.breaks)
+        cols = {}
+        for k in list(self.parts[0]):  # one column at a time, freeing the parts as we go
+            cols[k] = np.concatenate([p.pop(k) for p in self.parts])
+        self.parts = []
+        return cols
 
 
-def _empty(breaks: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({
-        "cell": np.zeros(0, np.uint64), "count": np.zeros(0, np.int64),
-        **{k: np.zeros(0) for k in ("min", "max", "mean", "p90")},
-        "sampled": np.zeros(0, bool), **{k: np.zeros(0) for k in share_columns(breaks)},
-    })
+def _empty_columns(breaks: np.ndarray) -> dict[str, np.ndarray]:
+    return {"cell": np.zeros(0, np.uint64), "count": np.zeros(0, np.int64),
+            **{k: np.zeros(0) for k in ("min", "max", "mean", "p90")},
+            "shares": np.zeros((0, breaks.size))}
+
+
+def _frame(cols: dict[str, np.ndarray], breaks: np.ndarray, sampled: np.ndarray | None = None,
+           rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Columns (optionally only ``rows``, in that order) -> the output DataFrame."""
+    take = (lambda a: a) if rows is None else (lambda a: a[rows])
+    n = cols["cell"].size if rows is None else rows.size
+    out = {k: take(v) for k, v in cols.items() if k != "shares"}
+    out["sampled"] = np.zeros(n, bool) if sampled is None else take(sampled)
+    shares = cols["shares"]
+    for j, name in enumerate(share_columns(breaks)):  # sampled cells: 0/1 from their one value
+        out[name] = (out["max"] >= breaks[j]).astype(np.float64) if shares is None else take(shares[:, j])
+    df = pd.DataFrame(out, copy=False)
+    df["class"] = np.searchsorted(breaks, out["max"], side="right").astype(np.int8)
+    return df
+
+
+def _sorted_frames(cols: dict[str, np.ndarray], breaks: np.ndarray, sampled: bool,
+                   chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of ``cols`` sorted by cell, as DataFrames of at most ``chunk_rows`` rows."""
+    order = np.argsort(cols["cell"], kind="stable")
+    flags = np.full(order.size, sampled)
+    for i in range(0, order.size, chunk_rows):
+        yield _frame(cols, breaks, flags, order[i:i + chunk_rows])
+
+
+@dataclass(frozen=True)
+class Part:
+    """One task of a distributed raster -> H3 run: a band of rows and the cells it owns.
+
+    A cell at ``part_res`` (the coarsest store resolution) is owned by the part whose rows
+    ``[own0, own1)`` hold its centre's pixel row (clipped into the raster); the part reads rows
+    ``[read0, read1)``, wide enough to see every pixel of every cell it owns, and keeps only the
+    pixels of owned cells. So every cell at every resolution is summarised whole by exactly one
+    part, with the same code and the same values as in one process: identical output.
+    """
+
+    own0: int
+    own1: int
+    read0: int
+    read1: int
+    part_res: int
+
+
+class PartTooNarrow(Exception):
+    """A part's read rows cut through a cell it owns: retry with wider ``read`` rows."""
 
 
 def raster_to_h3(
@@ -219,24 +275,58 @@ def raster_to_h3(
         Per resolution, columns ``STAT_COLUMNS``, ``share_columns(breaks)`` and ``class``;
         ``cell`` is uint64.
     """
+    out: dict[int, list[pd.DataFrame]] = {}
+    for res, df in iter_raster_to_h3(reader, resolutions, breaks, cache_dir=cache_dir,
+                                     sample_cells=sample_cells, window_rows=window_rows, progress=progress):
+        out.setdefault(res, []).append(df)
+    return {res: dfs[0] if len(dfs) == 1 else
+            pd.concat(dfs, ignore_index=True).sort_values("cell", ignore_index=True)
+            for res, dfs in out.items()}
+
+
+def iter_raster_to_h3(
+    reader: RasterReader,
+    resolutions: Sequence[int],
+    breaks: Sequence[float] = (),
+    *,
+    cache_dir: str | Path | None = None,
+    sample_cells: Mapping[int, np.ndarray] | None = None,
+    window_rows: int = 256,
+    progress: Callable[[int], None] | None = None,
+    part: Part | None = None,
+    chunk_rows: int = 200_000,
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """``raster_to_h3`` in chunks, one resolution at a time (finest first), so a caller can write
+    each chunk and drop it before the next is assembled; ``part`` restricts it to one task.
+
+    Yields ``(res, DataFrame)``: per resolution, the cells with pixel centres, then (if any)
+    the sampled cells; each chunk sorted by cell, no cell in two chunks.
+
+    Raises
+    ------
+    PartTooNarrow
+        ``part`` only: its read rows miss pixels of a cell it owns.
+    """
     res_list = sorted({int(r) for r in resolutions}, reverse=True)
     finest = res_list[0]
     brk = np.asarray(sorted(breaks), dtype=np.float64)
     grid = reader.grid
+    read0, read1 = (0, grid.height) if part is None else (part.read0, part.read1)
     codec = _Codec(reader)
-    zm = ZoneMap(grid, finest, cache_dir)
+    zm = ZoneMap(grid, finest, cache_dir, rows=None if part is None else (read0, read1))
     keys = {r: CellIndex() for r in res_list}
     accs = {r: _Accumulator(keys[r], brk, codec) for r in res_list}
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
+    owned = np.zeros(0, dtype=bool)  # zone index -> owned by this part
     margins = {r: _reach_rows(grid, r) for r in res_list[1:]}
     px_area = float(np.prod(grid.pixel_dims_m()))
     samplers = {
-        r: _CentreSampler(grid, r, cache_dir, None if sample_cells is None else sample_cells.get(r))
+        r: _CentreSampler(grid, r, cache_dir, None if sample_cells is None else sample_cells.get(r), part)
         for r in res_list if h3.average_hexagon_area(r, "m^2") < 4 * px_area
     }
     try:
-        for r0 in range(0, grid.height, window_rows):
-            r1 = min(grid.height, r0 + window_rows)
+        for r0 in range(read0, read1, window_rows):
+            r1 = min(read1, r0 + window_rows)
             raw, valid = reader.read_raw(r0, r1)
             zones = zm.rows(r0, r1)
             if samplers:
@@ -244,31 +334,66 @@ def raster_to_h3(
                 values[~valid] = np.nan
                 for s in samplers.values():
                     s.take(r0, r1, values)
-            z = zones[valid]
-            payload = codec.encode(raw[valid]) if codec.fast else reader.decode(raw[valid])
             n_known = keys[finest].cells.size
             if zm.cells.size > n_known:  # zone table grew: register new cells everywhere
                 new = zm.cells[n_known:]
                 keys[finest].add(new, zm.row_last[n_known:])  # zone index == key index
                 for r in res_list[1:]:
                     parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
-            last_row = r1 - 1 if r1 < grid.height else np.iinfo(np.int64).max
+                if part is not None:
+                    owned = np.concatenate([owned, owned_cells(new, grid, part)])
+            if part is not None:
+                check_part_edges(zones, owned, r0, r1, part, grid)
+                valid &= owned[zones]
+            z = zones[valid]
+            payload = codec.encode(raw[valid]) if codec.fast else reader.decode(raw[valid])
+            last_row = r1 - 1 if r1 < read1 else np.iinfo(np.int64).max
             accs[finest].push(z, payload, last_row)
             for r in res_list[1:]:
                 accs[r].push(parent_of[r][z], payload, last_row)
+            del raw, valid, zones, z, payload
             if progress:
                 progress(r1 - r0)
     finally:
         zm.close()  # an unfinished zone-map cache (error, interrupt) is dropped
-    out = {}
-    for r in res_list:
-        df = accs[r].frame()
-        if r in samplers:
-            df = pd.concat([df, samplers[r].frame(df["cell"].to_numpy(np.uint64), brk)], ignore_index=True)
-        df["class"] = np.searchsorted(brk, df["max"].to_numpy(), side="right").astype(np.int8)
-        out[r] = df.sort_values("cell", ignore_index=True)
     logger.info("zone map %s: %s", reader.path, zm.stats)
-    return out
+    del zm, keys, parent_of, owned
+    release_memory()
+    for r in res_list:
+        cols = accs.pop(r).columns()
+        extra = samplers.pop(r).columns(cols["cell"], brk) if r in samplers else None
+        if cols["cell"].size == 0 and (extra is None or extra["cell"].size == 0):
+            yield r, _frame(cols, brk)
+        for part_cols, sampled in ((cols, False), (extra, True)):
+            if part_cols is not None:
+                for df in _sorted_frames(part_cols, brk, sampled, chunk_rows):
+                    yield r, df
+        del cols, extra
+
+
+def owner_rows(cells: np.ndarray, grid) -> np.ndarray:
+    """The pixel row of each cell's centre, clipped into the raster: who owns it in a split run."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    if cells.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    ll = cell_centres(cells)
+    _, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
+    return np.clip(np.floor(v + 0.5), 0, grid.height - 1).astype(np.int64)
+
+
+def owned_cells(cells: np.ndarray, grid, part: Part) -> np.ndarray:
+    """Whether cells (any resolution >= part_res) belong to ``part``, by their part_res parent."""
+    parents, inv = np.unique(cell_to_parent_array(cells, part.part_res), return_inverse=True)
+    rows = owner_rows(parents, grid)
+    return ((rows >= part.own0) & (rows < part.own1))[inv.ravel()]
+
+
+def check_part_edges(zones: np.ndarray, owned: np.ndarray, r0: int, r1: int, part: Part, grid) -> None:
+    """Refuse a part whose first or last read row (inside the raster) has pixels of owned cells."""
+    if r0 == part.read0 and part.read0 > 0 and owned[zones[0]].any():
+        raise PartTooNarrow(f"rows {part.read0}-{part.read1}: owned cells on the first row")
+    if r1 == part.read1 and part.read1 < grid.height and owned[zones[-1]].any():
+        raise PartTooNarrow(f"rows {part.read0}-{part.read1}: owned cells on the last row")
 
 
 def _reach_rows(grid, res: int) -> float:
@@ -285,7 +410,7 @@ def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin:
     """Key indices of the parents of ``fine`` cells, adding unseen parents with their last row."""
 
     def last_rows(new: np.ndarray) -> np.ndarray:
-        centres = np.array([_c_cell_to_latlng(c) for c in new.tolist()], dtype=np.float64).reshape(-1, 2)
+        centres = cell_centres(new)
         _, v = grid.lonlat_to_pixel(centres[:, 1], centres[:, 0])
         return np.ceil(v + margin).astype(np.int64) + 1
 
@@ -295,25 +420,33 @@ def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin:
 class _CentreSampler:
     """Values of the pixels under cell centres, for cells smaller than pixels."""
 
-    def __init__(self, grid, res: int, cache_dir: str | Path | None, candidates: np.ndarray | None = None):
+    def __init__(self, grid, res: int, cache_dir: str | Path | None, candidates: np.ndarray | None = None,
+                 part: Part | None = None):
         if candidates is not None:
             candidates = np.unique(np.asarray(candidates, dtype=np.uint64))
         tag = hashlib.sha256(candidates.tobytes()).hexdigest()[:12] if candidates is not None else "all"
+        if part is not None:
+            tag += f"-p{part.own0}-{part.own1}-{part.read0}-{part.read1}-{part.part_res}"
         path = Path(cache_dir) / f"{grid.key()}-r{res}-{tag}-centres.npz" if cache_dir else None
         if path is not None and path.is_file():
             data = np.load(path)
             self.cells, self.rows, self.cols = data["cells"], data["rows"], data["cols"]
         else:
             if candidates is None:
-                ring = grid.footprint_lonlat()
+                ring = grid.footprint_lonlat(rows=None if part is None else (part.read0, part.read1))
                 shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
                 cells = np.sort(np.asarray(h3i.h3shape_to_cells(shape, res), dtype=np.uint64))
             else:
                 cells = candidates
-            ll = np.array([_c_cell_to_latlng(c) for c in cells.tolist()], dtype=np.float64).reshape(-1, 2)
+            if part is not None:  # only this part's cells (cheap: by their parents' centres)
+                cells = cells[owned_cells(cells, grid, part)]
+            ll = cell_centres(cells)
             u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
             rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
             ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
+            if part is not None:
+                if ((rows < part.read0) | (rows >= part.read1))[ok].any():
+                    raise PartTooNarrow(f"rows {part.read0}-{part.read1}: a sampled centre outside")
             self.cells, self.rows, self.cols = cells[ok], rows[ok], cols[ok]
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,19 +461,16 @@ class _CentreSampler:
         a, b = np.searchsorted(self.rows, [r0, r1])
         self.values[a:b] = window[self.rows[a:b] - r0, self.cols[a:b]]
 
-    def frame(self, have: np.ndarray, breaks: np.ndarray) -> pd.DataFrame:
+    def columns(self, have: np.ndarray, breaks: np.ndarray) -> dict[str, np.ndarray | None]:
+        """Sampled rows (cells without a pixel centre) as columns like ``_Accumulator.columns``
+        (``shares`` None: each is 0 or 1 from the cell's one value, made chunk by chunk)."""
         have = np.sort(have)
         pos = np.minimum(np.searchsorted(have, self.cells), max(have.size - 1, 0))
         present = have[pos] == self.cells if have.size else np.zeros(self.cells.size, bool)
         keep = ~np.isnan(self.values) & ~present
         cells, vals = self.cells[keep], self.values[keep]
-        df = pd.DataFrame({"cell": cells, "count": np.zeros(cells.size, np.int64),
-                           "min": vals, "max": vals, "mean": vals, "p90": vals})
-        df["sampled"] = True
-        for name, b in zip(share_columns(breaks), breaks):
-            df[name] = (vals >= b).astype(np.float64)
-        return df
-
+        return {"cell": cells, "count": np.zeros(cells.size, np.int64),
+                "min": vals, "max": vals, "mean": vals, "p90": vals, "shares": None}
 
 def write_h3stats(
     source: str | Path,

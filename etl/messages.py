@@ -257,6 +257,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "store {path} has schema version {found}; this program needs {expected}. Rebuild it: "
         "onemap build",
     ),
+    # --- distributed build (etl.scale) -----------------------------------------------------
+    "dask_missing": (
+        "未安装 Dask，无法使用 --workers 或 --scheduler。请运行 pip install \"onemap[dask]\"，或去掉这两个选项单进程构建。",
+        "Dask is not installed, so --workers and --scheduler cannot be used. Run "
+        "pip install \"onemap[dask]\", or build in one process without these options.",
+    ),
+    "dask_scheduler": (
+        "无法连接 Dask 调度器 {found}。请确认 dask scheduler 已启动且地址、端口正确（例如 tcp://10.0.0.5:8786）。",
+        "cannot reach the Dask scheduler {found}. Check that `dask scheduler` is running and the "
+        "address and port are right (e.g. tcp://10.0.0.5:8786).",
+    ),
+    "workers_and_scheduler": (
+        "--workers 与 --scheduler 只能选一个（收到 {found}）。本机多进程用 --workers，已有集群用 --scheduler。",
+        "use either --workers or --scheduler, not both (got {found}). --workers starts a local "
+        "cluster; --scheduler uses a running one.",
+    ),
+    "worker_cannot_read": (
+        "计算节点 {worker} 无法读取该栅格（原因见下一条）。每个计算节点都必须能以同一路径访问栅格和缓存目录"
+        "（共享盘或对象存储挂载）。数据库未改动。",
+        "worker {worker} cannot read this raster (the next problem says why). Every worker must reach the rasters "
+        "and the cache folder at the same path (a shared disk or mounted object store). The "
+        "store was not changed.",
+    ),
+    "worker_died": (
+        "计算节点 {worker} 在处理该栅格时退出（常见原因：内存不足）。数据库未改动。请减少 --workers、"
+        "为节点分配更多内存（dask worker --memory-limit），或查看节点日志后重试。",
+        "worker {worker} died while processing this raster (most often: out of memory). The "
+        "store was not changed. Use fewer --workers, give workers more memory (dask worker "
+        "--memory-limit) or check the worker's log, then retry.",
+    ),
+    "worker_failed": (
+        "计算节点 {worker} 处理该栅格时出错：{found}。数据库未改动。",
+        "worker {worker} failed on this raster: {found}. The store was not changed.",
+    ),
     "bad_res": (
         "H3 分辨率 {found} 不合法，应为 0 到 15 的整数。",
         "H3 resolution {found} is invalid; expected an integer from 0 to 15.",

@@ -86,12 +86,14 @@ class Grid:
         t = self.transform
         return (x - t.c) / t.a - 0.5, (y - t.f) / t.e - 0.5
 
-    def footprint_lonlat(self, per_side: int = 64) -> np.ndarray:
-        """The grid outline (pixel edges) in WGS-84 as an (n, 2) lon/lat ring, densified."""
-        w, h = self.width, self.height
+    def footprint_lonlat(self, per_side: int = 64, rows: tuple[int, int] | None = None) -> np.ndarray:
+        """The outline (pixel edges) of the grid, or of its rows [r0, r1), in WGS-84 as an
+        (n, 2) lon/lat ring, densified."""
+        w = self.width
+        r0, h = (0, self.height) if rows is None else (rows[0], rows[1] - rows[0])
         s = np.linspace(0.0, 1.0, per_side, endpoint=False)
         cols = np.concatenate([s * w, np.full(per_side, w), (1 - s) * w, np.zeros(per_side)])
-        rows = np.concatenate([np.zeros(per_side), s * h, np.full(per_side, h), (1 - s) * h])
+        rows = r0 + np.concatenate([np.zeros(per_side), s * h, np.full(per_side, h), (1 - s) * h])
         # pixel-edge coordinates: shift by -0.5 since centres_lonlat adds +0.5
         lon, lat = self.centres_lonlat(rows - 0.5, cols - 0.5)
         return np.column_stack([lon, lat])

@@ -1,7 +1,7 @@
 """Write the DuckDB store atomically, and open it read-only with a schema check.
 
-A build writes ``.<name>.staging-<pid>`` beside the target, runs its checks, closes it and
-``os.replace``s it over the old store. A build that fails or is killed at any moment leaves
+A build writes ``.<name>.staging-<pid>`` beside the target (table by table, chunk by chunk:
+``StagingStore``), runs its checks, closes it and ``os.replace``s it over the old store. A build that fails or is killed at any moment leaves
 the previous store as it was; stale staging files of dead builds are removed next time.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl import schema
 from etl.errors import SchemaMismatchError, StoreError
@@ -49,12 +51,129 @@ def staging_path(db: Path) -> Path:
 
 
 def clean_stale_staging(db: Path) -> None:
-    """Remove staging files left by builds whose process is gone."""
+    """Remove staging files (and their spill folders) left by builds whose process is gone."""
     for p in db.parent.glob(f".{db.name}.staging-*"):
         pid = p.name.rsplit("-", 1)[-1].split(".")[0]
         if pid.isdigit() and not _alive(int(pid)):
-            p.unlink(missing_ok=True)
-            Path(str(p) + ".wal").unlink(missing_ok=True)
+            _remove(p)
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
+
+
+class StagingStore:
+    """A store being built: tables are appended in chunks, then checked and swapped in.
+
+    Use as a context manager. ``append`` writes one chunk (a DataFrame or Arrow table) to the
+    staging file beside ``db`` as soon as it is computed, so no table is ever held whole in
+    memory; DuckDB itself is capped at ``memory_limit`` and spills to a folder beside the
+    staging file. ``commit(meta)`` runs the checks and ``os.replace``s the staging file over
+    ``db``. Leaving the block without a commit (an error, Ctrl+C) deletes the staging file
+    and the previous store stays as it was; a killed build's files are removed by the next.
+
+    Examples
+    --------
+    >>> with StagingStore(Path("data/jjj.duckdb")) as st:  # doctest: +SKIP
+    ...     st.append("admin_cells", chunk)
+    ...     st.commit({"region": "jjj"})
+    """
+
+    def __init__(self, db: Path, memory_limit: str = "64MB"):
+        self.db = Path(db)
+        self.memory_limit = memory_limit
+        self.path = staging_path(self.db)
+        self.spill = self.path.with_name(self.path.name + ".tmp")
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.rows: dict[str, int] = {}
+        self.committed = False
+
+    def __enter__(self) -> "StagingStore":
+        self.db.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_staging(self.db)
+        self._cleanup()
+        try:
+            self.con = duckdb.connect(str(self.path), config={
+                "memory_limit": self.memory_limit, "temp_directory": str(self.spill),
+                "preserve_insertion_order": False, "threads": 1})
+            for name, ddl in schema.TABLES.items():
+                self.con.execute(f"CREATE TABLE {schema.check_identifier(name)} ({ddl})")
+        except BaseException:
+            self._abort()
+            raise
+        return self
+
+    def append(self, name: str, df: pd.DataFrame | pa.Table | None) -> None:
+        """Insert one chunk of rows into table ``name`` (empty or None: nothing)."""
+        if df is None or len(df) == 0:
+            return
+        assert self.con is not None, "StagingStore.append outside its with-block"
+        df = _arrow(name, df)
+        schema.check_identifier(name)
+        cols = ", ".join(schema.quote(schema.check_identifier(name, c)) for c in df.column_names)
+        self.con.register("incoming", df)
+        try:
+            self.con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+        self.rows[name] = self.rows.get(name, 0) + len(df)
+
+    def append_parquet(self, name: str, path: Path) -> None:
+        """Insert every row of a Parquet file (columns named as the table's) into table ``name``."""
+        assert self.con is not None, "StagingStore.append_parquet outside its with-block"
+        cols = [c for c in pq.read_schema(path).names]
+        sql_cols = ", ".join(schema.quote(schema.check_identifier(name, c)) for c in cols)
+        schema.check_identifier(name)
+        n = self.con.execute(f"INSERT INTO {name} ({sql_cols}) SELECT {sql_cols} FROM read_parquet(?)",
+                             [str(path)]).fetchall()[0][0]  # INSERT answers with its row count
+        self.rows[name] = self.rows.get(name, 0) + int(n)
+
+    def commit(self, meta: dict[str, Any]) -> None:
+        """Write ``meta``, check the staging store, then replace ``db`` with it.
+
+        Raises
+        ------
+        StoreError
+            When a check fails (the previous store is left untouched).
+        """
+        assert self.con is not None, "StagingStore.commit outside its with-block"
+        meta = {**meta, "schema_version": schema.SCHEMA_VERSION}
+        self.con.executemany("INSERT INTO meta VALUES (?, ?)",
+                             [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()])
+        _check(self.con)
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        self.con = None
+        with open(self.path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.path, self.db)
+        self.committed = True
+        dir_fd = os.open(self.db.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._cleanup()
+
+    def __exit__(self, *exc: object) -> None:
+        self._abort()
+
+    def _abort(self) -> None:
+        if self.con is not None:
+            try:
+                self.con.close()
+            finally:
+                self.con = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if not self.committed:
+            self.path.unlink(missing_ok=True)
+        Path(str(self.path) + ".wal").unlink(missing_ok=True)
+        shutil.rmtree(self.spill, ignore_errors=True)
 
 
 def write_store(db: Path, tables: dict[str, pd.DataFrame | pa.Table | None], meta: dict[str, Any]) -> None:
@@ -65,43 +184,10 @@ def write_store(db: Path, tables: dict[str, pd.DataFrame | pa.Table | None], met
     StoreError
         When a check fails (the previous store is left untouched).
     """
-    db.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_staging(db)
-    tmp = staging_path(db)
-    tmp.unlink(missing_ok=True)
-    try:
-        con = duckdb.connect(str(tmp))
-        try:
-            for name, ddl in schema.TABLES.items():
-                con.execute(f"CREATE TABLE {schema.check_identifier(name)} ({ddl})")
-            for name, df in tables.items():
-                if df is None or len(df) == 0:
-                    continue
-                df = _arrow(name, df)
-                schema.check_identifier(name)
-                cols = ", ".join(schema.quote(schema.check_identifier(name, c)) for c in df.column_names)
-                con.register("incoming", df)
-                con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM incoming")
-                con.unregister("incoming")
-            meta = {**meta, "schema_version": schema.SCHEMA_VERSION}
-            con.executemany("INSERT INTO meta VALUES (?, ?)",
-                            [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()])
-            _check(con)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, db)
-        dir_fd = os.open(db.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
-        raise
+    with StagingStore(db) as st:
+        for name, df in tables.items():
+            st.append(name, df)
+        st.commit(meta)
 
 
 def _check(con: duckdb.DuckDBPyConnection) -> None:

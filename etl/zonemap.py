@@ -108,14 +108,23 @@ class ZoneMap:
         For each cell, the last raster row any of its pixels can be on (for streaming).
     """
 
-    def __init__(self, grid: Grid, res: int, cache_dir: str | Path | None = None):
+    def __init__(self, grid: Grid, res: int, cache_dir: str | Path | None = None,
+                 rows: tuple[int, int] | None = None):
         self.grid, self.res = grid, res
-        self._cache = Path(cache_dir) / f"{grid.key()}-r{res}-v{ALGO_VERSION}" if cache_dir else None
+        # rows: only rows [r0, r1) of the grid will be asked for (one part of a distributed
+        # build); the whole grid's cached map serves them too
+        self._rows = (0, grid.height) if rows is None else (int(rows[0]), int(rows[1]))
+        whole = Path(cache_dir) / f"{grid.key()}-r{res}-v{ALGO_VERSION}" if cache_dir else None
+        self._cache = whole
+        if whole is not None and self._rows != (0, grid.height):
+            self._cache = whole.with_name(f"{whole.name}-rows{self._rows[0]}-{self._rows[1]}")
         self._cached = None
         self.stats = {"brute_force_pixels": 0, "mode": "", "from_cache": False}
-        if self._cache is not None and (self._cache / "done.json").is_file():
-            self._load_cache()
-            return
+        for path, row0 in ((whole, 0), (self._cache, self._rows[0])):
+            if path is not None and (path / "done.json").is_file():
+                self._cache, self._row0 = path, row0
+                self._load_cache()
+                return
         self._table = CellIndex()
         self._prepare()
         self._writer = None
@@ -125,9 +134,10 @@ class ZoneMap:
             self._tmpdir = Path(tempfile.mkdtemp(prefix=f".zonemap-{os.getpid()}-", dir=self._cache.parent))
             # plain appends, not a memmap: written pages must not count against our memory
             self._writer = open(self._tmpdir / "zones.npy", "wb")  # noqa: SIM115 (closed in _finish_cache)
-            np.lib.format.write_array_header_1_0(
-                self._writer, {"descr": "<i4", "fortran_order": False, "shape": (grid.height, grid.width)})
-            self._written_to = 0
+            np.lib.format.write_array_header_1_0(self._writer, {
+                "descr": "<i4", "fortran_order": False,
+                "shape": (self._rows[1] - self._rows[0], grid.width)})
+            self._written_to = self._rows[0]
 
     # -- public ---------------------------------------------------------------------------
     def rows(self, r0: int, r1: int) -> np.ndarray:
@@ -139,7 +149,7 @@ class ZoneMap:
                 np.lib.format.read_array_header_1_0(self._cached)
                 self._offset = self._cached.tell()
             w = self.grid.width
-            self._cached.seek(self._offset + 4 * r0 * w)
+            self._cached.seek(self._offset + 4 * (r0 - self._row0) * w)
             return np.fromfile(self._cached, dtype="<i4", count=(r1 - r0) * w).reshape(r1 - r0, w)
         zones = np.full((r1 - r0, self.grid.width), -1, dtype=np.int32)
         if self._poly is not None:
@@ -150,7 +160,7 @@ class ZoneMap:
                 raise RuntimeError("zone map rows must be requested in order when caching")
             self._writer.write(zones.astype("<i4", copy=False).tobytes())
             self._written_to = r1
-            if r1 == self.grid.height:
+            if r1 == self._rows[1]:
                 self._finish_cache()
         return zones
 
@@ -165,7 +175,7 @@ class ZoneMap:
             self.stats["mode"] = "per-pixel"
             return
         self.stats["mode"] = "geometric"
-        ring = g.footprint_lonlat()
+        ring = g.footprint_lonlat(rows=self._rows)
         shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
         cells = np.sort(np.asarray(h3i.h3shape_to_cells_experimental(shape, self.res, "overlap"), dtype=np.uint64))
         pentagons = np.asarray(h3i.get_pentagons(self.res), dtype=np.uint64)

@@ -184,3 +184,27 @@ def test_sigkill_at_any_moment_leaves_the_previous_store(tmp_path):
     subprocess.run(cmd, check=True, env=env, cwd=ROOT, timeout=600)
     assert not list(db.parent.glob(".s.duckdb.staging-*"))
     open_store(db).close()
+
+
+def test_build_refuses_workers_and_scheduler_together(tiny_region, tmp_path):
+    for lang, word in (("en", "either --workers or --scheduler"), ("zh", "只能选一个")):
+        res = _run("build", str(tiny_region), "--db", str(tmp_path / "t.duckdb"), "--workers", "2",
+                   "--scheduler", "tcp://127.0.0.1:8786", "-q", lang=lang)
+        assert res.exit_code == 2 and word in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "t.duckdb").exists()
+
+
+def test_build_without_dask_names_the_extra(tiny_region, tmp_path, monkeypatch):
+    import builtins  # noqa: PLC0415
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("dask", "distributed"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    res = _run("build", str(tiny_region), "--db", str(tmp_path / "t.duckdb"), "--workers", "2", "-q")
+    assert res.exit_code == 2 and 'pip install "onemap[dask]"' in res.output
+    assert not (tmp_path / "t.duckdb").exists()
