@@ -115,14 +115,28 @@ def table_data(table: str, rows: pd.DataFrame, lang: str, units: dict[str, str],
 
 
 def atlas_bars(atlas: pd.DataFrame, lang: str) -> dict:
-    """Firms per link, upstream to downstream, coloured by status (click a bar: its products)."""
-    return {"data": [{
-        "type": "bar", "x": atlas["link"].tolist(), "y": atlas["firms"].tolist(),
-        "marker": {"color": [STATUS_COLOURS[s] for s in atlas["status"]]},
-        "text": [f"{industry_term('status', s, lang)} · {industry_term('action', a, lang)}"
-                 for s, a in zip(atlas["status"], atlas["action"])], "textposition": "outside",
-        "customdata": atlas[["chain", "link"]].to_numpy().tolist(), "hovertemplate": "%{x}: %{y}<extra></extra>"}],
-        "layout": {**_LAYOUT, "title": {"text": ti("atlas.firms", lang)}}}
+    """The chain as a diagram and as counts: above, a sankey of the links upstream -> downstream
+    (nodes coloured by status, labelled with their firms); below, firms per link as bars. A click
+    on a node or a bar opens the products on that link."""
+    customdata = atlas[["chain", "link"]].to_numpy().tolist()
+    colours = [STATUS_COLOURS[s] for s in atlas["status"]]
+    status = [f"{industry_term('status', s, lang)} · {industry_term('action', a, lang)}"
+              for s, a in zip(atlas["status"], atlas["action"])]
+    firms = ti("atlas.firms", lang)
+    nodes = [f"{lk}（{n}）" if lang == "zh" else f"{lk} ({n})" for lk, n in zip(atlas["link"], atlas["firms"])]
+    steps = [(i, i + 1) for i in range(len(atlas) - 1)]
+    sankey = {"type": "sankey", "arrangement": "fixed", "domain": {"x": [0, 1], "y": [0.58, 1]},
+              "node": {"label": nodes, "color": colours, "customdata": customdata, "pad": 12, "thickness": 14,
+                       "x": [0.01 + 0.98 * i / max(len(atlas) - 1, 1) for i in range(len(atlas))],
+                       "y": [0.5] * len(atlas), "hovertemplate": "%{label}<extra></extra>"},
+              "link": {"source": [a for a, _ in steps], "target": [b for _, b in steps], "value": [1] * len(steps),
+                       "color": "rgba(120,120,120,0.25)", "hoverinfo": "skip"}}
+    bars = {"type": "bar", "x": atlas["link"].tolist(), "y": atlas["firms"].tolist(), "marker": {"color": colours},
+            "text": status, "textposition": "outside", "customdata": customdata,
+            "hovertemplate": "%{x}: %{y}<extra></extra>"}
+    return {"data": [sankey, bars],
+            "layout": {**_LAYOUT, "height": 440, "title": {"text": firms},
+                       "yaxis": {"domain": [0, 0.44]}, "showlegend": False}}
 
 
 def atlas_heatmap(by_city: pd.DataFrame, lang: str) -> dict:
