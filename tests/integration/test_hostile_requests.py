@@ -41,7 +41,7 @@ def test_min_class_out_of_range_is_refused_in_words(app, client, value):
              changed=3)
     text = _ok(r)
     if r.status_code == 200:
-        assert "min_class" in text and "输入无效" in text
+        assert "风险等级阈值" in text and "输入无效" in text  # the control's name in words, not min_class
 
 
 def test_report_box_unit_as_list_dict_unknown_or_sql(app, client):
@@ -68,13 +68,15 @@ def test_gaps_in_an_unknown_unit_is_an_error_not_the_whole_region(app, client):
                                    {"properties": {"agg": True}, "geometry": {"coordinates": ["x", 1]}}])
 def test_enterprise_click_data_of_any_shape(app, client, click):
     r = client.post("/_dash-update-component", data=json.dumps({
-        "output": callback_key(app, "map-card.children"),
+        "output": callback_key(app, "..map-card.children...map-cell.data...map-leaflet.viewport"),
         "outputs": [{"id": "map-card", "property": "children"}, {"id": "map-cell", "property": "data"},
                     {"id": "map-leaflet", "property": "viewport"}],
         "inputs": [{"id": i, "property": "clickData", "value": click if i == "map-points-enterprises" else None}
                    for i in ("map-leaflet", "map-points-parks", "map-points-reserves", "map-points-enterprises")],
         "state": [{"id": "map-leaflet", "property": "zoom", "value": 8},
-                  {"id": "map-config", "property": "data", "value": ZH}],
+                  {"id": "map-config", "property": "data", "value": ZH},
+                  {"id": "map-chains", "property": "value", "value": None},
+                  {"id": "map-flags", "property": "value", "value": None}],
         "changedPropIds": ["map-points-enterprises.clickData"]}, allow_nan=True), content_type="application/json")
     text = _ok(r)
     assert "null, null" not in text.replace("[null,null]", "null, null")  # never a view centred on nothing
