@@ -3,6 +3,9 @@
 Every message says what was found, what was expected and how to fix it. Templates use
 ``str.format`` fields taken from a ``Problem``'s params. The language is an explicit
 argument, else ``ONEMAP_LANG``, else Chinese.
+
+The module is long (~460 lines) because it is the one table of every user-facing message in both
+languages; the material and industry families keep theirs beside their readers.
 """
 
 from __future__ import annotations

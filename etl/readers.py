@@ -11,6 +11,9 @@ delimiters and newlines, any one-character delimiter such as ``，``); a quoted 
 is one row, as in a spreadsheet. Excel numbers come out as Excel shows them: integral values
 without ``.0``, others with at most 15 significant digits; booleans as ``"true"``/``"false"``;
 dates as ISO 8601.
+
+The module is long (~470 lines): one reader per file format, sharing the encoding and header
+detection that make a planner's file load as it comes.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 A region is configuration plus data. ``load_region`` parses and validates the whole file,
 collecting every problem before raising one ``DataError``. Paths in the file are relative
 to the file itself. See ``geodata/regions/jjj.toml`` for a complete, commented example.
+
+The module is long (~540 lines) because the region file is validated in one pass that reports
+every problem at once; its sections share that collector.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from etl import schema
 from etl.errors import SchemaMismatchError, StoreError
-from etl.procs import pid_alive as _alive
+from etl.procs import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def clean_stale_staging(db: Path) -> None:
     """Remove staging files (and their spill folders) left by builds whose process is gone."""
     for p in db.parent.glob(f".{db.name}.staging-*"):
         pid = p.name.rsplit("-", 1)[-1].split(".")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             _remove(p)
 
 

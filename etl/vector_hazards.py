@@ -25,6 +25,9 @@ unchanged. Methods (each layer's is written into the store's ``meta``):
 
 This module reads the files, checks them and describes the methods; ``etl.vector_stats``
 computes the per-cell statistics.
+
+The module is long (~530 lines): zones, events and lines share parsing, rejects, the method
+record and the build hook; the statistics themselves are in ``etl.vector_stats``.
 """
 
 from __future__ import annotations
