@@ -48,6 +48,11 @@
     return el;
   }
 
+  /* the analysis overlay's colours: mapapp.map_legend.OVERLAY_COLOURS, through the hideout */
+  function overlayColours(ctx) {
+    return (ctx && ctx.hideout && ctx.hideout.colours) || {};
+  }
+
   function opacityOf(ctx) {
     const o = ctx && ctx.hideout && ctx.hideout.opacity;
     return typeof o === "number" ? o : 1;
@@ -58,8 +63,11 @@
       const hide = context.hideout || {};
       const palette = hide.palette || ["#cccccc"];
       const cls = Math.min(feature.properties.c, palette.length - 1);
-      // a hairline in the fill colour closes the anti-aliasing seams between neighbouring hexagons
       const op = opacityOf(context);
+      if (hide.mode === "outline") {  // a second or later hazard: its class as a coloured outline
+        return { fill: false, stroke: true, color: palette[cls], weight: 2, opacity: Math.max(op, 0.85) };
+      }
+      // a hairline in the fill colour closes the anti-aliasing seams between neighbouring hexagons
       return { fillColor: palette[cls], fillOpacity: op, stroke: true, color: palette[cls], weight: 1, opacity: op };
     },
     boundaryStyle: function (feature, context) {
@@ -82,9 +90,10 @@
       return z >= range[0] && z < range[1];
     },
     labelPoint: function (feature, latlng) {
+      // in the labels' own pane (mapapp/pages/map.py), above the facility markers and hexagons
       return L.marker(latlng, {
         icon: textIcon(feature.properties.name, "om-label om-label-" + feature.properties.level),
-        interactive: false, keyboard: false,
+        interactive: false, keyboard: false, pane: "om-labels",
       });
     },
     parkPoint: function (feature, latlng, context) {
@@ -110,13 +119,8 @@
       const p = feature.properties;
       const op = opacityOf(context);
       if (p.agg) {  // a hexagon's count at low zoom
+        // two or more (an enterprise alone in its hexagon comes as itself: drawn below)
         const n = p.count;
-        if (n === 1) {  // a lone enterprise: a small neutral dot, not a bubble reading "1"
-          const dot = document.createElement("div");
-          dot.className = "om-agg om-agg-one";
-          dot.style.opacity = op;
-          return L.marker(latlng, { icon: L.divIcon({ html: dot, className: "om-divicon", iconSize: [7, 7] }) });
-        }
         // small and neutral, so labels and hazard colours stay readable beneath
         const px = Math.round(13 + 7 * Math.log10(n));
         const el = document.createElement("div");
@@ -143,25 +147,28 @@
       return { fillColor: palette[cls], fillOpacity: opacityOf(context), color: "#555555", weight: 0.6 };
     },
     /* analysis overlay: dispatch lines (green: meets its standard), event areas, sites */
-    analysisStyle: function (feature) {
+    analysisStyle: function (feature, context) {
       const p = feature.properties || {};
+      const col = overlayColours(context);
       if (feature.geometry && feature.geometry.type === "LineString") {
         const ok = p.meets_standard;
-        return { color: ok === false ? "#d73027" : ok === true ? "#1a9850" : "#7b3294",
+        return { color: ok === false ? col.line_late : ok === true ? col.line_ok : col.line,
                  weight: p.kind === "reserve" ? 2.5 : 1.5, opacity: 0.85, dashArray: p.kind === "reserve" ? null : "4 4" };
       }
-      return { color: "#d7301f", weight: 2, fillOpacity: 0.08, dashArray: "6 4" };
+      return { color: col.area, weight: 2, fillOpacity: 0.08, dashArray: "6 4" };
     },
-    analysisPoint: function (feature, latlng) {
+    analysisPoint: function (feature, latlng, context) {
       const p = feature.properties || {};
+      const col = overlayColours(context);
       let m;
       if (p.kind === "site" || p.kind === "epicentre" || p.kind === "event") {
         const el = document.createElement("div");
         el.className = "om-site-marker" + (p.kind === "site" ? "" : " om-event-marker");
+        el.style.background = p.kind === "site" ? col.site : col.event;
         el.textContent = p.kind === "site" ? String(p.order || "") : "✱";
         m = L.marker(latlng, { icon: L.divIcon({ html: el, className: "om-divicon", iconSize: [24, 24], iconAnchor: [12, 12] }) });
       } else {
-        m = L.circleMarker(latlng, { radius: 5, color: "#ffffff", weight: 1, fillColor: p.kind === "reserve" ? "#009E73" : "#E69F00", fillOpacity: 0.95 });
+        m = L.circleMarker(latlng, { radius: 5, color: "#ffffff", weight: 1, fillColor: p.kind === "reserve" ? col.reserve : col.enterprise, fillOpacity: 0.95 });
       }
       const text = (p.name || "") + (typeof p.hours === "number" ? " · " + p.hours.toFixed(1) + " h" : "");
       m.bindTooltip(tooltipEl(text), { permanent: p.kind === "site" || (p.label === true), direction: "right", className: "om-ana-tip" });
@@ -216,11 +223,20 @@
 
   const cb = {
     /* compact hexagons + opacity -> GeoJSON data and hideout of one hazard layer */
-    hexLayer: function (payload, opacity, hideout) {
-      const hide = Object.assign({}, hideout || {}, { opacity: opacity });
+    hexLayer: function (payload, opacity, toggles, hideout, toggleIds, layerId) {
+      // mapapp.map_legend.hazard_draw_modes: the first hazard on is filled, later ones outlined
+      const on = (toggleIds || []).filter(function (id, i) { return toggles[i] && toggles[i].length; })
+        .map(function (id) { return id.layer; });
+      const mode = on.indexOf(layerId.layer) > 0 ? "outline" : "fill";
+      const hide = Object.assign({}, hideout || {}, { opacity: opacity, mode: mode });
       const ctx = window.dash_clientside.callback_context;
-      const onlyOpacity = ctx.triggered.length === 1 && ctx.triggered[0].prop_id.indexOf("opacity") >= 0;
-      if (onlyOpacity) { return [window.dash_clientside.no_update, hide]; }
+      const styleOnly = ctx.triggered.length > 0 && ctx.triggered.every(function (tr) {
+        return tr.prop_id.indexOf("opacity") >= 0 || tr.prop_id.indexOf("map-toggle") >= 0;
+      });
+      if (styleOnly) {
+        const same = hideout && hideout.opacity === hide.opacity && hideout.mode === hide.mode;
+        return [window.dash_clientside.no_update, same ? window.dash_clientside.no_update : hide];
+      }
       return [{ type: "FeatureCollection", features: hexFeatures(payload) }, hide];
     },
     /* analysis result (hexagons + palette) + opacity -> the analysis hexagon layer */

@@ -11,7 +11,7 @@ import dash_leaflet as dl
 from dash import dash_table, dcc, html
 
 from layers import VOCABULARIES
-from mapapp import analyses
+from mapapp import analyses, map_legend
 from mapapp.i18n import label, t
 
 #: Control -> the rows it sits in (visibility follows ``analyses.CONTROLS``).
@@ -123,17 +123,12 @@ def map_layers() -> list[Any]:
                             hideout={"palette": [], "opacity": 0.75}, interactive=False)],
                 name="om-analysis", style={"zIndex": 380}),
         dl.GeoJSON(id="ana-overlay", style={"variable": "onemap.map.analysisStyle"},
-                   pointToLayer={"variable": "onemap.map.analysisPoint"}, bubblingMouseEvents=False),
+                   pointToLayer={"variable": "onemap.map.analysisPoint"}, bubblingMouseEvents=False,
+                   hideout={"colours": map_legend.OVERLAY_COLOURS}),
         dl.FeatureGroup([dl.EditControl(id="ana-draw", position="topright", draw={
             "polygon": True, "polyline": False, "rectangle": True, "circle": False, "marker": False,
             "circlemarker": False}, edit={"edit": False})]),
     ]
-
-
-def _legend(view: analyses.AnalysisView) -> html.Div:
-    return html.Div([html.Div([html.Span(className="om-swatch om-swatch-box", style={"background": c}),
-                               html.Span(text)], className="om-legend-row") for c, text in view.legend],
-                    className="om-legend")
 
 
 def _method(view: analyses.AnalysisView, lang: str) -> str:
@@ -177,8 +172,7 @@ def result(view: analyses.AnalysisView, lang: str) -> html.Div:
                                      id={"type": "ana-dl", "fmt": "geojson"}))
     parts: list[Any] = [html.H4(view.title or t(f"ana.{view.name}", lang)),
                         *[html.P(line, className="om-ana-summary") for line in view.summary]]
-    if view.legend:
-        parts.append(_legend(view))
+    parts += map_legend.render(map_legend.analysis_blocks(view, lang))  # what each drawn layer shows
     if view.figure is not None:
         parts.append(dcc.Graph(id="ana-figure", figure=view.figure, config={"displaylogo": False},
                                style={"height": "360px"}))

@@ -36,23 +36,27 @@ def points_geojson(points: dict[str, Any]) -> dict[str, Any]:
 
 
 def hexes_geojson(agg: dict[str, Any]) -> dict[str, Any]:
-    """``facility_hexes_in_view`` counts -> Points at cell centres flagged ``agg``."""
+    """``facility_hexes_in_view`` counts -> Points at cell centres flagged ``agg``; a facility
+    alone in its cell -> itself (its point, symbol and card, not a bubble reading "1")."""
+    singles = points_geojson(agg["singles"])["features"] if agg.get("singles") else []
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lng, lat]},
          "properties": {"agg": True, "cell": cell, "count": n}}
-        for cell, n, lat, lng in zip(agg["cells"], agg["count"], agg["lat"], agg["lng"])]}
+        for cell, n, lat, lng in zip(agg["cells"], agg["count"], agg["lat"], agg["lng"])] + singles}
 
 
 # -- legends --------------------------------------------------------------------------------
 
-def _swatch(colour: str, text: str, shape: str = "box") -> html.Div:
-    return html.Div([html.Span(className=f"om-swatch om-swatch-{shape}", style={"background": colour}),
+def swatch(colour: str, text: str, shape: str = "box") -> html.Div:
+    """A legend row: a swatch of ``shape`` (box, dot, a park shape; line, dash: routes and
+    outlines, drawn in ``currentColor``) and its text."""
+    return html.Div([html.Span(className=f"om-swatch om-swatch-{shape}", style={"background": colour, "color": colour}),
                      html.Span(text)], className="om-legend-row")
 
 
 def hazard_legend(layer: dict[str, Any], lang: str) -> html.Div:
     palette = style.hazard_palette(layer["hazard"], len(layer["labels"]))
-    rows = [_swatch(c, f"{k} · {text}") for k, (c, text) in enumerate(zip(palette, layer["labels"]))]
+    rows = [swatch(c, f"{k} · {text}") for k, (c, text) in enumerate(zip(palette, layer["labels"]))]
     return html.Div([*rows, html.Div(t("legend.units", lang, units=layer["units"] or "—"),
                                      className="om-legend-note"), _provenance(layer, lang)], className="om-legend")
 
@@ -71,15 +75,15 @@ def _provenance(layer: dict[str, Any], lang: str) -> html.Div | None:
 def facility_legend(entity: str, lang: str) -> html.Div:
     if entity == "parks":
         rows = [html.Div(t("legend.park_level", lang), className="om-legend-note")]
-        rows += [_swatch("#444", label("park_level", k, lang), shape=s) for k, s in style.PARK_SHAPES.items()]
+        rows += [swatch("#444", label("park_level", k, lang), shape=s) for k, s in style.PARK_SHAPES.items()]
         rows += [html.Div(t("legend.park_role", lang), className="om-legend-note")]
-        rows += [_swatch(c, label("park_role", k, lang)) for k, c in style.ROLE_COLOURS.items()]
+        rows += [swatch(c, label("park_role", k, lang)) for k, c in style.ROLE_COLOURS.items()]
     elif entity == "reserves":
         rows = [html.Div(t("legend.tier", lang), className="om-legend-note")]
-        rows += [_swatch(c, label("reserve_tier", k, lang)) for k, c in style.TIER_COLOURS.items()]
+        rows += [swatch(c, label("reserve_tier", k, lang)) for k, c in style.TIER_COLOURS.items()]
     else:
         rows = [html.Div(t("legend.chain", lang), className="om-legend-note")]
-        rows += [_swatch(c, label("chain", k, lang), shape="dot") for k, c in style.CHAIN_COLOURS.items()]
+        rows += [swatch(c, label("chain", k, lang), shape="dot") for k, c in style.CHAIN_COLOURS.items()]
         rows += [html.Div(t("legend.enterprise_size", lang), className="om-legend-note")]
     return html.Div(rows, className="om-legend")
 

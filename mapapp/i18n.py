@@ -8,6 +8,7 @@ lookup for everything (``t``) and a test checks that no key lacks a language.
 from __future__ import annotations
 
 from layers import VOCABULARIES
+from mapapp.map_text import TEXT as MAP_TEXT
 
 LANGS = ("zh", "en")
 
@@ -41,7 +42,7 @@ UI: dict[str, tuple[str, str]] = {
     "legend.park_level": ("级别（形状）", "Level (shape)"),
     "legend.park_role": ("布局定位（颜色）", "Layout role (colour)"),
     "legend.chain": ("首要产业链（颜色）", "First chain (colour)"),
-    "legend.enterprise_size": ("大圈黑边：龙头；中圈：规上。低缩放级别按六边形汇总：灰色圆圈内为企业数，灰点为单个企业（放大后按产业链着色）", "Large, black ring: leading; medium: above-size. Zoomed out, aggregated per hexagon: grey circles give the count, a grey dot is one enterprise (coloured by chain when zoomed in)"),
+    "legend.enterprise_size": ("大圈黑边：龙头；中圈：规上。低缩放级别按六边形汇总：灰色圆圈内为企业数；六边形内只有一家企业时直接显示该企业", "Large, black ring: leading; medium: above-size. Zoomed out, aggregated per hexagon: grey circles give the count; a hexagon holding one enterprise shows that enterprise"),
     "legend.tier": ("储备层级（方块）", "Reserve tier (square)"),
     "legend.units": ("单位：{units}", "Units: {units}"),
     "legend.real": ("真实数据：{text}", "Real data: {text}"),
@@ -336,7 +337,7 @@ def _vocabulary_entries() -> dict[str, tuple[str, str]]:
             for key, names in items.items()}
 
 
-TEXT: dict[str, tuple[str, str]] = {**_vocabulary_entries(), **UI}
+TEXT: dict[str, tuple[str, str]] = {**_vocabulary_entries(), **UI, **MAP_TEXT}
 
 
 def t(key: str, lang: str, **params: object) -> str:

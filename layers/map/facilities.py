@@ -160,7 +160,9 @@ def facility_hexes_in_view(
     -------
     dict
         ``entity``, ``res``, ``total`` (points counted), ``filters`` (applied) and parallel
-        lists in H3 order: ``cells`` (H3 strings), ``count``, ``lat``, ``lng`` (cell centres).
+        lists in H3 order of the cells holding two or more: ``cells`` (H3 strings), ``count``,
+        ``lat``, ``lng`` (cell centres); ``singles``: the facilities alone in their cell, as
+        the lists of ``facility_points_in_view`` (drawn as themselves, not as a count of 1).
 
     Raises
     ------
@@ -178,21 +180,38 @@ def facility_hexes_in_view(
     where, params, applied = _filters_in_view(
         entity, viewport, chains=chains, levels=levels, tiers=tiers, kinds=kinds,
         above_size_only=above_size_only, leading_only=leading_only)
+    table = schema.check_identifier(entity)
     rows = store.query(
-        f"SELECT c.cell, count(*) AS n FROM (SELECT id FROM {schema.check_identifier(entity)} "
+        f"SELECT c.cell, count(*) AS n, min(e.id) AS one FROM (SELECT id FROM {table} "
         f"WHERE {where}) AS e JOIN entity_cells AS c ON c.id = e.id WHERE c.entity = ? AND "
-        "c.res = ? GROUP BY c.cell", [*params, entity, stored], numpy=True)
-    cells, counts = rows["cell"].astype(np.uint64), rows["n"].astype(np.int64)
+        "c.res = ? GROUP BY c.cell", [*params, entity, stored])
+    cells, counts = rows["cell"].to_numpy(np.uint64), rows["n"].to_numpy(np.int64)
+    ones = rows["one"].to_numpy(object)
     if stored != res and len(cells):
         cells, inverse = np.unique(_parents(cells, int(res)), return_inverse=True)
-        counts = np.bincount(inverse.ravel(), weights=counts, minlength=len(cells)).astype(np.int64)
+        inverse = inverse.ravel()
+        counts = np.bincount(inverse, weights=counts, minlength=len(cells)).astype(np.int64)
+        first = np.full(len(cells), -1)
+        first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # a child of each parent (the only one when n is 1)
+        ones = ones[first]
     order = np.argsort(cells)
-    cells, counts = cells[order], counts[order]
-    names = [h3.int_to_str(int(c)) for c in cells]
+    cells, counts, ones = cells[order], counts[order], ones[order]
+    alone = counts == 1
+    names = [h3.int_to_str(int(c)) for c in cells[~alone]]
     lat, lng = zip(*(h3.cell_to_latlng(c) for c in names)) if names else ((), ())
     return {"entity": entity, "res": int(res), "total": int(counts.sum()), "filters": applied,
-            "cells": names, "count": counts.tolist(), "lat": [round(v, 6) for v in lat],
-            "lng": [round(v, 6) for v in lng]}
+            "cells": names, "count": counts[~alone].tolist(), "lat": [round(v, 6) for v in lat],
+            "lng": [round(v, 6) for v in lng], "singles": _points_by_id(store, entity, ones[alone].tolist())}
+
+
+def _points_by_id(store: Store, entity: str, ids: list[Any]) -> dict[str, list[Any]]:
+    """The rows of ``entity`` with these ids as the lists of ``facility_points_in_view``."""
+    columns = ("id", "name", "lon", "lat", *POINT_COLUMNS[entity])
+    select = ", ".join(schema.quote(schema.check_identifier(entity, c)) for c in columns)
+    df = store.query(f"SELECT {select} FROM {schema.check_identifier(entity)} WHERE list_contains(?, id) "
+                     f"ORDER BY id", [ids]) if ids else None
+    return {c: ([] if df is None else df[c].astype(float).round(6).tolist() if c in ("lon", "lat")
+                else [json_ready(v) for v in df[c].tolist()]) for c in columns}
 
 
 def facilities_in_cell(store: Store, entity: str, cell: str, *, limit: int = 50, chains: Codes = None,

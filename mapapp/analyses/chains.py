@@ -53,8 +53,9 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                t("ana.chains.top", lang, items="、".join(
                    f"{r.city_name} {label('chain', r.chain, lang)}（{label('hazard', r.hazard, lang)}）"
                    for r in top.itertuples()) or t("ana.none", lang))]
-    legend = [(SEQ[0], "0"), (SEQ[2], "1"), (SEQ[4], "2"), (SEQ[6], "3–4"), (SEQ[7], "≥ 5")]
+    legend = [(c, t("ana.chains.legend", lang, n=n))
+              for c, n in [(SEQ[0], "0"), (SEQ[2], "1"), (SEQ[4], "2"), (SEQ[6], "3–4"), (SEQ[7], "≥ 5")]]
     return AnalysisView("chains", summary, df, shown_rows(missing, columns=[
         "city_name", "hazard", "chain", "gap_score", "reach_share", "at_risk_km2", "enterprises_in_city",
-        "above_size_in_city"]), None, [], [(c, t("ana.chains.legend", lang, n=n)) for c, n in legend], choro,
-        figure=fig, method="layers/METHODS.md#chains")
+        "above_size_in_city"]), None, [], legend, choro,
+        figure=fig, method="layers/METHODS.md#chains", choro_legend=legend)

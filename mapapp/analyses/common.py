@@ -174,6 +174,10 @@ class AnalysisView:
     cells: pd.DataFrame | None = None  # the per-hexagon result (GeoJSON download), H3 strings in "cell"
     bounds: list[list[float]] | None = None  # [[south, west], [north, east]] to show (local results)
     title: str | None = None  # the result's heading with the parameters used (default: the analysis name)
+    #: The choropleth's classes as (colour, text), class ``c`` -> row ``c``; its colours are the
+    #: choropleth's palette (``mapapp.map_legend``); ``choro_title``: what it shows.
+    choro_legend: list[tuple[str, str]] = field(default_factory=list)
+    choro_title: str | None = None
 
 
 def classes(values: np.ndarray, breaks: list[float]) -> np.ndarray:
@@ -209,11 +213,33 @@ def graded(cells: pd.Series, values: np.ndarray, n: int = 6, breaks: list[float]
     pal = palette or SEQ
     pal = [pal[round(i * (len(pal) - 1) / max(len(breaks), 1))] for i in range(len(breaks) + 1)]
     cls = classes(values, breaks)
-    edges = [fmt(b) for b in breaks]
-    texts = ([f"< {edges[0]}"] + [f"{edges[i]} – {edges[i + 1]}" for i in range(len(edges) - 1)]
-             + [f"≥ {edges[-1]}"]) if edges else ["—"]
+    texts = class_texts(breaks)
     legend = [(pal[i], f"{texts[i]} {unit}".strip()) for i in range(len(breaks) + 1)]
     return hex_payload(cells, cls, values), pal, legend
+
+
+def class_texts(breaks: list[float], show: Callable[[float], str] = fmt) -> list[str]:
+    """Legend texts of the ``len(breaks) + 1`` classes of ``classes(values, breaks)``."""
+    edges = [show(b) for b in breaks]
+    return ([f"< {edges[0]}"] + [f"{edges[i]} – {edges[i + 1]}" for i in range(len(edges) - 1)]
+            + [f"≥ {edges[-1]}"]) if edges else ["—"]
+
+
+def round_breaks(breaks: list[float], digits: int = 2) -> list[float]:
+    """Class breaks rounded for people (``digits`` significant digits), duplicates dropped."""
+    out = []
+    for b in breaks:
+        if b == 0 or not math.isfinite(b):
+            out.append(0.0 if b == 0 else b)
+            continue
+        scale = 10 ** (digits - 1 - math.floor(math.log10(abs(b))))
+        out.append(round(b * scale) / scale)
+    return sorted(set(out))
+
+
+def spread(palette: list[str], n: int) -> list[str]:
+    """``n`` colours spread over ``palette`` from its first to its last."""
+    return [palette[round(i * (len(palette) - 1) / max(n - 1, 1))] for i in range(n)]
 
 
 def unit_filter(df: pd.DataFrame, unit: str | None, tree: Mapping[str, str]) -> pd.DataFrame:

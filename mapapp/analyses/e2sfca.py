@@ -13,10 +13,13 @@ from mapapp.analyses.common import (
     Params,
     bands,
     choropleth,
+    class_texts,
     fmt,
     graded,
     quantile_breaks,
+    round_breaks,
     shown_rows,
+    spread,
 )
 from mapapp.i18n import t
 
@@ -34,12 +37,14 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     hexes, pal, legend = graded(cells["cell"], values, n=6, palette=list(reversed(SEQ)), unit=unit_text)
     county = units[units["level"] == "county"]
     col = "per_1000" if per_person else "accessibility"
-    choro = choropleth(store, "county", dict(zip(county["adcode"], county[col])),
-                        quantile_breaks(county[col].to_numpy(float), 5), p.unit)
+    breaks = round_breaks(quantile_breaks(county[col].to_numpy(float), 5))
+    choro = choropleth(store, "county", dict(zip(county["adcode"], county[col])), breaks, p.unit)
+    choro_legend = list(zip(spread(list(reversed(SEQ)), len(breaks) + 1), class_texts(breaks)))
     low = county.sort_values(col).head(3)
     summary = [t("ana.e2sfca.summary", lang, supplies=about["supplies"], capacity=fmt(about["total_capacity"]),
                  unit=unit_text, demand=t(f"ana.demand.{about['demand']}", lang)),
                t("ana.e2sfca.lowest", lang, items="、".join(f"{n} {fmt(v)}" for n, v in zip(low["name"], low[col])))]
     return AnalysisView("e2sfca", summary, units, shown_rows(county, col, ascending=True, columns=[
         "name", "demand", col, "min", "max", "share_zero"]), hexes, pal, legend, choro,
-                        method="layers/METHODS.md#e2sfca", cells=cells)
+                        method="layers/METHODS.md#e2sfca", cells=cells, choro_legend=choro_legend,
+                        choro_title=t("legend.e2sfca.choropleth", lang, unit=unit_text))

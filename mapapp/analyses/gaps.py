@@ -10,19 +10,24 @@ from layers import (
     gaps_from_store,
 )
 from mapapp.analyses.common import (
+    SEQ,
     AnalysisView,
     Params,
     choropleth,
+    class_texts,
     fmt,
     graded,
     hours_override,
     inside_of,
     shown_rows,
+    spread,
     unit_filter,
     unit_levels,
 )
 from mapapp.i18n import label, t
 
+#: County gap shares (of the at-risk area) that start a class of the choropleth: none, < 10 %, ...
+GAP_SHARE_BREAKS = [0.001, 0.1, 0.3, 0.6]
 #: The panel controls this analysis uses (the others are hidden).
 CONTROLS = ('hazard', 'res', 'minclass', 'hours', 'access')
 
@@ -45,7 +50,9 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     if p.unit:
         county = county[[inside(c) for c in county["adcode"]]]
     share = (county["gap_area_km2"] / county["at_risk_area_km2"]).fillna(0.0)
-    choro = choropleth(store, "county", dict(zip(county["adcode"], share)), [0.001, 0.1, 0.3, 0.6], p.unit)
+    choro = choropleth(store, "county", dict(zip(county["adcode"], share)), GAP_SHARE_BREAKS, p.unit)
+    choro_legend = list(zip(spread(SEQ, len(GAP_SHARE_BREAKS) + 1), [t("legend.gaps.none", lang), *class_texts(
+        GAP_SHARE_BREAKS[1:], lambda b: f"{100 * b:.0f}%")]))
     gap_area = float(cells.loc[cells["gap"], "area_km2"].sum()) if "gap" in cells else float("nan")
     worst = county.sort_values("worst_hours", ascending=False).head(3)
     summary = [t("ana.gaps.summary", lang, hazard=label("hazard", p.hazard, lang) if p.hazard != "any" else t("ana.any", lang),
@@ -59,7 +66,8 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
             "name", "at_risk_area_km2", "gap_area_km2", "gap_share", "worst_hours", "p90_hours", "population",
             "has_county_depot", "missing_chains"]), hexes, pal,
                         legend, choro, method="layers/METHODS.md#gaps", cells=cells.reset_index(drop=True),
-                        title=t("ana.gaps.title", lang, hours=fmt(limit)))
+                        title=t("ana.gaps.title", lang, hours=fmt(limit)), choro_legend=choro_legend,
+                        choro_title=t("legend.gaps.choropleth", lang))
 
 
 def _nice_hours(h: float) -> float:

@@ -61,7 +61,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
         shortfall=by["shortfall"].round().astype("int64"), fill_rate=[f"{v:.1%}" for v in by["fill_rate"]])
     shown = shown_rows(shown, columns=["name", "unit", "need", "arrived", "fill_rate", "shortfall"])
     return AnalysisView("supply", summary_lines, result.reset_index(drop=True), shown, None, legend_pal, legend,
-                        choro, method="layers/METHODS.md#supply")
+                        choro, method="layers/METHODS.md#supply", choro_legend=legend)
 
 
 def fill_values(view: AnalysisView) -> np.ndarray:

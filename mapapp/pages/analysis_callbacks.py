@@ -15,7 +15,7 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from layers import Budget, check_work, write_table
-from mapapp import analyses, analysis_view, auth, context, jobs
+from mapapp import analyses, analysis_view, auth, context, jobs, map_legend
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
@@ -102,7 +102,8 @@ def show_controls(kind, event, config):
 
 @callback(Output("ana-result", "children"), Output("ana-hex", "data"), Output("ana-choropleth", "data"),
           Output("ana-choropleth", "hideout"), Output("ana-overlay", "data"), Output("ana-params", "data"),
-          Output("map-leaflet", "viewport", allow_duplicate=True), Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
+          Output("map-leaflet", "viewport", allow_duplicate=True), Output("ana-legend", "data"),
+          Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
           *PARAM_STATES, State("map-config", "data"), prevent_initial_call=True)
 @auth.role("planner")
 def run_analysis(_run, _go, _clear, *values):
@@ -111,20 +112,21 @@ def run_analysis(_run, _go, _clear, *values):
     lang = _lang(config)
     empty_hex = {"cells": [], "cls": [], "value": [], "palette": []}
     if ctx.triggered_id == "ana-clear":
-        return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None, no_update
+        return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None, no_update, []
     try:
         controls = _controls(params)
         p = analyses.Params.from_controls(controls)
         view = _view(p, lang)
     except (ValueError, LookupError, TypeError) as exc:
         return (html.Div(user_message(exc, lang), className="om-error"), empty_hex, EMPTY_FC, no_update, EMPTY_FC,
-                None, no_update)
+                None, no_update, [])
     hexes = dict(view.hexes or {"cells": [], "cls": [], "value": []}, palette=view.palette)
     choro = view.choropleth or EMPTY_FC
-    choro_pal = analyses.SEQ[::2] + analyses.SEQ[-1:] if view.choropleth else []
+    choro_pal = map_legend.choropleth_palette(view) if view.choropleth else []
     return (analysis_view.result(view, lang), hexes, choro, {"palette": choro_pal, "opacity": 0.45},
             view.overlay or EMPTY_FC, controls,
-            {"bounds": view.bounds, "transition": "flyToBounds"} if view.bounds else no_update)
+            {"bounds": view.bounds, "transition": "flyToBounds"} if view.bounds else no_update,
+            map_legend.analysis_blocks(view, lang))
 
 
 @callback(Output("ana-kind", "value"), Output("ana-lon", "value"), Output("ana-lat", "value"),

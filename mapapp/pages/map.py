@@ -38,6 +38,7 @@ MIN_CLASS_DEFAULT = 1  # class 0 (below the first break) is not drawn unless ask
 #: Zoom at which each boundary level starts to show, and label zoom ranges [from, to).
 BOUNDARY_MIN_ZOOM = {"province": 0, "city": 6, "county": 8}
 LABEL_ZOOMS = {"province": [0, 7], "city": [7, 9], "county": [9, 99]}
+LABEL_PANE_Z = 640
 TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
     "tianditu": ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -189,7 +190,9 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
             dl.LayerGroup(id="map-tiles", children=tile_layers(state.basemap)),
             dl.Pane(hex_layers, name="om-hazards", style={"zIndex": 350}),
             dl.Pane(boundaries, name="om-boundaries", style={"zIndex": 420}),
-            dl.Pane(labels, name="om-labels", style={"zIndex": 440}),
+            # above Leaflet's marker pane (600: enterprise aggregates, facility symbols) and below
+            # its tooltips (650): place names are never buried; they take no clicks
+            dl.Pane(labels, name="om-labels", style={"zIndex": LABEL_PANE_Z, "pointerEvents": "none"}),
             dl.GeoJSON(id="map-selected-cell", interactive=False,
                        style={"color": "#d7301f", "weight": 3, "fill": False}),
             *analysis_view.map_layers(), *points, *extra, dl.ScaleControl(position="bottomleft", imperial=False),
@@ -247,7 +250,7 @@ def layout(**query: Any) -> html.Div:
         dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),
         dcc.Store(id="map-cell"), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),
         *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],
-        dcc.Store(id="ana-hex"), dcc.Store(id="ana-go"), dcc.Store(id="ana-params"), dcc.Store(id="ana-polygon"),
+        dcc.Store(id="ana-hex"), dcc.Store(id="ana-legend"), dcc.Store(id="ana-go"), dcc.Store(id="ana-params"), dcc.Store(id="ana-polygon"),
         dcc.Download(id="ana-download"),
         dcc.Store(id="map-export-config",
                   data=report_export.export_config(meta, hazards, lang, BOUNDARY_MIN_ZOOM)),

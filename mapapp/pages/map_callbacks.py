@@ -22,7 +22,7 @@ from layers import (
     resolution_for_zoom,
     unit_summary,
 )
-from mapapp import auth, components, context
+from mapapp import auth, components, context, map_legend
 from mapapp.errors import user_message
 from mapapp.i18n import label, t
 
@@ -256,14 +256,18 @@ def chain_bar_filters(click, chains):
 
 
 @callback(Output("map-legend", "children"), Input({"type": "map-toggle", "layer": ALL, "kind": ALL}, "value"),
+          Input("ana-legend", "data"),
           State({"type": "map-toggle", "layer": ALL, "kind": ALL}, "id"), State("map-config", "data"))
 @auth.role("viewer")
-def legends(values, ids, config):
-    """The floating legend: one titled block per layer switched on, in the layer tree's order."""
+def legends(values, analysis, ids, config):
+    """The floating legend: one titled block per layer switched on, in the layer tree's order
+    (a hazard drawn as outlines says so), then the blocks of the analysis result drawn."""
     from dash import html  # noqa: PLC0415
 
     lang = _lang(config)
     hazards = {h["hazard"]: h for h in hazard_layers(context.store())}
+    modes = map_legend.hazard_draw_modes([c["layer"] for v, c in zip(values or [], ids or [])
+                                          if v and c["kind"] == "hazard" and c["layer"] in hazards])
     blocks = []
     for value, cid in zip(values or [], ids or []):
         layer = cid["layer"]
@@ -271,9 +275,13 @@ def legends(values, ids, config):
             continue
         if cid["kind"] == "hazard":
             title, body = label("hazard", layer, lang), components.hazard_legend(hazards[layer], lang)
+            if modes[layer] == "outline":
+                body = html.Div([html.Div(t("legend.hazard.outline", lang), className="om-legend-note om-outline-note"),
+                                 body], className="om-legend-outline")
         else:
             title, body = t(f"layer.{layer}", lang), components.facility_legend(layer, lang)
         blocks.append(html.Div([html.H5(title), body], className="om-legend-block", **{"data-layer": layer}))
+    blocks += map_legend.render(analysis if isinstance(analysis, list) else [])
     return blocks or html.Div(t("legend.none", lang), className="om-legend-note")
 
 
@@ -290,7 +298,11 @@ clientside_callback(ClientsideFunction("onemap", "hexLayer"),
                     Output({"type": "map-hex-layer", "layer": MATCH}, "hideout"),
                     Input({"type": "map-hex", "layer": MATCH}, "data"),
                     Input({"type": "map-opacity", "layer": MATCH, "kind": "hazard"}, "value"),
-                    State({"type": "map-hex-layer", "layer": MATCH}, "hideout"))
+                    # the hazards on: the first (in the tree's order) filled, later ones outlined
+                    Input({"type": "map-toggle", "layer": ALL, "kind": "hazard"}, "value"),
+                    State({"type": "map-hex-layer", "layer": MATCH}, "hideout"),
+                    State({"type": "map-toggle", "layer": ALL, "kind": "hazard"}, "id"),
+                    State({"type": "map-hex-layer", "layer": MATCH}, "id"))
 for _entity in ("parks", "reserves", "enterprises"):
     clientside_callback(ClientsideFunction("onemap", "pointOpacity"),
                         Output(f"map-points-{_entity}", "hideout"),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from etl import schema
 from layers.map.facilities import (
+    POINT_COLUMNS,
     aggregation_resolution,
     facility_hexes_in_view,
     facility_points_in_view,
@@ -496,11 +497,17 @@ def brute_force_hexes(entity: str, view: Viewport, res: int, ids: list[str] | No
 def test_facility_hexes_known_answers(world, entity, res, filters, ids):
     out = facility_hexes_in_view(world, entity, ALL, res=res, **filters)
     expected = brute_force_hexes(entity, ALL, res, ids)
-    assert out["cells"] == list(expected) and out["count"] == list(expected.values())
+    several = {c: n for c, n in expected.items() if n > 1}
+    assert out["cells"] == list(several) and out["count"] == list(several.values())
     assert out["total"] == sum(expected.values()) and out["res"] == res
     for cell, lat, lng in zip(out["cells"], out["lat"], out["lng"]):
         assert (lat, lng) == pytest.approx(h3.cell_to_latlng(cell), abs=1e-6)
-    assert set(out) == {"entity", "res", "total", "filters", "cells", "count", "lat", "lng"}
+    # a facility alone in its cell comes as itself (drawn as its symbol, not a bubble of 1)
+    alone = sorted(c for c, n in expected.items() if n == 1)
+    singles = out["singles"]
+    assert sorted(next(iter(brute_force_hexes(entity, ALL, res, [fid]))) for fid in singles["id"]) == alone
+    assert set(singles) == {"id", "name", "lon", "lat", *POINT_COLUMNS[entity]}
+    assert set(out) == {"entity", "res", "total", "filters", "cells", "count", "lat", "lng", "singles"}
     json.dumps(out, allow_nan=False)
 
 
@@ -508,8 +515,7 @@ def test_facility_hexes_count_only_points_in_view(world):
     # R1 and R2 are 东城区 reserves at (39.871, 116.321) and (39.89, 116.35)
     view = Viewport(39.86, 116.31, 39.88, 116.33, 12.0)
     out = facility_hexes_in_view(world, "reserves", view, res=7)
-    assert out["total"] == 1 and out["count"] == [1]
-    assert out["cells"] == list(brute_force_hexes("reserves", view, 7))
+    assert out["total"] == 1 and out["count"] == [] and out["singles"]["id"] == ["R1"]
     empty = facility_hexes_in_view(world, "reserves", Viewport(20.0, 100.0, 21.0, 101.0, 9.0))
     assert (empty["cells"], empty["count"], empty["lat"], empty["total"]) == ([], [], [], 0)
 

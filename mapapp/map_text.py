@@ -1,0 +1,42 @@
+"""User-visible strings of the map's drawing and tools (legends of analysis layers, the
+multi-hazard view, the measuring tool), zh and en; merged into ``mapapp.i18n.TEXT``."""
+
+from __future__ import annotations
+
+TEXT: dict[str, tuple[str, str]] = {
+    "legend.ana.hexes": ("分析结果：{name}", "Analysis result: {name}"),
+    "legend.ana.choropleth": ("分析结果（按县）：{name}", "Analysis result (by county): {name}"),
+    "legend.ana.choropleth_city": ("分析结果（按市）：{name}", "Analysis result (by city): {name}"),
+    "legend.ana.overlay": ("分析标注：{name}", "Analysis marks: {name}"),
+    "legend.ana.site": ("推荐选址（数字为名次）", "Proposed site (number = rank)"),
+    "legend.ana.event": ("事件位置", "Event location"),
+    "legend.ana.area": ("事件范围（虚线）", "Event area (dashed)"),
+    "legend.ana.reserve": ("储备库", "Depot"),
+    "legend.ana.enterprise": ("企业（产能）", "Enterprise (capacity)"),
+    "legend.ana.line_ok": ("调运线路：达标", "Route: meets its standard"),
+    "legend.ana.line_late": ("调运线路：超过标准时间", "Route: slower than its standard"),
+    "legend.ana.line": ("调运线路", "Route"),
+    "legend.ana.line_enterprise": ("虚线：企业调运", "Dashed: from an enterprise"),
+    "legend.gaps.choropleth": ("县缺口面积占比（风险区内）", "County gap share (of the at-risk area)"),
+    "legend.gaps.none": ("无缺口", "No gap"),
+    "legend.e2sfca.choropleth": ("县平均可达性（{unit}）", "County mean accessibility ({unit})"),
+    "legend.hazard.outline": ("与前一灾种同时显示：仅画轮廓（颜色为等级），不与底层填色混合",
+                              "Shown with an earlier hazard: outlines only (colour = class), not blended fills"),
+    "legend.hazard.fill": ("填色显示", "Filled"),
+    "measure.title": ("测量", "Measure"),
+    "measure.hint": ("用右上角的“测量距离”（折线）或“测量面积”（多边形）按钮在地图上绘制，双击或点击最后一点结束。",
+                     "Draw with the measure buttons at the top right (line: distance, polygon: area); "
+                     "double-click or click the last point to finish."),
+    "measure.line": ("折线 {i}：{length}", "Line {i}: {length}"),
+    "measure.polygon": ("多边形 {i}：面积 {area}，周长 {length}", "Polygon {i}: area {area}, perimeter {length}"),
+    "measure.total": ("合计距离 {length}", "Total distance {length}"),
+    "measure.clear": ("清除测量", "Clear measurements"),
+    "measure.none": ("尚未绘制", "Nothing drawn yet"),
+    "measure.geodesic": ("按 WGS-84 椭球面大地线计算", "Geodesic on the WGS-84 ellipsoid"),
+    "measure.draw_line": ("测量距离：绘制折线", "Measure distance: draw a line"),
+    "measure.draw_polygon": ("测量面积：绘制多边形", "Measure area: draw a polygon"),
+    "unit.m": ("{v} 米", "{v} m"),
+    "unit.km": ("{v} 公里", "{v} km"),
+    "unit.m2": ("{v} 平方米", "{v} m²"),
+    "unit.km2": ("{v} 平方公里", "{v} km²"),
+}
