@@ -75,8 +75,14 @@
     const result = document.querySelector("#ana-result .om-ana-result");
     if (!result) { return null; }
     const head = result.querySelector("h4");
-    const legend = result.querySelector(".om-legend");
-    return { title: head ? head.textContent.trim() : "", legend: legend ? legend.cloneNode(true) : null };
+    // one titled block per layer the result draws (mapapp.map_legend): hexagons, choropleth, marks
+    const blocks = result.querySelectorAll(".om-legend-block");
+    let legend = null;
+    if (blocks.length) {
+      legend = el("div", "om-legend");
+      blocks.forEach(function (b) { legend.appendChild(b.cloneNode(true)); });
+    }
+    return { title: head ? head.textContent.trim() : "", legend: legend };
   }
 
   function boundaryLegend(cfg, zoom, unit) {

@@ -65,7 +65,7 @@
       const cls = Math.min(feature.properties.c, palette.length - 1);
       const op = opacityOf(context);
       if (hide.mode === "outline") {  // a second or later hazard: its class as a coloured outline
-        return { fill: false, stroke: true, color: palette[cls], weight: 2, opacity: Math.max(op, 0.85) };
+        return { fill: false, stroke: true, color: palette[cls], weight: 1.6, opacity: Math.max(op, 0.9) };
       }
       // a hairline in the fill colour closes the anti-aliasing seams between neighbouring hexagons
       return { fillColor: palette[cls], fillOpacity: op, stroke: true, color: palette[cls], weight: 1, opacity: op };
@@ -185,19 +185,28 @@
     },
   };
 
-  function hexFeatures(payload) {
+  /* hexagons as GeoJSON; ``scale`` < 1 shrinks each towards its centre (an outlined hazard:
+   * separate rings read as a texture over the filled hazard instead of a second lattice) */
+  function hexFeatures(payload, scale) {
     const features = [];
     if (!payload || !payload.cells || !window.h3) { return features; }
     const cells = payload.cells, cls = payload.cls, val = payload.value;
+    const k = scale || 1;
     for (let i = 0; i < cells.length; i++) {
+      let ring = window.h3.cellToBoundary(cells[i], true);
+      if (k !== 1) {
+        const c = window.h3.cellToLatLng(cells[i]);
+        ring = ring.map(function (p) { return [c[1] + k * (p[0] - c[1]), c[0] + k * (p[1] - c[0])]; });
+      }
       features.push({
         type: "Feature", id: cells[i],
-        geometry: { type: "Polygon", coordinates: [window.h3.cellToBoundary(cells[i], true)] },
+        geometry: { type: "Polygon", coordinates: [ring] },
         properties: { c: cls[i], v: val[i] },
       });
     }
     return features;
   }
+  const OUTLINE_SCALE = 0.62;
 
   function currentQuery(state) {
     const q = new URLSearchParams();
@@ -233,11 +242,13 @@
       const styleOnly = ctx.triggered.length > 0 && ctx.triggered.every(function (tr) {
         return tr.prop_id.indexOf("opacity") >= 0 || tr.prop_id.indexOf("map-toggle") >= 0;
       });
-      if (styleOnly) {
-        const same = hideout && hideout.opacity === hide.opacity && hideout.mode === hide.mode;
+      const sameMode = hideout && hideout.mode === mode;
+      if (styleOnly && sameMode) {
+        const same = hideout.opacity === hide.opacity;
         return [window.dash_clientside.no_update, same ? window.dash_clientside.no_update : hide];
       }
-      return [{ type: "FeatureCollection", features: hexFeatures(payload) }, hide];
+      const features = hexFeatures(payload, mode === "outline" ? OUTLINE_SCALE : 1);
+      return [{ type: "FeatureCollection", features: features }, hide];
     },
     /* analysis result (hexagons + palette) + opacity -> the analysis hexagon layer */
     analysisLayer: function (payload, opacity, hideout) {

@@ -77,6 +77,7 @@ from layers.map.facilities import (
 )
 from layers.map.inspect import NotFoundError, cell_card, facility_card
 from layers.map.labels import VOCABULARIES, hazard_layers
+from layers.map.measure import measure_shapes
 from layers.map.search import search_places
 from layers.map.units import admin_geojson, admin_labels, admin_tree, unit_summary
 from layers.map.viewport import (
@@ -148,6 +149,7 @@ __all__ = [
     "industry_header",
     "industry_term",
     "item_from_store",
+    "measure_shapes",
     "index_from_store",
     "monitor_from_store",
     "multi_hazard_index",

@@ -20,9 +20,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "legend.gaps.choropleth": ("县缺口面积占比（风险区内）", "County gap share (of the at-risk area)"),
     "legend.gaps.none": ("无缺口", "No gap"),
     "legend.e2sfca.choropleth": ("县平均可达性（{unit}）", "County mean accessibility ({unit})"),
-    "legend.hazard.outline": ("与前一灾种同时显示：仅画轮廓（颜色为等级），不与底层填色混合",
-                              "Shown with an earlier hazard: outlines only (colour = class), not blended fills"),
-    "legend.hazard.fill": ("填色显示", "Filled"),
+    "legend.hazard.outline": ("与上方灾种同时显示：以六边形中的小环表示（环的颜色为等级），不与填色混合",
+                              "Shown with a hazard listed above: small rings inside the hexagons (ring colour = "
+                              "class), not blended fills"),
     "measure.title": ("测量", "Measure"),
     "measure.hint": ("用右上角的“测量距离”（折线）或“测量面积”（多边形）按钮在地图上绘制，双击或点击最后一点结束。",
                      "Draw with the measure buttons at the top right (line: distance, polygon: area); "

@@ -11,6 +11,8 @@ HAZARD_PALETTES: dict[str, list[str]] = {
     "earthquake": ["#fcfbfd", "#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#54278f", "#3f007d"],
     "wildfire": ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"],
 }
+#: Index in a 9-colour scheme of the colour of class 1 (classes 1..n-1 spread from it to the darkest).
+FIRST_CLASS_COLOUR = 3
 SPARE_PALETTES = [
     ["#f7fcf5", "#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c", "#00441b"],
     ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#a63603", "#7f2704"],
@@ -25,10 +27,26 @@ TIER_COLOURS: dict[str, str] = {
 
 
 def hazard_palette(hazard: str, n_classes: int) -> list[str]:
-    """``n_classes`` colours for ``hazard`` (light to dark), stable for names not listed above."""
+    """``n_classes`` colours for ``hazard`` (light to dark), stable for names not listed above.
+
+    Class 0 (below the first break) takes the lightest colour; classes 1 and up spread from the
+    fourth colour to the darkest, so the first class that counts stays visible over a light
+    basemap at region zoom (the near-whites of a 9-class scheme were lost there: earthquake).
+
+    Examples
+    --------
+    >>> hazard_palette("flood", 5)
+    ['#f7fbff', '#9ecae1', '#4292c6', '#2171b5', '#08306b']
+    """
     base = HAZARD_PALETTES.get(hazard) or SPARE_PALETTES[sum(map(ord, hazard)) % len(SPARE_PALETTES)]
     if n_classes <= 1:
         return base[-1:] * max(n_classes, 0)
     last = len(base) - 1
-    return [base[min(round(k * last / (n_classes - 1)), last)] if n_classes <= len(base)
-            else base[min(k, last)] for k in range(n_classes)]
+    if n_classes > last - FIRST_CLASS_COLOUR + 2:  # more classes than colours from the fourth on
+        return [base[min(round(k * last / (n_classes - 1)), last)] if n_classes <= len(base)
+                else base[min(k, last)] for k in range(n_classes)]
+    span = last - FIRST_CLASS_COLOUR
+    if n_classes == 2:
+        return [base[0], base[last]]
+    return [base[0]] + [base[FIRST_CLASS_COLOUR + round((k - 1) * span / (n_classes - 2))]
+                        for k in range(1, n_classes)]

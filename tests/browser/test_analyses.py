@@ -25,7 +25,7 @@ import h3
 import pytest
 from playwright.sync_api import expect
 
-from mapapp import analyses
+from mapapp import analyses, map_legend
 from mapapp.i18n import label, t
 from tests.browser.conftest import MapPage
 
@@ -225,8 +225,11 @@ def test_every_analysis_from_the_panel(panel, page, demo_store, shot, kind):
     markers = [f for f in overlay if f["geometry"]["type"] == "Point"
                and f["properties"].get("kind") in ("site", "event", "epicentre")]
     expect(page.locator(".om-site-marker")).to_have_count(len(markers))
-    legend = page.locator("#ana-result .om-legend-row")
-    expect(legend).to_have_count(len(expected.legend))
+    legend = page.locator("#ana-result .om-legend-row")  # a block per layer drawn (mapapp.map_legend)
+    blocks = map_legend.analysis_blocks(expected, "zh")
+    expect(legend).to_have_count(sum(len(b["rows"]) for b in blocks))
+    # the floating legend over the map carries the same blocks
+    expect(page.locator("#map-legend .om-legend-analysis")).to_have_count(len(blocks))
 
     if kind == "chains":  # the heatmap and the city choropleth, no hexagons
         expect(page.locator("#ana-result #ana-figure .js-plotly-plot")).to_have_count(1)

@@ -1,0 +1,181 @@
+"""Map drawing (issue 15): place names in a pane above every data layer, an enterprise alone
+in its hexagon drawn as itself, a legend for every layer drawn (analysis hexagons, choropleth,
+marks), two or more hazards kept readable (later ones as rings), earthquake visible at region
+zoom. At 1600x1000, 1280x720 and 390x844 where the layout matters. Screenshots:
+``test-output/screenshots/15-draw-*.png``.
+
+Oracles: the demo store read in the test process (``layers.facilities_in_cell``), the analysis
+run in the test process (``mapapp.map_legend.analysis_blocks``), the canvas pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import h3
+import pytest
+from playwright.sync_api import expect
+
+from layers import facilities_in_cell, hazard_layers
+from mapapp import analyses, map_legend
+from mapapp.i18n import t
+from tests.browser.conftest import mercator_y
+from tests.browser.test_analyses import PARAMS, QUIET, AnalysisPanel
+
+SIZES = {"desktop": (1600, 1000), "laptop": (1280, 720), "phone": (390, 844)}
+BAODING = "lat=38.87&lng=115.46&z=9"  # 保定's plain: enterprise aggregates, singles and labels
+TANGSHAN = "lat=39.63&lng=118.18&z=9"  # earthquake class >= 1 all around, flood too
+
+_PANES_JS = """() => {
+    const z = (n) => Number(getComputedStyle(document.querySelector('.leaflet-' + n + '-pane')).zIndex);
+    return {labels: z('om-labels'), marker: z('marker'), hazards: z('om-hazards'), analysis: z('om-analysis'),
+            overlay: z('overlay'), tooltip: z('tooltip')};
+}"""
+#: Painted pixels of a pane's canvas and the share of them darker than a near-white (mean RGB < 225).
+_CANVAS_DARK_JS = """(pane) => {
+    const canvas = document.querySelector('.leaflet-' + pane + '-pane canvas');
+    if (!canvas) return [0, 0];
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0, dark = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] === 0) continue;
+        n++;
+        const a = d[i + 3] / 255;  // over the white-ish basemap
+        const mean = ((d[i] * a + 255 * (1 - a)) + (d[i + 1] * a + 255 * (1 - a)) + (d[i + 2] * a + 255 * (1 - a))) / 3;
+        if (mean < 225) dark++;
+    }
+    return [n, n ? dark / n : 0];
+}"""
+
+
+@pytest.fixture
+def panel(page) -> AnalysisPanel:
+    return AnalysisPanel(page)
+
+
+def _status_res(status: str) -> int:
+    m = re.search(r"分辨率 (\d+)", status)
+    assert m, status
+    return int(m.group(1))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_brw300_labels_above_data_and_single_enterprises(onemap, page, demo_store, shot, size):
+    """Place names sit in their own pane above the markers (aggregates, facilities) and the
+    hexagons; no aggregate reads "1": an enterprise alone in its hexagon is drawn as itself,
+    and each such point really is alone in its hexagon (the store says so)."""
+    w, h = SIZES[size]
+    page.set_viewport_size({"width": w, "height": h})
+    onemap.open(f"{BAODING}&layers=enterprises&hz=flood")
+    z = page.evaluate(_PANES_JS)
+    assert z["labels"] > z["marker"] > z["overlay"] and z["labels"] > z["hazards"] and z["labels"] > z["analysis"]
+    assert z["labels"] < z["tooltip"], z  # tooltips stay readable over the names
+    assert page.locator(".leaflet-om-labels-pane .om-label").count() >= 5
+    assert page.locator(".leaflet-marker-pane .om-label, .leaflet-overlay-pane .om-label").count() == 0
+
+    features = onemap.prop("map-points-enterprises", "data")["features"]
+    aggs = [f["properties"] for f in features if f["properties"].get("agg")]
+    alone = [f for f in features if not f["properties"].get("agg")]
+    assert aggs and alone and all(a["count"] >= 2 for a in aggs)
+    assert "1" not in page.locator(".om-agg").all_inner_texts()
+    res = _status_res(onemap.status("enterprises"))
+    for f in alone[:15]:
+        lon, lat = f["geometry"]["coordinates"]
+        stored = min(r for r in demo_store.meta["resolutions"] if r >= res)
+        cell = h3.cell_to_parent(h3.latlng_to_cell(lat, lon, stored), res)
+        assert facilities_in_cell(demo_store, "enterprises", cell, limit=3)["count"] == 1, f["properties"]
+    shot(page, f"15-draw-labels-{size}")
+
+    if size != "desktop":
+        return
+    # click the single enterprise furthest from every other mark: its own card opens
+    (south, west), (north, east) = onemap.prop("map-leaflet", "bounds")
+    box = onemap.map_box()
+
+    def pixel(f):  # Web Mercator from the bounds read once (MapPage.to_page reads them per call)
+        lng, lat = f["geometry"]["coordinates"]
+        share = (mercator_y(north) - mercator_y(lat)) / (mercator_y(north) - mercator_y(south))
+        return box["x"] + (lng - west) / (east - west) * box["width"], box["y"] + share * box["height"]
+
+    where = {id(f): pixel(f) for f in features}
+    inside = [f for f in alone if box["x"] + 0.3 * box["width"] < where[id(f)][0] < box["x"] + 0.6 * box["width"]
+              and box["y"] + 0.2 * box["height"] < where[id(f)][1] < box["y"] + 0.8 * box["height"]]
+    target = max(inside, key=lambda f: min(math.dist(where[id(f)], where[id(g)]) for g in features if g is not f))
+    page.mouse.click(*where[id(target)])
+    onemap.wait()
+    expect(page.locator("#map-card")).to_contain_text(target["properties"]["name"])
+    assert page.locator("#map-card-aggregate").count() == 0
+
+
+def test_brw301_every_drawn_analysis_layer_has_a_floating_legend(panel, page, demo_store, shot):
+    """Gaps draws hexagons and a county choropleth: the floating legend has a block for each,
+    the choropleth's rows are rounded shares; siting's new coverage is magenta, not a blue."""
+    panel.open(QUIET)
+    panel.run("gaps", PARAMS["gaps"])
+    expected = map_legend.analysis_blocks(analyses.run(demo_store, analyses.Params.from_controls(
+        {"kind": "gaps", **PARAMS["gaps"]}), "zh"), "zh")
+    blocks = page.locator("#map-legend .om-legend-analysis")
+    expect(blocks).to_have_count(len(expected))
+    assert [b.get_attribute("data-layer") for b in blocks.all()] == ["ana-hex-layer", "ana-choropleth"]
+    choro = page.locator('#map-legend [data-layer="ana-choropleth"] .om-legend-row').all_inner_texts()
+    assert [c.strip() for c in choro] == ["无缺口", "< 10%", "10% – 30%", "30% – 60%", "≥ 60%"]
+    drawn = {f["c"] for f in panel.feature_props("ana-choropleth")}
+    assert max(drawn) < len(choro)
+    assert panel.prop("ana-choropleth", "hideout")["palette"] == [r["colour"] for r in expected[1]["rows"]]
+    shot(page, "15-draw-legend-gaps")
+
+    panel.run("siting", PARAMS["siting"])
+    rows = page.locator('#map-legend [data-layer="ana-hex-layer"] .om-legend-row')
+    expect(rows.filter(has_text=t("ana.siting.new", "zh"))).to_have_count(1)
+    colour = rows.filter(has_text=t("ana.siting.new", "zh")).locator(".om-swatch").evaluate(
+        "e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(197, 27, 125)"  # #c51b7d
+    expect(page.locator('#map-legend [data-layer="ana-overlay"] .om-legend-row')).to_have_text(
+        [t("legend.ana.site", "zh")])
+    shot(page, "15-draw-legend-siting")
+    page.click("#ana-clear")
+    expect(page.locator("#map-legend .om-legend-analysis")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_brw302_two_hazards_stay_readable(onemap, page, shot, size):
+    """Flood and earthquake together: flood filled, earthquake as rings inside its hexagons
+    (the legend says so); flood off: earthquake filled again, the note gone."""
+    w, h = SIZES[size]
+    page.set_viewport_size({"width": w, "height": h})
+    onemap.open(f"{TANGSHAN}&layers=&hz=flood,earthquake")
+    flood = {"type": "map-hex-layer", "layer": "flood"}
+    quake = {"type": "map-hex-layer", "layer": "earthquake"}
+    assert onemap.prop(flood, "hideout")["mode"] == "fill"
+    assert onemap.prop(quake, "hideout")["mode"] == "outline"
+    ring = onemap.prop(quake, "data")["features"][0]
+    cell = ring["id"]
+    lat, lng = h3.cell_to_latlng(cell)
+    full = max(math.dist((lng, lat), (x, y)) for y, x in h3.cell_to_boundary(cell))
+    drawn = max(math.dist((lng, lat), p) for p in ring["geometry"]["coordinates"][0])
+    assert 0.4 * full < drawn < 0.8 * full  # a ring inside the hexagon, not a second lattice
+    note = page.locator('#map-legend [data-layer="earthquake"] .om-outline-note')
+    expect(note).to_have_text(t("legend.hazard.outline", "zh"))
+    expect(page.locator('#map-legend [data-layer="flood"] .om-outline-note')).to_have_count(0)
+    shot(page, f"15-draw-two-hazards-{size}")
+    if size == "phone":
+        return
+    onemap.set_layer("flood", False)
+    page.wait_for_function("() => window.dash_component_api.getLayout("
+                           "{type: 'map-hex-layer', layer: 'earthquake'}).props.hideout.mode === 'fill'")
+    expect(note).to_have_count(0)
+    back = next(f for f in onemap.prop(quake, "data")["features"] if f["id"] == cell)
+    assert max(math.dist((lng, lat), p) for p in back["geometry"]["coordinates"][0]) == pytest.approx(full, rel=0.02)
+
+
+def test_brw303_earthquake_is_visible_at_region_zoom(onemap, page, demo_store, shot):
+    """At the region view most of the earthquake hexagons drawn are darker than a near-white
+    (class 1 used to be #efedf5 at 70 % opacity: lost on the basemap)."""
+    onemap.open("layers=&hz=earthquake")
+    n, dark = page.evaluate(_CANVAS_DARK_JS, "om-hazards")
+    assert n > 10_000 and dark > 0.8, (n, dark)
+    labels = next(h for h in hazard_layers(demo_store) if h["hazard"] == "earthquake")["labels"]
+    rows = page.locator('#map-legend [data-layer="earthquake"] .om-legend-row')
+    expect(rows).to_have_count(len(labels))
+    shot(page, "15-draw-earthquake-region")
