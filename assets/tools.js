@@ -93,8 +93,9 @@
    * builds later, and the titles of the buttons it has built already */
   let drawLocalised = false;
   const DRAW_TITLES = {
-    "leaflet-draw-draw-polygon": "绘制多边形", "leaflet-draw-draw-rectangle": "绘制矩形",
-    "leaflet-draw-draw-polyline": "绘制折线", "leaflet-draw-draw-circle": "绘制圆",
+    "leaflet-draw-draw-polygon": "测量面积或圈定事件范围：绘制多边形",
+    "leaflet-draw-draw-rectangle": "测量面积或圈定事件范围：绘制矩形",
+    "leaflet-draw-draw-polyline": "测量距离：绘制折线", "leaflet-draw-draw-circle": "绘制圆",
     "leaflet-draw-draw-marker": "放置标记", "leaflet-draw-edit-edit": "编辑图形",
     "leaflet-draw-edit-remove": "删除图形", "leaflet-control-zoom-in": "放大", "leaflet-control-zoom-out": "缩小",
   };
@@ -144,10 +145,26 @@
     }
   }
 
+  /* 清除测量: the drawing toolbar's own 删除 then 清除全部 (leaflet-draw removes every shape and
+   * fires draw:deleted, so the EditControl's geojson, the read-out and the event polygon clear) */
+  function clearDrawn(n) {
+    const remove = document.querySelector("a.leaflet-draw-edit-remove");
+    if (n && remove && !remove.classList.contains("leaflet-disabled")) {
+      remove.click();
+      window.setTimeout(function () {
+        const all = Array.prototype.slice.call(document.querySelectorAll(".leaflet-draw-actions a"))
+          .find(function (a) { return a.offsetParent !== null && /^(清除全部|Clear All)$/.test(a.textContent); });
+        if (all) { all.click(); }
+      }, 30);
+    }
+    return window.dash_clientside.no_update;
+  }
+
   window.setInterval(function () { watchLoading(); localiseDraw(); }, 200);
 
   window.onemap = Object.assign(window.onemap || {}, { gcj02: gcj02 });
   window.onemap.map = Object.assign(window.onemap.map || {}, { mouseMove: mouseMove });
   window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.onemap = Object.assign(window.dash_clientside.onemap || {}, { panels: panels });
+  window.dash_clientside.onemap = Object.assign(window.dash_clientside.onemap || {}, { panels: panels,
+    clearDrawn: clearDrawn });
 })();

@@ -125,8 +125,10 @@ def map_layers() -> list[Any]:
         dl.GeoJSON(id="ana-overlay", style={"variable": "onemap.map.analysisStyle"},
                    pointToLayer={"variable": "onemap.map.analysisPoint"}, bubblingMouseEvents=False,
                    hideout={"colours": map_legend.OVERLAY_COLOURS}),
+        # one drawing toolbar: lines and polygons are measured (mapapp.measure_view); the last
+        # polygon is also the dispatch event's area
         dl.FeatureGroup([dl.EditControl(id="ana-draw", position="topright", draw={
-            "polygon": True, "polyline": False, "rectangle": True, "circle": False, "marker": False,
+            "polygon": True, "polyline": True, "rectangle": True, "circle": False, "marker": False,
             "circlemarker": False}, edit={"edit": False})]),
     ]
 

@@ -15,7 +15,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import analysis_view, auth, components, context, panels, report_export, search_view, style
+from mapapp import analysis_view, auth, components, context, measure_view, panels, report_export, search_view, style
 from mapapp.header import header
 from mapapp.i18n import label, t
 from mapapp.industry_text import ti as t_ind
@@ -23,6 +23,7 @@ from mapapp.industry_view import industry_item, item_marker, map_item_card, map_
 from mapapp.pages import (  # noqa: F401  (register the callbacks)
     analysis_callbacks,
     map_callbacks,
+    measure_callbacks,
     report_callbacks,
     search_callbacks,
 )
@@ -244,7 +245,7 @@ def layout(**query: Any) -> html.Div:
             html.Div([html.Div([search_view.search_box(lang), *panels.toggles(lang)], className="om-toolbar"),
                       *left, legend_panel(lang)], className="om-col om-col-left"),
             html.Div([report_export.export_button(lang), *right], className="om-col om-col-right"),
-            html.Div(id="map-coords", className="om-coords"),
+            html.Div(id="map-coords", className="om-coords"), measure_view.box(lang),
             html.Div(t("map.loading", lang), id="map-loading", className="om-loading"),
         ], className="om-body"),
         dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),

@@ -179,3 +179,116 @@ def test_brw303_earthquake_is_visible_at_region_zoom(onemap, page, demo_store, s
     rows = page.locator('#map-legend [data-layer="earthquake"] .om-legend-row')
     expect(rows).to_have_count(len(labels))
     shot(page, "15-draw-earthquake-region")
+
+
+def _finish(page) -> None:
+    """Clicks the drawing toolbar's 完成 (finish) action."""
+    page.locator(".leaflet-draw-actions a:visible", has_text="完成").click()
+
+
+def test_brw304_measure_a_line_and_a_polygon(onemap, page, shot):
+    """Draw a line through three known points and a triangle: the read-out gives the geodesic
+    length and area ``pyproj.Geod`` computes for the drawn positions, in 公里 / 平方公里, and the
+    lengths agree with the intended points to 1 %; 清除测量 removes the shapes and the read-out."""
+    from pyproj import Geod  # noqa: PLC0415
+
+    from mapapp.measure_view import area_text, length_text  # noqa: PLC0415
+
+    geod = Geod(ellps="WGS84")
+    onemap.open("lat=39.55&lng=116.8&z=9&layers=&hz=")
+    assert page.locator("a.leaflet-draw-draw-polyline").get_attribute("title") == "测量距离：绘制折线"
+    line = [(39.9, 116.4), (39.6, 116.8), (39.25, 117.15)]
+    page.click("a.leaflet-draw-draw-polyline")
+    for lat, lng in line:
+        page.mouse.click(*onemap.to_page(lat, lng))
+    _finish(page)
+    onemap.wait()
+    drawn = onemap.prop("ana-draw", "geojson")["features"]
+    assert [f["geometry"]["type"] for f in drawn] == ["LineString"]
+    lons, lats = zip(*drawn[0]["geometry"]["coordinates"])
+    length = geod.line_length(lons, lats)
+    intended = geod.line_length([p[1] for p in line], [p[0] for p in line])
+    assert length == pytest.approx(intended, rel=0.01)
+    rows = page.locator("#map-measure-out .om-measure-row")
+    expect(rows).to_have_text([f"折线 1：{length_text(length, 'zh')}"])
+    assert "公里" in rows.first.inner_text()
+
+    triangle = [(39.75, 116.55), (39.75, 117.05), (39.35, 116.8)]
+    page.click("a.leaflet-draw-draw-polygon")
+    for lat, lng in triangle:
+        page.mouse.click(*onemap.to_page(lat, lng))
+    _finish(page)
+    onemap.wait()
+    drawn = onemap.prop("ana-draw", "geojson")["features"]
+    assert [f["geometry"]["type"] for f in drawn] == ["LineString", "Polygon"]
+    ring = drawn[1]["geometry"]["coordinates"][0]
+    area, perimeter = geod.polygon_area_perimeter([p[0] for p in ring], [p[1] for p in ring])
+    expect(rows).to_have_text([f"折线 1：{length_text(length, 'zh')}",
+                               f"多边形 1：面积 {area_text(abs(area), 'zh')}，周长 {length_text(perimeter, 'zh')}"])
+    assert "平方公里" in rows.nth(1).inner_text()
+    shot(page, "15-draw-measure")
+
+    page.click("#map-measure-clear")
+    page.wait_for_function("() => (window.dash_component_api.getLayout('ana-draw').props.geojson"
+                           " || {features: []}).features.length === 0")
+    onemap.wait()
+    expect(page.locator("#map-measure-box")).to_be_hidden()
+    expect(page.locator("#ana-polygon-status")).to_have_text(t("ana.polygon.none", "zh"))
+
+
+def test_brw305_hexagons_stay_while_new_ones_load(onemap, page, shot):
+    """Panning at zoom 12: while the new hexagons are on their way (their requests held back
+    here), the previous ones stay drawn and the loading indicator is on; then the new arrive."""
+    onemap.open("lat=39.63&lng=118.18&z=12&layers=&hz=flood")
+    painted, _ = onemap.canvas_alpha()
+    before = onemap.prop({"type": "map-hex", "layer": "flood"}, "data")["cells"]
+    assert painted > 0 and before
+    held = []
+
+    def hold(route) -> None:
+        if re.search(r'map-hex\\?"', route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.fallback()
+
+    page.route("**/_dash-update-component", hold)
+    box = onemap.map_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 250, y - 120, steps=8)
+    page.mouse.up()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "no hexagon request after the pan"
+    expect(page.locator("#map-loading")).to_have_class(re.compile("om-busy"))
+    mid, _ = onemap.canvas_alpha()
+    assert mid > 0.5 * painted, (mid, painted)  # the previous hexagons, moved with the map
+    assert onemap.prop({"type": "map-hex", "layer": "flood"}, "data")["cells"] == before
+    shot(page, "15-draw-pan-midload")
+    page.unroute("**/_dash-update-component")
+    for route in held:
+        route.fallback()
+    page.wait_for_function("(old) => { const c = window.dash_component_api.getLayout("
+                           "{type: 'map-hex', layer: 'flood'}); return c && c.props.data"
+                           " && c.props.data.cells.join() !== old; }", arg=",".join(before), timeout=30_000)
+    onemap.wait()
+    expect(page.locator("#map-loading")).not_to_have_class(re.compile("om-busy"))
+    assert onemap.canvas_alpha()[0] > 0
+
+
+def test_brw306_phone_header_keeps_one_line(onemap, page, shot):
+    """At 390 px the header's user name and role badge do not wrap (one line each) and the
+    header stays one row."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    onemap.open("lang=zh")
+    header = page.locator(".om-header").bounding_box()
+    assert header["height"] <= 44, header
+    for el in page.locator(".om-header *:visible").all():
+        if el.evaluate("e => e.children.length === 0 && e.textContent.trim().length > 0"):
+            lines = el.evaluate("e => { const r = document.createRange(); r.selectNodeContents(e);"
+                                " return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; }")
+            assert lines == 1, (el.inner_text(), lines)
+    shot(page, "15-draw-phone-header")
