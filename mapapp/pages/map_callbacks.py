@@ -143,11 +143,14 @@ def enterprise_points(bounds, zoom, on, chains, flags, config):
           Input("map-leaflet", "clickData"), Input("map-points-parks", "clickData"),
           Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
           State("map-leaflet", "zoom"), State("map-config", "data"), State("map-chains", "value"),
-          State("map-flags", "value"), prevent_initial_call=True)
+          State("map-flags", "value"), State("ana-draw", "action"), prevent_initial_call=True)
 @auth.role("viewer")
-def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config, chains, flags):
-    """A clicked hexagon or facility -> its card; an aggregate -> the card of what it holds."""
+def show_card(map_click, park_click, reserve_click, enterprise_click, zoom, config, chains, flags, drawing):
+    """A clicked hexagon or facility -> its card; an aggregate -> the card of what it holds.
+    Clicks that place the points of a shape being drawn (measuring, an event area) open nothing."""
     lang, trigger = _lang(config), ctx.triggered_id
+    if trigger == "map-leaflet" and isinstance(drawing, dict) and str(drawing.get("type", "")).endswith("start"):
+        return no_update, no_update, no_update
     try:
         if trigger == "map-leaflet":
             lng, lat = _lnglat([map_click["latlng"]["lng"], map_click["latlng"]["lat"]])

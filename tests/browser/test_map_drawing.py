@@ -80,11 +80,19 @@ def test_brw300_labels_above_data_and_single_enterprises(onemap, page, demo_stor
     assert aggs and alone and all(a["count"] >= 2 for a in aggs)
     assert "1" not in page.locator(".om-agg").all_inner_texts()
     res = _status_res(onemap.status("enterprises"))
-    for f in alone[:15]:
+    (south, west), (north, east) = onemap.prop("map-leaflet", "bounds")
+    checked = 0
+    for f in alone:
         lon, lat = f["geometry"]["coordinates"]
         stored = min(r for r in demo_store.meta["resolutions"] if r >= res)
         cell = h3.cell_to_parent(h3.latlng_to_cell(lat, lon, stored), res)
+        if not all(south < y < north and west < x < east for y, x in h3.cell_to_boundary(cell)):
+            continue  # a cell cut by the view's edge counts only its points in view
         assert facilities_in_cell(demo_store, "enterprises", cell, limit=3)["count"] == 1, f["properties"]
+        checked += 1
+        if checked == 15:
+            break
+    assert checked >= 5
     shot(page, f"15-draw-labels-{size}")
 
     if size != "desktop":

@@ -107,7 +107,7 @@ def test_oversized_requests_are_refused(client):
 
 
 #: the map's filters, which an enterprise aggregate's card applies to what it lists
-FILTERS = [("map-chains", "value", []), ("map-flags", "value", [])]
+FILTERS = [("map-chains", "value", []), ("map-flags", "value", []), ("ana-draw", "action", None)]
 
 
 def test_cards_through_the_callback(app, client):

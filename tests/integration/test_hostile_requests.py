@@ -76,7 +76,8 @@ def test_enterprise_click_data_of_any_shape(app, client, click):
         "state": [{"id": "map-leaflet", "property": "zoom", "value": 8},
                   {"id": "map-config", "property": "data", "value": ZH},
                   {"id": "map-chains", "property": "value", "value": None},
-                  {"id": "map-flags", "property": "value", "value": None}],
+                  {"id": "map-flags", "property": "value", "value": None},
+                  {"id": "ana-draw", "property": "action", "value": None}],
         "changedPropIds": ["map-points-enterprises.clickData"]}, allow_nan=True), content_type="application/json")
     text = _ok(r)
     assert "null, null" not in text.replace("[null,null]", "null, null")  # never a view centred on nothing

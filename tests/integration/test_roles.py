@@ -296,7 +296,8 @@ def test_stock_levels_only_for_planners(app, deployed, demo_db):
             "state": [{"id": "map-leaflet", "property": "zoom", "value": 10},
                       {"id": "map-config", "property": "data", "value": {"lang": "zh"}},
                       {"id": "map-chains", "property": "value", "value": []},
-                      {"id": "map-flags", "property": "value", "value": []}],
+                      {"id": "map-flags", "property": "value", "value": []},
+                      {"id": "ana-draw", "property": "action", "value": None}],
             "changedPropIds": ["map-points-reserves.clickData"]})
 
     planner, viewer = card("paul"), card("vera")
