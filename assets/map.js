@@ -232,23 +232,37 @@
 
   const cb = {
     /* compact hexagons + opacity -> GeoJSON data and hideout of one hazard layer */
-    hexLayer: function (payload, opacity, toggles, hideout, toggleIds, layerId) {
-      // mapapp.map_legend.hazard_draw_modes: the first hazard on is filled, later ones outlined
+    hexLayers: function (payloads, opacities, toggles, hideouts, layerIds, payloadIds, opacityIds, toggleIds) {
+      // every hazard layer at once: the first hazard on (the tree's order) is filled, later ones
+      // drawn as rings (mapapp.map_legend.hazard_draw_modes); features are rebuilt only for a
+      // layer whose hexagons arrived or whose mode changed
       const on = (toggleIds || []).filter(function (id, i) { return toggles[i] && toggles[i].length; })
         .map(function (id) { return id.layer; });
-      const mode = on.indexOf(layerId.layer) > 0 ? "outline" : "fill";
-      const hide = Object.assign({}, hideout || {}, { opacity: opacity, mode: mode });
-      const ctx = window.dash_clientside.callback_context;
-      const styleOnly = ctx.triggered.length > 0 && ctx.triggered.every(function (tr) {
-        return tr.prop_id.indexOf("opacity") >= 0 || tr.prop_id.indexOf("map-toggle") >= 0;
+      const byLayer = function (ids, values) {
+        const out = {};
+        (ids || []).forEach(function (id, i) { out[id.layer] = values[i]; });
+        return out;
+      };
+      const payload = byLayer(payloadIds, payloads), opacity = byLayer(opacityIds, opacities);
+      const arrived = {};
+      window.dash_clientside.callback_context.triggered.forEach(function (tr) {
+        const id = tr.prop_id.slice(0, tr.prop_id.lastIndexOf("."));
+        if (id.charAt(0) === "{" && id.indexOf('"map-hex"') >= 0) {
+          try { arrived[JSON.parse(id).layer] = true; } catch (err) { /* not an id */ }
+        }
       });
-      const sameMode = hideout && hideout.mode === mode;
-      if (styleOnly && sameMode) {
-        const same = hideout.opacity === hide.opacity;
-        return [window.dash_clientside.no_update, same ? window.dash_clientside.no_update : hide];
-      }
-      const features = hexFeatures(payload, mode === "outline" ? OUTLINE_SCALE : 1);
-      return [{ type: "FeatureCollection", features: features }, hide];
+      const data = [], hides = [];
+      const keep = window.dash_clientside.no_update;
+      (layerIds || []).forEach(function (id, i) {
+        const old = hideouts[i] || {};
+        const mode = on.indexOf(id.layer) > 0 ? "outline" : "fill";
+        const op = opacity[id.layer];
+        const rebuild = arrived[id.layer] || old.mode !== mode;
+        data.push(rebuild ? { type: "FeatureCollection",
+          features: hexFeatures(payload[id.layer], mode === "outline" ? OUTLINE_SCALE : 1) } : keep);
+        hides.push(old.mode === mode && old.opacity === op ? keep : Object.assign({}, old, { opacity: op, mode: mode }));
+      });
+      return [data, hides];
     },
     /* analysis result (hexagons + palette) + opacity -> the analysis hexagon layer */
     analysisLayer: function (payload, opacity, hideout) {

@@ -160,7 +160,27 @@
     return window.dash_clientside.no_update;
   }
 
-  window.setInterval(function () { watchLoading(); localiseDraw(); }, 200);
+  /* whether a drawing or deleting mode of the toolbar is on, told to the server as the
+   * EditControl's ``action`` (its own events never fire: leaflet-draw's names are lower-case),
+   * so a click that places a vertex opens no hexagon card (map_callbacks.show_card) */
+  let drawing = false, drawActions = 0;
+  function drawState(on) {
+    if (on === drawing || !window.dash_clientside || !window.dash_clientside.set_props) { return; }
+    drawing = on;
+    drawActions += 1;
+    window.dash_clientside.set_props("ana-draw", { action: {
+      layer_type: "", type: on ? "draw:drawstart" : "draw:drawstop", n_actions: drawActions } });
+  }
+  document.addEventListener("click", function (e) {
+    const a = e.target && e.target.closest && e.target.closest("a[class*='leaflet-draw-draw-'], a.leaflet-draw-edit-remove");
+    if (a && !a.classList.contains("leaflet-disabled")) { drawState(true); }
+  }, true);
+
+  window.setInterval(function () {
+    watchLoading();
+    localiseDraw();
+    if (drawing && !document.querySelector(".leaflet-draw-toolbar-button-enabled")) { drawState(false); }
+  }, 200);
 
   window.onemap = Object.assign(window.onemap || {}, { gcj02: gcj02 });
   window.onemap.map = Object.assign(window.onemap.map || {}, { mouseMove: mouseMove });

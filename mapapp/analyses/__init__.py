@@ -3,7 +3,7 @@
 The registry: one module per analysis (``gaps``, ``chains`` ...), each with its ``CONTROLS`` and
 ``run(store, p, lang) -> AnalysisView``; it calls the ``layers`` adapter (which validates and raises
 ``ValueError`` with the reason), then turns the result into map data (compact hexagons for
-``onemap.cb.hexLayer``, a choropleth or an overlay of points and lines, all GeoJSON [lng, lat]), a
+``onemap.cb.hexLayers``, a choropleth or an overlay of points and lines, all GeoJSON [lng, lat]), a
 summary, a table and the full table for download. No analysis is computed here. Adding an analysis
 means one module here, its controls in ``mapapp.analysis_view`` and one line in ``REGISTRY``.
 """

@@ -77,7 +77,7 @@ def _alert(exc: Exception, lang: str) -> Any:
           Input({"type": "map-minclass", "layer": MATCH, "kind": "hazard"}, "value"), State("map-config", "data"))
 @auth.role("viewer")
 def hazard_hexagons(bounds, zoom, on, min_class, config):
-    """The toggled hazard's hexagons in view, as compact arrays for ``onemap.cb.hexLayer``."""
+    """The toggled hazard's hexagons in view, as compact arrays for ``onemap.cb.hexLayers``."""
     hazard, lang = ctx.outputs_list[0]["id"]["layer"], _lang(config)
     if not on or bounds is None:
         return {"cells": [], "cls": [], "value": []}, ""
@@ -296,16 +296,19 @@ def basemap_tiles(basemap):
     return tile_layers(basemap or "offline")
 
 
-clientside_callback(ClientsideFunction("onemap", "hexLayer"),
-                    Output({"type": "map-hex-layer", "layer": MATCH}, "data"),
-                    Output({"type": "map-hex-layer", "layer": MATCH}, "hideout"),
-                    Input({"type": "map-hex", "layer": MATCH}, "data"),
-                    Input({"type": "map-opacity", "layer": MATCH, "kind": "hazard"}, "value"),
-                    # the hazards on: the first (in the tree's order) filled, later ones outlined
+# all hazard layers in one callback: whether a hazard is filled or drawn as rings depends on
+# which others are on (mapapp.map_legend.hazard_draw_modes)
+clientside_callback(ClientsideFunction("onemap", "hexLayers"),
+                    Output({"type": "map-hex-layer", "layer": ALL}, "data"),
+                    Output({"type": "map-hex-layer", "layer": ALL}, "hideout"),
+                    Input({"type": "map-hex", "layer": ALL}, "data"),
+                    Input({"type": "map-opacity", "layer": ALL, "kind": "hazard"}, "value"),
                     Input({"type": "map-toggle", "layer": ALL, "kind": "hazard"}, "value"),
-                    State({"type": "map-hex-layer", "layer": MATCH}, "hideout"),
-                    State({"type": "map-toggle", "layer": ALL, "kind": "hazard"}, "id"),
-                    State({"type": "map-hex-layer", "layer": MATCH}, "id"))
+                    State({"type": "map-hex-layer", "layer": ALL}, "hideout"),
+                    State({"type": "map-hex-layer", "layer": ALL}, "id"),
+                    State({"type": "map-hex", "layer": ALL}, "id"),
+                    State({"type": "map-opacity", "layer": ALL, "kind": "hazard"}, "id"),
+                    State({"type": "map-toggle", "layer": ALL, "kind": "hazard"}, "id"))
 for _entity in ("parks", "reserves", "enterprises"):
     clientside_callback(ClientsideFunction("onemap", "pointOpacity"),
                         Output(f"map-points-{_entity}", "hideout"),
