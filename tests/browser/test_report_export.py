@@ -180,7 +180,7 @@ def test_export_keeps_tiles_that_load_and_skips_those_that_fail(onemap, page, br
 def test_export_carries_an_analysis_result_and_its_legend(onemap, page):
     onemap.open("layers=&hz=&lang=en")
     page.click("#ana-run")  # coverage gaps (the default), flood, the whole region
-    expect(page.locator("#ana-result .om-ana-result .om-legend")).to_be_visible(timeout=REPORT_TIMEOUT)
+    expect(page.locator("#ana-result .om-ana-result .om-legend").first).to_be_visible(timeout=REPORT_TIMEOUT)
     onemap.wait()
     _, image, layout = _export(page, "analysis")
     assert layout["analysis"] == t("ana.gaps.title", "en", hours="6") and layout["layers"] == []
