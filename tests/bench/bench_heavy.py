@@ -65,7 +65,7 @@ def run_body(key: str, values: dict) -> dict:
     state += [[], [], {"id": "map-config", "property": "data", "value": {"lang": "zh"}}]
     outputs = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
                ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data"),
-               ("map-leaflet", "viewport")]
+               ("map-leaflet", "viewport"), ("ana-legend", "data")]
     return {"output": key, "outputs": [{"id": i, "property": p} for i, p in outputs],
             "inputs": [{"id": "ana-run", "property": "n_clicks", "value": 1},
                        {"id": "ana-go", "property": "data", "value": None},

@@ -81,7 +81,7 @@ STATES = ("ana-kind", "ana-hazard", "ana-res", "ana-minclass", "ana-hours", "ana
           "ana-top", "ana-weights", "ana-event", "ana-lon", "ana-lat", "ana-radius", "ana-magnitude")
 OUTPUTS = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
            ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data"),
-           ("map-leaflet", "viewport")]
+           ("map-leaflet", "viewport"), ("ana-legend", "data")]
 
 
 def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None):

@@ -24,7 +24,7 @@ PASSWORD = "correct horse battery"
 #: Server callbacks that only viewers' map needs; every other server callback is internal.
 VIEWER_OUTPUTS = ("map-hex", "map-points-", "map-card", "map-city", "map-county", "map-unit", "map-chains",
                   "map-tiles", "map-report.className", "ana-row-", "_pages_content", "_pages_dummy",
-                  "map-legend", "map-search-results")
+                  "map-legend", "map-search-results", "map-measure-out")
 
 
 @pytest.fixture()
