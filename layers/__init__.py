@@ -47,6 +47,8 @@ from layers.analysis.supply import (
     regional_supply,
     supply_from_store,
 )
+from layers.analysis.supply_events import SupplyEventError, event_supply_from_store
+from layers.analysis.siting_stock import StockSitingError, stock_siting_from_store
 from layers.analysis.travel import (
     AccessParams,
     access_table,
@@ -162,6 +164,10 @@ __all__ = [
     "site_from_store",
     "siting_from_store",
     "MaterialsUnavailable",
+    "SupplyEventError",
+    "StockSitingError",
+    "event_supply_from_store",
+    "stock_siting_from_store",
     "in_unit",
     "match_from_store",
     "regional_supply",

@@ -59,6 +59,23 @@ def test_siting_in_the_panel_improves_coverage(store):
     assert set(view.hexes["cls"]) <= {0, 1, 2} and 1 in view.hexes["cls"]  # some demand newly covered
 
 
+def test_siting_of_a_material_in_the_panel_equals_the_layers_call(store):
+    from layers import stock_siting_from_store  # noqa: PLC0415
+
+    controls = {"kind": "siting", "hazard": "flood", "min_class": 3, "k": 2, "material": "帐篷", "quantity": 20000}
+    view = analyses.run(store, analyses.Params.from_controls(controls), "zh")
+    sites, summ, _ = stock_siting_from_store(store, "帐篷", 2, capacity=20000, min_class=3)
+    assert view.method == "layers/METHODS.md#stock-siting" and len(view.overlay["features"]) == len(sites) == 2
+    assert f"{summ['fill_before']:.1%} → {summ['fill_after']:.1%}" in view.summary[0]
+    assert summ["fill_after"] > summ["fill_before"] and view.choropleth["features"]
+
+
+def test_dispatch_in_the_panel_says_what_the_event_needs(store):
+    view = analyses.run(store, analyses.Params.from_controls({"kind": "dispatch", **PARAMS["dispatch"]}), "zh")
+    line = [s for s in view.summary if s.startswith("物资需求（本事件）")]
+    assert len(line) == 1 and "24 小时内" in line[0]
+
+
 @pytest.mark.parametrize(("controls", "message"), [
     ({"kind": "siting", "k": "0"}, "k: found '0'"),
     ({"kind": "gaps", "hazard": "tsunami"}, "hazard: found 'tsunami'"),
