@@ -178,3 +178,27 @@ def test_bad_polygon_is_a_supply_event_error(demo_store):
     with pytest.raises(SupplyEventError) as err:
         event_supply_from_store(demo_store, polygon={"type": "Polygon", "coordinates": [[[116.7, 38.2], [117, 38.2]]]})
     assert "多边形无效" in err.value.zh and "expected" in str(err.value)
+
+
+def test_cli_siting_of_a_material(demo_db, tmp_path):
+    out, units = tmp_path / "sites.csv", tmp_path / "units.csv"
+    res = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "--material", "帐篷", "--capacity",
+                                    "20000", "-k", "2", "--min-class", "3", "--out", str(out),
+                                    "--demand-out", str(units)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    sites = pd.read_csv(out, encoding="utf-8-sig")
+    table = pd.read_csv(units, encoding="utf-8-sig", dtype={"adcode": str})
+    assert len(sites) == summary["new_sites"] == 2 and (sites["quantity"] <= 20000 + 1e-6).all()
+    assert summary["status"] == "optimal" and summary["fill_after"] > summary["fill_before"]
+    # the sites' covers explain the gain, and the counties' totals agree with the summary
+    assert sites["covers"].sum() == pytest.approx(table["after"].sum() - table["before"].sum(), rel=1e-6)
+    assert table["need"].sum() == pytest.approx(summary["need"], rel=1e-6)
+    fixed = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "--material", "tent",
+                                      "--quantity-per-site", "5000", "-k", "1", "--min-class", "3", "--out", str(out)])
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["stocked"] == 5000
+    for args in (["--capacity", "10"], ["--material", "帐篷", "--capacity", "10", "--quantity-per-site", "5"],
+                 ["--material", "帐篷", "--capacity", "-1"], ["--material", "救生筏", "--capacity", "5"]):
+        bad = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "-k", "1", *args, "--out", str(out)])
+        assert bad.exit_code == 2 and "Traceback" not in bad.output, bad.output
