@@ -9,7 +9,7 @@ In the same run:
 1. **demo scenario**: ``supply_from_store(flood, min_class=3)``, deadlines 6/12/24 h, every
    material with a flood norm — wall time split into needs+travel and allocation;
 2. **all counties x all catalogue materials x 3 deadlines**: a need in each of the 199 counties
-   for each of the 37 materials (county population x the material's norm on an "everyone
+   for each of the catalogue's materials (41) (county population x the material's norm on an "everyone
    affected, 2 % displaced, 1 % of the area" basis; materials without a norm 1 per 1,000 people),
    at the county's population-weighted centre; all depots and enterprises. onemap
    (``allocate`` with its exact arc reduction) against two references on the same data:
