@@ -46,10 +46,16 @@ from layers.store import Store
 __all__ = ["StockSitingError", "site_stock", "stock_siting_from_store"]
 
 _TOL = 1e-7
+_ZH = {"capacity": "每处储备上限", "quantity_per_site": "每处固定储备量", "hours": "时间标准（小时）"}
 
 
 class StockSitingError(ValueError):
-    """Bad parameters of the capacitated siting (names the parameter, found and expected)."""
+    """Bad parameters of the capacitated siting: ``str()`` in English (parameter, found, expected),
+    ``zh`` the same in Chinese."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.en, self.zh = en, zh
 
 
 def site_stock(residual: np.ndarray, site: np.ndarray, unit: np.ndarray, hours: np.ndarray, capacity: float, k: int,
@@ -116,14 +122,15 @@ def site_stock(residual: np.ndarray, site: np.ndarray, unit: np.ndarray, hours: 
 def _positive(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(float(value)) or value <= 0:
-        raise StockSitingError(f"{name}: found {value!r:.20}; expected a number > 0")
+        raise StockSitingError(f"{name}: found {value!r:.20}; expected a number > 0",
+                               f"{_ZH[name]}：收到 {value!r:.20}，应为大于 0 的数")
     return float(value)
 
 
 def stock_siting_from_store(store: Store, material: str, k: int, *, capacity: float | None = None,
                             quantity_per_site: float | None = None, hazard: str = "flood", min_class: int = 2,
                             hours: float | None = None, tier: str = "county", res: int = 7,
-                            adcode: str | None = None, time_limit: float = 60.0,
+                            adcode: str | None = None, time_limit: float = 60.0, dedupe: bool = True,
                             **access_overrides: Any) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """Capacitated siting of one material on a store (see the module docstring).
 
@@ -145,19 +152,24 @@ def stock_siting_from_store(store: Store, material: str, k: int, *, capacity: fl
     """
     t0 = time.perf_counter()
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise StockSitingError(f"k: found {k!r:.20}; expected an integer >= 1")
+        raise StockSitingError(f"k: found {k!r:.20}; expected an integer >= 1",
+                               f"新增数量 K：收到 {k!r:.20}，应为不小于 1 的整数")
     if (capacity is None) == (quantity_per_site is None):
+        both = capacity is not None
         raise StockSitingError("capacity, quantity_per_site: found "
-                               f"{'both' if capacity is not None else 'neither'}; expected exactly one")
+                               f"{'both' if both else 'neither'}; expected exactly one",
+                               f"每处储备上限与每处固定储备量{'不能同时给出' if both else '都没有给出'}：请只给出其中一个")
     cap = _positive("capacity" if capacity is not None else "quantity_per_site",
                     capacity if capacity is not None else quantity_per_site)
     if tier not in schema.RESERVE_TIERS:
-        raise StockSitingError(f"tier: found {tier!r:.30}; expected one of {list(schema.RESERVE_TIERS)}")
+        raise StockSitingError(f"tier: found {tier!r:.30}; expected one of {list(schema.RESERVE_TIERS)}",
+                               f"储备层级：收到 {tier!r:.30}，请从列表中选择")
     standards = store.meta.get("standards") or {}
     if hours is None:
         std = check_hours_by_tier(dict(standards.get("hours_by_tier") or {}))
         if tier not in std:
-            raise StockSitingError(f"hours: found no standard for tier {tier!r}; expected hours > 0")
+            raise StockSitingError(f"hours: found no standard for tier {tier!r}; expected hours > 0",
+                                   "时间标准（小时）：该层级没有标准，请填写大于 0 的小时数")
         hours = std[tier]
     d = _positive("hours", hours)
     (code,) = material_codes(store, [material])
@@ -165,7 +177,8 @@ def stock_siting_from_store(store: Store, material: str, k: int, *, capacity: fl
     units, needs = supply_needs(store, hazard, min_class, res=DEFAULT_RES, adcode=adcode, materials=[code])
     if needs.empty:
         raise StockSitingError(f"material: found no need for {material!r} under {hazard} class >= {min_class}; "
-                               "expected a material whose norms count for this hazard")
+                               "expected a material whose norms count for this hazard",
+                               f"物资“{material}”在该灾种和风险等级下没有需求（目录中没有适用的定额），请换一种物资或灾种")
     stock, capac, fac = material_sources(store, [code])
     travel = travel_hours(units, stock, capac, fac, params, d)
     before, _, _ = allocate(needs, stock, capac, travel, [d])
@@ -183,7 +196,8 @@ def stock_siting_from_store(store: Store, material: str, k: int, *, capacity: fl
     # candidates reaching the same counties are interchangeable: keep the fastest of each set
     key = pairs.sort_values(["j", "i"]).groupby("j")["i"].agg(tuple)
     speed = pairs.groupby("j")["hours"].sum()
-    best = pd.DataFrame({"key": key, "h": speed.reindex(key.index)}).sort_values("h").drop_duplicates("key").index
+    best = pd.DataFrame({"key": key, "h": speed.reindex(key.index)}).sort_values("h")
+    best = (best.drop_duplicates("key") if dedupe else best).index  # dedupe=False: the reference (benchmark)
     pairs = pairs[pairs["j"].isin(best)]
     sol = site_stock(residual.to_numpy(), pairs["j"].to_numpy(), pairs["i"].to_numpy(), pairs["hours"].to_numpy(),
                      cap, int(k), time_limit=time_limit)

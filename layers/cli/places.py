@@ -19,6 +19,7 @@ from layers.cli.common import (
     access_overrides,
     finish,
     join_lists,
+    lang,
     open_store,
     out_path,
     say,
@@ -104,7 +105,8 @@ def _stock_siting(ctx: click.Context, store: Any, db: Path, material: str | None
 
     if material is None:
         click.echo(say(ctx, "bad", detail="--capacity/--quantity-per-site: found without --material; expected "
-                        "--material NAME with them"), err=True)
+                        "--material NAME with them" if lang(ctx) == "en" else
+                        "每处储备上限或固定储备量只用于物资选址：请同时给出 --material 物资名称"), err=True)
         sys.exit(2)
     try:
         sites, summary, units = stock_siting_from_store(
@@ -112,7 +114,8 @@ def _stock_siting(ctx: click.Context, store: Any, db: Path, material: str | None
             min_class=2 if min_class is None else min_class, hours=hours, tier=tier, res=res, adcode=adcode,
             time_limit=time_limit, **overrides)
     except (ValueError, LookupError) as exc:
-        click.echo(say(ctx, "bad", detail=exc), err=True)
+        zh = getattr(exc, "zh", None) if lang(ctx) == "zh" else None
+        click.echo(say(ctx, "bad", detail=zh or exc), err=True)
         sys.exit(2)
     about = {"analysis": "siting --material", "method": "capacitated siting of one material: K new depots and "
              "quantities maximising the need met within the deadline after the existing allocation, MILP (HiGHS, "

@@ -202,3 +202,6 @@ def test_cli_siting_of_a_material(demo_db, tmp_path):
                  ["--material", "帐篷", "--capacity", "-1"], ["--material", "救生筏", "--capacity", "5"]):
         bad = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "-k", "1", *args, "--out", str(out)])
         assert bad.exit_code == 2 and "Traceback" not in bad.output, bad.output
+    zh = CliRunner().invoke(main, ["analyze", "siting", "--db", str(demo_db), "-k", "1", "--material", "帐篷",
+                                   "--capacity", "-1", "--out", str(out)])
+    assert "每处储备上限：收到 -1" in zh.output and "found" not in zh.output
