@@ -105,7 +105,10 @@ def site_stock(residual: np.ndarray, site: np.ndarray, unit: np.ndarray, hours: 
     res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(np.zeros(n_l + n_s), ub),
                options={"time_limit": float(time_limit), "disp": False})
     if res.x is None:
-        raise RuntimeError(f"HiGHS found no solution (status {res.status}: {res.message})")
+        raise StockSitingError(f"time_limit: found no solution within {time_limit:g} s (HiGHS status {res.status}: "
+                               f"{res.message}); expected a smaller k, area (adcode) or coarser res, or a longer limit",
+                               f"求解时间限制：{time_limit:g} 秒内没有找到方案；请减少新增数量 K、缩小范围、选用较粗的"
+                               "六边形分辨率，或延长时间限制")
     x = np.where(res.x[:n_l] > _TOL, res.x[:n_l], 0.0)
     y = res.x[n_l:] > 0.5
     x[~y[s_of]] = 0.0

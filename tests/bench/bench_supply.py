@@ -171,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{s4['materials']} materials, {s4['solver']['problems']} LPs)")
     for dedupe in (True, False):
         t0 = time.perf_counter()
-        _, s5, _ = stock_siting_from_store(store, "帐篷", 3, capacity=20000, min_class=3, dedupe=dedupe)
+        try:
+            _, s5, _ = stock_siting_from_store(store, "帐篷", 3, capacity=20000, min_class=3, dedupe=dedupe)
+        except ValueError as exc:
+            print(f"5. siting --material, {'distinct' if dedupe else 'every'} candidate: {time.perf_counter() - t0:.2f} s, {exc}")
+            continue
         print(f"5. siting --material 帐篷 -k 3 --capacity 20000 ({'distinct candidates' if dedupe else 'reference: every candidate'}"
               f"): {time.perf_counter() - t0:.2f} s, {s5['distinct_candidates']:,} of {s5['candidates']:,} candidates, "
               f"fill {s5['fill_before']:.1%} -> {s5['fill_after']:.1%}, status {s5['status']}")
