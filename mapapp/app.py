@@ -12,7 +12,7 @@ from dash import Dash, dcc, html
 from werkzeug.exceptions import HTTPException
 
 from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, search_places, unit_summary
-from mapapp import auth, routes, security
+from mapapp import auth, background, routes, security
 from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         assets_folder=str(ROOT / "assets"), use_pages=True,
         pages_folder=str(Path(__file__).parent / "pages"), compress=True,
         suppress_callback_exceptions=True, serve_locally=True,
+        background_callback_manager=background.JobManager(settings),  # heavy analyses (issue 18)
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES

@@ -199,7 +199,9 @@ def register(app: Any, settings: Settings) -> None:
     """Sessions, the check before every request, sign-in/out and the admin's audit page."""
     server: flask.Flask = app.server
     # the local demo keeps no session: a key per process is enough (no file beside the store)
-    server.secret_key = secret_key(settings) if settings.auth != "local" else secrets.token_urlsafe(48)
+    # (shared by the workers of one `onemap serve`: background jobs' handles are signed with it)
+    server.secret_key = secret_key(settings) if settings.auth != "local" else (
+        os.environ.get("ONEMAP_LOCAL_SECRET") or secrets.token_urlsafe(48))
     server.config.update(SESSION_COOKIE_NAME="onemap_session", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.cookie_secure,
                          PERMANENT_SESSION_LIFETIME=settings.idle_minutes * 60)

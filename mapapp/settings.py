@@ -34,6 +34,7 @@ class Settings:
     proxy_role: str = "viewer"  # role of proxy users not listed in the users file
     idle_minutes: int = 60  # a session unused this long signs out
     cookie_secure: bool = True  # session cookie only over HTTPS (the organisation's proxy)
+    jobs_dir: str = ""  # background jobs and recent results (default: a temp folder named after the store)
 
     def beside_store(self, explicit: str, name: str) -> Path:
         """``explicit`` if set, else ``name`` in the store's folder."""
@@ -74,6 +75,7 @@ class Settings:
             "proxy_role": env.get("ONEMAP_PROXY_ROLE", cls.proxy_role),
             "idle_minutes": int(env.get("ONEMAP_IDLE_MINUTES", cls.idle_minutes)),
             "cookie_secure": env.get("ONEMAP_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
+            "jobs_dir": env.get("ONEMAP_JOBS_DIR", ""),
         }
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
