@@ -53,7 +53,7 @@ from layers.analysis.travel import (
     nearest_facilities,
     pairs_within_hours,
 )
-from layers.export import write_table
+from layers.export import internal_mark, write_table
 from layers.frames import at_risk_cells, region_cells
 from layers.industry import (
     IndustryDataMissing,
@@ -170,6 +170,7 @@ __all__ = [
     "solve_mclp",
     "unit_summary",
     "write_report",
+    "internal_mark",
     "work_amount",
     "write_table",
 ]

@@ -201,7 +201,7 @@ def dispatch_command(ctx: click.Context, db: Path, at: tuple | None, radius_km: 
              "store": str(db), "build_id": store.meta.get("build_id"), "event": summary["event"],
              "limit": limit, "tiers": list(tiers), "hours": json.dumps(dict(hours)),
              "overrides": json.dumps(overrides), "summary": summary}
-    finish(ctx, join_lists(table, out, ("chains",)), out, t0, about, "dispatch")
+    finish(ctx, join_lists(table, out, ("chains",)), out, t0, about, "dispatch", internal=True)  # stock sent
 
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from layers import Budget, check_work, write_table
+from layers import Budget, check_work, internal_mark, write_table
 from mapapp import analyses, analysis_view, auth, background, context, jobs
 from mapapp.errors import user_message
 from mapapp.i18n import t
@@ -299,11 +299,11 @@ def download(clicks, params, config):
     if fmt == "geojson" and view.cells is not None:
         table = view.cells
     about = {"analysis": view.name, "method": view.method, "parameters": p.key(),
-             "build_id": context.store().meta.get("build_id"), "classification": t("auth.internal", lang)}
+             "build_id": context.store().meta.get("build_id")}
     auth.audit("download", analysis=view.name, format=fmt, rows=len(table), parameters=_audited(p))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"onemap_{view.name}.{fmt}"
-        write_table(table, path, sheet=view.name, about=about)
+        write_table(table, path, sheet=view.name, about=about, mark=internal_mark(lang))
         return dcc.send_bytes(path.read_bytes(), path.name)
 
 

@@ -180,7 +180,7 @@ def test_run_and_download_through_the_callbacks(app, client):
     data = r.get_json()["response"]["ana-download"]["data"]
     assert data["filename"] == "onemap_gaps.xlsx"
     wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data["content"])), read_only=True)
-    assert wb.sheetnames == ["gaps", "about"]
+    assert wb.sheetnames == ["gaps", "about", "内部资料"]
     rows = list(wb["gaps"].iter_rows(values_only=True))
     assert rows[0][:2] == ("level", "adcode") and all(str(r[1]).startswith("1309") for r in rows[1:])
 
