@@ -12,6 +12,7 @@ over random views); the hex ids are formatted as DuckDB's ``printf('%x')`` does.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-#: Memory for cached layers per process (2 workers: twice this).
-BUDGET_BYTES = 256 * 2**20
+#: Memory for cached layers per process (2 workers: twice this); ``ONEMAP_MAP_CACHE_MB`` (0: none,
+#: every view asks DuckDB).
+BUDGET_BYTES = int(float(os.environ.get("ONEMAP_MAP_CACHE_MB", 256)) * 2**20)
 ROW_BYTES = 18  # cell 8 + class 1 + max 8 + sampled 1
 _LOCK = threading.Lock()
 _LAYERS: OrderedDict[tuple, "_Layer"] = OrderedDict()
