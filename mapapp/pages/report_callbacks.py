@@ -74,9 +74,9 @@ def make_report(clicks, unit, hazard, fmt, config, hours=None, siting_k=None, pu
     seconds = f"{time.perf_counter() - started:.1f}"
     auth.audit("report", unit=unit, hazard=hazard, format=fmt, file=done.name, bytes=len(done.content))
     logger.info("report %s (%d bytes) in %s s", done.name, len(done.content), seconds)
-    status = [t("report.done", lang, name=done.name, size=_size(len(done.content)), seconds=seconds)]
+    status = t("report.done", lang, name=done.name, size=_size(len(done.content)), seconds=seconds)
     if isinstance(publish, list) and "publish" in publish:
-        status.append(" " + _publish(done, unit, found["name"], hazard, fmt, lang))
+        status += " " + _publish(done, unit, found["name"], hazard, fmt, lang)
     return dcc.send_bytes(done.content, done.name), status
 
 
