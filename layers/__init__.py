@@ -19,7 +19,7 @@ only what ``__all__`` lists; ``layers.map`` never imports ``layers.analysis`` or
 """
 
 from layers.analysis.access import access_from_store
-from layers.analysis.budget import Budget, WorkTooLarge, check_work
+from layers.analysis.budget import Budget, WorkTooLarge, check_work, coarser_fit, work_amount
 from layers.analysis.chains import chain_matrix, chains_from_store
 from layers.analysis.coordination import coordination_from_store
 from layers.analysis.dispatch import dispatch_from_store, dispatch_lines
@@ -55,7 +55,7 @@ from layers.analysis.travel import (
     nearest_facilities,
     pairs_within_hours,
 )
-from layers.export import write_table
+from layers.export import internal_mark, write_table
 from layers.frames import at_risk_cells, region_cells
 from layers.industry import (
     IndustryDataMissing,
@@ -127,6 +127,7 @@ __all__ = [
     "cell_card",
     "chain_matrix",
     "check_work",
+    "coarser_fit",
     "chains_from_store",
     "cluster_report_bytes",
     "city_atlas_from_store",
@@ -175,5 +176,7 @@ __all__ = [
     "solve_mclp",
     "unit_summary",
     "write_report",
+    "internal_mark",
+    "work_amount",
     "write_table",
 ]

@@ -109,7 +109,10 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         html.Div([html.Span(t("ana.param.opacity", lang), className="om-opacity-label"),
                   dcc.Slider(id="ana-opacity", min=0, max=1, step=0.1, value=0.75, marks=None)], className="om-opacity"),
         html.Div([html.Button(t("ana.run", lang), id="ana-run", className="om-button om-button-primary"),
-                  html.Button(t("ana.clear", lang), id="ana-clear", className="om-button")], className="om-ana-buttons"),
+                  html.Button(t("ana.clear", lang), id="ana-clear", className="om-button"),
+                  html.Button(t("ana.cancel", lang), id="ana-cancel", className="om-button om-hidden")],
+                 className="om-ana-buttons"),
+        html.Div(id="ana-progress", className="om-note", role="status"),
     ], className="om-analysis", id="ana-controls")
 
 

@@ -24,7 +24,7 @@ from layers.cli.common import (
     out_path,
     say,
 )
-from layers.export import write_table
+from layers.export import internal_mark, write_table
 
 
 @click.command("siting")
@@ -124,8 +124,8 @@ def _stock_siting(ctx: click.Context, store: Any, db: Path, material: str | None
                  "material", "k", "capacity", "hazard", "min_class", "hours", "tier", "res", "fill_before",
                  "fill_after", "status", "synthetic")}}
     if demand_out is not None:
-        write_table(units, demand_out, sheet="units", about=about)
-    finish(ctx, sites, out, t0, about, "siting")
+        write_table(units, demand_out, sheet="units", about=about, mark=internal_mark(lang(ctx)))
+    finish(ctx, sites, out, t0, about, "siting", internal=True)  # fill before/after follow from the stock
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -247,7 +247,7 @@ def dispatch_command(ctx: click.Context, db: Path, at: tuple | None, radius_km: 
              "store": str(db), "build_id": store.meta.get("build_id"), "event": summary["event"],
              "limit": limit, "tiers": list(tiers), "hours": json.dumps(dict(hours)),
              "overrides": json.dumps(overrides), "summary": summary}
-    finish(ctx, join_lists(table, out, ("chains",)), out, t0, about, "dispatch")
+    finish(ctx, join_lists(table, out, ("chains",)), out, t0, about, "dispatch", internal=True)  # stock sent
 
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from layers.cli.common import ACCESS_OPTIONS, DB, OUT, Numbers, access_overrides, finish, lang, open_store, out_path, say
-from layers.export import write_table
+from layers.export import internal_mark, write_table
 
 
 def _deadlines(ctx: Any, param: Any, value: str) -> tuple[float, ...]:
@@ -110,15 +110,16 @@ def supply_command(ctx: click.Context, db: Path, hazard: str | None, min_class: 
              "deadlines": json.dumps(list(deadlines)), "res": res,
              "adcode": adcode or "", "overrides": json.dumps(overrides), "synthetic": summary["synthetic"]}
     if flows_out is not None:
-        write_table(flows, flows_out, sheet="flows", about=about)
+        write_table(flows, flows_out, sheet="flows", about=about, mark=internal_mark(lang(ctx)))
     if plan_out is not None:
         from layers.analysis.supply import stock_plan_from_store  # noqa: PLC0415
 
         plan, plan_summary = _run(ctx, lambda: stock_plan_from_store(
             store, hazard, min_class, min(deadlines), materials=materials or None, adcode=adcode, res=res, **overrides))
-        write_table(plan, plan_out, sheet="plan", about={**about, "plan_deadline_h": min(deadlines)})
+        write_table(plan, plan_out, sheet="plan", about={**about, "plan_deadline_h": min(deadlines)},
+                    mark=internal_mark(lang(ctx)))
         summary["stock_plan"] = plan_summary
-    finish(ctx, result, out, t0, about, "supply")
+    finish(ctx, result, out, t0, about, "supply", internal=True)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -175,5 +176,5 @@ def match(ctx: click.Context, db: Path, material: str, quantity: float, at: tupl
     about = {"analysis": "match", "method": "LP (HiGHS): stock and production after ramp-up, most met then fewest "
              "hours (layers/METHODS.md#supply)", "store": str(db), "build_id": store.meta.get("build_id"),
              **{k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in summary.items()}}
-    finish(ctx, plan, out, t0, about, "match")
+    finish(ctx, plan, out, t0, about, "match", internal=True)
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
