@@ -509,11 +509,14 @@ def write_h3stats(
     value: str | None = None,
     cache_dir: str | Path | None = None,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    chunk_rows: int = 200_000,
 ) -> tuple[int, int]:
     """``onemap h3stats``: one raster (or point table) at one resolution, to Parquet or CSV.
 
     Raster columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
     ``share_ge_<break>`` per break, ``sampled``. Point tables: see ``etl.points``.
+    Rasters are read in windows (``iter_raster_to_h3``) and the cells written ``chunk_rows``
+    at a time, in cell order, so the whole table is never held (the rows of ``raster_to_h3``).
 
     Returns
     -------
@@ -539,7 +542,8 @@ def write_h3stats(
         columns = ["cell", "count", "min", "max", "mean", "p90", *share_columns(sorted(breaks)), "sampled"]
         with rd, ChunkWriter(out) as writer:
             step = progress(Path(source).name + " (rows)", rd.grid.height) if progress else None
-            for _, df in iter_raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step, one_run=True):
+            for _, df in iter_raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step,
+                                            chunk_rows=chunk_rows, one_run=True):
                 df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
                 writer.write(df[columns])
                 del df

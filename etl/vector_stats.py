@@ -345,9 +345,18 @@ def iter_events_to_h3(inp: VectorInput, src: VectorHazardSource, resolutions: Se
                             np.column_stack([value >= b for b in src.breaks]), src.breaks)
 
 
+MAX_PAIRS = 1_000_000  # (cell, event) pairs within the cutoff handled at once (memory bound)
+
+
 def smoothed_rate(cells: np.ndarray, lon: np.ndarray, lat: np.ndarray, sigma_km: float,
-                  chunk: int = 200_000) -> np.ndarray:
-    """Σ over events of exp(-d²/2σ²)/(2πσ²) (per km²) at cell centres, d great-circle, d <= 4σ."""
+                  chunk: int = CHUNK_CELLS, max_pairs: int = MAX_PAIRS) -> np.ndarray:
+    """Σ over events of exp(-d²/2σ²)/(2πσ²) (per km²) at cell centres, d great-circle, d <= 4σ.
+
+    Each cell's terms are added in the order of the events (whatever the chunking, so any
+    chunk of cells gives the same floats); cells are taken ``chunk`` at a time, halved until
+    at most ``max_pairs`` (cell, event) pairs lie within the cutoff, so memory stays bounded
+    however dense the events.
+    """
     from scipy.spatial import cKDTree  # noqa: PLC0415
 
     out = np.zeros(cells.size)
@@ -357,16 +366,29 @@ def smoothed_rate(cells: np.ndarray, lon: np.ndarray, lat: np.ndarray, sigma_km:
     ev_tree = cKDTree(ev)
     cutoff = KERNEL_CUTOFF * sigma_km
     chord = 2 * np.sin(min(cutoff / EARTH_RADIUS_KM, np.pi) / 2) * (1 + 1e-9)
-    for s in range(0, cells.size, chunk):
-        clon, clat = cell_centres(cells[s:s + chunk])
-        pts = unit_vectors(clon, clat)
-        pairs = cKDTree(pts).sparse_distance_matrix(ev_tree, chord, output_type="ndarray")
+
+    def add(pts: np.ndarray, at: int) -> None:
+        tree = cKDTree(pts)
+        if pts.shape[0] > 1 and tree.count_neighbors(ev_tree, chord) > max_pairs:
+            half = pts.shape[0] // 2
+            del tree
+            add(pts[:half], at)
+            add(pts[half:], at + half)
+            return
+        pairs = tree.sparse_distance_matrix(ev_tree, chord, output_type="ndarray")
+        del tree
         if len(pairs) == 0:
-            continue
-        i, j = pairs["i"], pairs["j"]
+            return
+        order = np.lexsort((pairs["j"], pairs["i"]))  # by cell, then event: a fixed order of terms
+        i, j = pairs["i"][order], pairs["j"][order]
+        del pairs, order
         d = EARTH_RADIUS_KM * _angle(pts[i], ev[j])
         w = np.where(d <= cutoff, np.exp(-d * d / (2 * sigma_km ** 2)), 0.0)
-        out[s:s + chunk] += np.bincount(i, weights=w, minlength=pts.shape[0])
+        out[at:at + pts.shape[0]] += np.bincount(i, weights=w, minlength=pts.shape[0])
+
+    for s0, s1 in _chunk_bounds(cells.size, chunk):
+        clon, clat = cell_centres(cells[s0:s1])
+        add(unit_vectors(clon, clat), s0)
     return out / (2 * np.pi * sigma_km ** 2)
 
 
@@ -388,8 +410,12 @@ class NearestLine:
         self.tree = shapely.STRtree(segs)
         self.ua, self.ub = unit_vectors(a_ll[:, 0], a_ll[:, 1]), unit_vectors(b_ll[:, 0], b_ll[:, 1])
 
-    def km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Distances of one chunk of points."""
+    def km(self, lon: np.ndarray, lat: np.ndarray, step: int = 25_000) -> np.ndarray:
+        """Distances of a chunk of points, ``step`` at a time: a far point has many candidate
+        segments, so the (point, segment) pairs are what memory must bound. Each point's
+        answer is a minimum over its own candidates: the same however the points are split."""
+        if lon.size > step:
+            return np.concatenate([self.km(lon[s0:s1], lat[s0:s1], step) for s0, s1 in _chunk_bounds(lon.size, step)])
         px, py = self.tr.transform(lon, lat)
         pts = shapely.points(px, py)
         (pi, _), dist = self.tree.query_nearest(pts, return_distance=True, all_matches=False)
@@ -433,12 +459,18 @@ def iter_lines_to_h3(inp: VectorInput, src: VectorHazardSource, resolutions: Seq
         keys = finest_cells if r == finest else parents(finest_cells, r)
         cells, n = np.unique(keys, return_counts=True)
         del keys
-        lon, lat = cell_centres(cells)
-        near = NearestLine(inp.geoms, lon, lat)
+        # the projection needs only the extent of all centres: one pass, nothing kept
+        lon_ext, lat_ext = [np.inf, -np.inf], [np.inf, -np.inf]
         for s0, s1 in _chunk_bounds(cells.size, chunk_cells):
-            d = near.km(lon[s0:s1], lat[s0:s1])
+            lon, lat = cell_centres(cells[s0:s1])
+            lon_ext = [min(lon_ext[0], lon.min()), max(lon_ext[1], lon.max())]
+            lat_ext = [min(lat_ext[0], lat.min()), max(lat_ext[1], lat.max())]
+        near = NearestLine(inp.geoms, np.array(lon_ext), np.array(lat_ext))
+        for s0, s1 in _chunk_bounds(cells.size, chunk_cells):
+            lon, lat = cell_centres(cells[s0:s1])
+            d = near.km(lon, lat)
             cls = (d[:, None] < bands[None, :]).sum(1)  # bands the distance is below
             # share of the cell in class > i (the cell is one point: 0 or 1), like a raster's shares
             shares = np.column_stack([cls > i for i in range(bands.size)]).astype(np.float64)
             yield r, _frame(cells[s0:s1], n[s0:s1], d, d, d, d, shares, src.breaks, cls=cls)
-        del cells, n, lon, lat, near
+        del cells, n, near
