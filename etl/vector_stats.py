@@ -78,6 +78,17 @@ def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ll[:, 1].copy(), ll[:, 0].copy()
 
 
+def centre_extent(cells: np.ndarray, chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
+    """([min lon, max lon], [min lat, max lat]) of the cells' centres, a chunk at a time: all
+    ``_laea`` needs of them (so no array of every centre is kept)."""
+    lon_ext, lat_ext = [np.inf, -np.inf], [np.inf, -np.inf]
+    for s0, s1 in _chunk_bounds(cells.size, chunk):
+        lon, lat = cell_centres(cells[s0:s1])
+        lon_ext = [min(lon_ext[0], np.nanmin(lon)), max(lon_ext[1], np.nanmax(lon))]
+        lat_ext = [min(lat_ext[0], np.nanmin(lat)), max(lat_ext[1], np.nanmax(lat))]
+    return np.array(lon_ext), np.array(lat_ext)
+
+
 def _chunk_bounds(n: int, size: int) -> list[tuple[int, int]]:
     return [(s, min(n, s + size)) for s in range(0, n, max(1, size))]
 
@@ -176,9 +187,7 @@ def iter_zones_to_h3(inp: VectorInput, src: VectorHazardSource, resolutions: Seq
     finest_cells = np.asarray(finest_cells, np.uint64)
     if finest_cells.size == 0:
         return
-    lon, lat = cell_centres(finest_cells)
-    tr = _laea(lon, lat)
-    del lon, lat
+    tr = _laea(*centre_extent(finest_cells, chunk_cells))
     zones = _project(geoms, tr)
     levels = np.unique(values)  # ascending
     # per level, the zones whose resolved value is >= level (max rule) / <= level (min rule)
@@ -459,13 +468,7 @@ def iter_lines_to_h3(inp: VectorInput, src: VectorHazardSource, resolutions: Seq
         keys = finest_cells if r == finest else parents(finest_cells, r)
         cells, n = np.unique(keys, return_counts=True)
         del keys
-        # the projection needs only the extent of all centres: one pass, nothing kept
-        lon_ext, lat_ext = [np.inf, -np.inf], [np.inf, -np.inf]
-        for s0, s1 in _chunk_bounds(cells.size, chunk_cells):
-            lon, lat = cell_centres(cells[s0:s1])
-            lon_ext = [min(lon_ext[0], lon.min()), max(lon_ext[1], lon.max())]
-            lat_ext = [min(lat_ext[0], lat.min()), max(lat_ext[1], lat.max())]
-        near = NearestLine(inp.geoms, np.array(lon_ext), np.array(lat_ext))
+        near = NearestLine(inp.geoms, *centre_extent(cells, chunk_cells))
         for s0, s1 in _chunk_bounds(cells.size, chunk_cells):
             lon, lat = cell_centres(cells[s0:s1])
             d = near.km(lon, lat)
