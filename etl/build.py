@@ -260,10 +260,12 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
     layers, vector_meta = [], {}
     for name, rs in region.hazards.items():
         if isinstance(rs, VectorHazardSource):  # zones, events, lines
-            stats, layer, source, vector_meta[name] = vector_layer(rs, checked.vectors[name], region.resolutions,
-                                                                   region_cells, _sha256(rs.path))
-            for res, df in stats.items():
+            chunks, layer, source, vector_meta[name] = vector_layer(rs, checked.vectors[name], region.resolutions,
+                                                                    region_cells, _sha256(rs.path))
+            for res, df in chunks:  # computed chunk by chunk, each written before the next
                 staging.append("hazard_cells", hazard_cells_arrow(name, res, df, rs.breaks))
+                del df
+            release_memory()
             layers.append(layer)
             sources.append(source)
             continue

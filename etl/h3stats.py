@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
+from etl.chunkout import ChunkWriter
 from etl.errors import DataError, Problem
 from etl.memory import release_memory
 from etl.rasters import RasterReader
@@ -211,11 +212,12 @@ def _frame(cols: dict[str, np.ndarray], breaks: np.ndarray, sampled: np.ndarray 
     return df
 
 
-def _sorted_frames(cols: dict[str, np.ndarray], breaks: np.ndarray, sampled: bool,
+def _sorted_frames(cols: dict[str, np.ndarray], breaks: np.ndarray, sampled: bool | np.ndarray,
                    chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The rows of ``cols`` sorted by cell, as DataFrames of at most ``chunk_rows`` rows."""
+    """The rows of ``cols`` sorted by cell, as DataFrames of at most ``chunk_rows`` rows
+    (``sampled``: one flag for all rows, or one per row)."""
     order = np.argsort(cols["cell"], kind="stable")
-    flags = np.full(order.size, sampled)
+    flags = np.broadcast_to(np.asarray(sampled, bool), order.shape)
     for i in range(0, order.size, chunk_rows):
         yield _frame(cols, breaks, flags, order[i:i + chunk_rows])
 
@@ -299,12 +301,15 @@ def iter_raster_to_h3(
     progress: Callable[[int], None] | None = None,
     part: Part | None = None,
     chunk_rows: int = 200_000,
+    one_run: bool = False,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """``raster_to_h3`` in chunks, one resolution at a time (finest first), so a caller can write
     each chunk and drop it before the next is assembled; ``part`` restricts it to one task.
 
     Yields ``(res, DataFrame)``: per resolution, the cells with pixel centres, then (if any)
-    the sampled cells; each chunk sorted by cell, no cell in two chunks.
+    the sampled cells; each chunk sorted by cell, no cell in two chunks. With ``one_run``
+    both kinds are merged first, so the chunks of a resolution are in cell order throughout
+    (the rows of ``raster_to_h3``'s table, in its order: what ``onemap h3stats`` writes).
 
     Raises
     ------
@@ -366,6 +371,13 @@ def iter_raster_to_h3(
     for r in res_list:
         cols = accs.pop(r).columns()
         extra = samplers.pop(r).columns(cols["cell"], brk) if r in samplers else None
+        if one_run and extra is not None:
+            cols, flags = _merge_sampled(cols, extra, brk), np.r_[np.zeros(cols["cell"].size, bool),
+                                                                   np.ones(extra["cell"].size, bool)]
+            for df in _sorted_frames(cols, brk, flags, chunk_rows):
+                yield r, df
+            del cols, extra, flags
+            continue
         if cols["cell"].size == 0 and (extra is None or extra["cell"].size == 0):
             yield r, _frame(cols, brk)
         for part_cols, sampled in ((cols, False), (extra, True)):
@@ -373,6 +385,13 @@ def iter_raster_to_h3(
                 for df in _sorted_frames(part_cols, brk, sampled, chunk_rows):
                     yield r, df
         del cols, extra
+
+
+def _merge_sampled(cols: dict[str, np.ndarray], extra: dict[str, np.ndarray | None],
+                   brk: np.ndarray) -> dict[str, np.ndarray]:
+    """Pixel-centre columns followed by the sampled cells' (shares 0/1 from their one value)."""
+    extra = {**extra, "shares": (extra["max"][:, None] >= brk[None, :]).astype(np.float64)}
+    return {k: np.concatenate([cols[k], extra[k]]) for k in cols}
 
 
 def owner_rows(cells: np.ndarray, grid) -> np.ndarray:
@@ -490,11 +509,14 @@ def write_h3stats(
     value: str | None = None,
     cache_dir: str | Path | None = None,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    chunk_rows: int = 200_000,
 ) -> tuple[int, int]:
     """``onemap h3stats``: one raster (or point table) at one resolution, to Parquet or CSV.
 
     Raster columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
     ``share_ge_<break>`` per break, ``sampled``. Point tables: see ``etl.points``.
+    Rasters are read in windows (``iter_raster_to_h3``) and the cells written ``chunk_rows``
+    at a time, in cell order, so the whole table is never held (the rows of ``raster_to_h3``).
 
     Returns
     -------
@@ -516,14 +538,16 @@ def write_h3stats(
         except DataError as exc:  # on the command line the fix is --crs, not the region file
             raise DataError([Problem("raster_no_crs_cli", p.file) if p.code == "raster_no_crs" else p
                              for p in exc.problems]) from None
-        with rd:
+        # windowed: each chunk of cells is written as soon as it is computed (etl.chunkout)
+        columns = ["cell", "count", "min", "max", "mean", "p90", *share_columns(sorted(breaks)), "sampled"]
+        with rd, ChunkWriter(out) as writer:
             step = progress(Path(source).name + " (rows)", rd.grid.height) if progress else None
-            df = raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step)[res]
-        df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
-        df = df[["cell", "count", "min", "max", "mean", "p90", *share_columns(sorted(breaks)), "sampled"]]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        df.to_csv(out, index=False)
-    else:
-        df.to_parquet(out, index=False)
+            for _, df in iter_raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step,
+                                            chunk_rows=chunk_rows, one_run=True):
+                df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
+                writer.write(df[columns])
+                del df
+        return writer.rows, skipped
+    with ChunkWriter(out) as writer:
+        writer.write(df)
     return len(df), skipped

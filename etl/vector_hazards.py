@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _field
 from pathlib import Path
@@ -49,12 +49,18 @@ import shapely
 from etl.crs import CrsSpec, parse_crs, to_wgs84
 from etl.errors import CrsError, DataError, Problem
 from etl.vector_stats import (  # noqa: F401  (re-exported: the statistics of each kind)
+    CHUNK_CELLS,
     EARTH_RADIUS_KM,
     KERNEL_CUTOFF,
     arc_distance_km,
     cell_centres,
+    collect,
     events_to_h3,
+    iter_events_to_h3,
+    iter_lines_to_h3,
+    iter_zones_to_h3,
     lines_to_h3,
+    locate_events,
     nearest_line_km,
     smoothed_rate,
     unit_vectors,
@@ -433,22 +439,33 @@ def _read_events(src: VectorHazardSource, cli: bool) -> VectorInput:
 
 def vector_to_h3(inp: VectorInput, src: VectorHazardSource, resolutions: Sequence[int],
                  region_cells: dict[int, np.ndarray] | None = None) -> tuple[dict[int, pd.DataFrame], dict[str, Any]]:
-    """Per-resolution frames of any vector kind and the layer's counts for ``meta``."""
+    """Per-resolution frames of any vector kind (whole tables) and the layer's counts for ``meta``."""
+    chunks, info = iter_vector_to_h3(inp, src, resolutions, region_cells)
+    return collect(chunks, resolutions, src.breaks), info
+
+
+def iter_vector_to_h3(inp: VectorInput, src: VectorHazardSource, resolutions: Sequence[int],
+                      region_cells: dict[int, np.ndarray] | None = None, chunk_cells: int = CHUNK_CELLS,
+                      ) -> tuple[Iterator[tuple[int, pd.DataFrame]], dict[str, Any]]:
+    """``(res, frame)`` chunks of at most about ``chunk_cells`` cells (computed as they are
+    consumed, so a build writes each one before the next exists) and the layer's counts."""
     finest = max(resolutions)
     fine = None if region_cells is None else np.asarray(region_cells[finest], np.uint64)
     info: dict[str, Any] = {"kind": src.kind, "method": src.method(), "rows_in": inp.rows_in,
                             "rejected": len(inp.rejects), "repaired": inp.repaired}
     if src.kind == "zones":
-        frames = zones_to_h3(inp, src, resolutions, fine)
+        chunks = iter_zones_to_h3(inp, src, resolutions, fine, chunk_cells)
         info["loaded"] = int(inp.geoms.size)
     elif src.kind == "lines":
-        frames = lines_to_h3(inp, src, resolutions, fine)
+        chunks = iter_lines_to_h3(inp, src, resolutions, fine, chunk_cells)
         info["loaded"] = int(inp.geoms.size)
     else:
-        frames, outside = events_to_h3(inp, src, resolutions, region_cells)
+        located = locate_events(inp, finest, region_cells)
+        chunks = iter_events_to_h3(inp, src, resolutions, region_cells, located, chunk_cells)
+        outside = located[2]
         info.update(loaded=int(inp.lon.size) - outside, outside=outside, filtered=inp.filtered,
                     statistic=src.statistic)
-    return frames, info
+    return chunks, info
 
 
 def check_vector(src: VectorHazardSource, bbox: tuple[float, float, float, float]) -> tuple[VectorInput | None, list[Problem]]:
@@ -469,10 +486,11 @@ def check_vector(src: VectorHazardSource, bbox: tuple[float, float, float, float
 
 
 def hazard_layer(src: VectorHazardSource, inp: VectorInput, resolutions: Sequence[int],
-                 region_cells: dict[int, np.ndarray], sha256: str) -> tuple[dict[int, pd.DataFrame], dict, dict, dict]:
-    """For ``build_store``: per-resolution frames, the ``hazard_layers`` row, the ``sources``
-    row and the layer's ``meta`` entry."""
-    frames, info = vector_to_h3(inp, src, resolutions, region_cells)
+                 region_cells: dict[int, np.ndarray], sha256: str,
+                 ) -> tuple[Iterator[tuple[int, pd.DataFrame]], dict, dict, dict]:
+    """For ``build_store``: the ``(res, frame)`` chunks to append (``iter_vector_to_h3``), the
+    ``hazard_layers`` row, the ``sources`` row and the layer's ``meta`` entry."""
+    frames, info = iter_vector_to_h3(inp, src, resolutions, region_cells)
     info.update(lower_is_worse=src.lower_is_worse, source=src.source, synthetic=src.synthetic,
                 description=src.description)
     layer = {"hazard": src.hazard, "source": str(src.path), "band": 0, "units": src.units,
@@ -499,6 +517,7 @@ def write_vector_h3stats(source: str | Path, kind: str, res: int, out: str | Pat
     -------
     (cells written, rows rejected)
     """
+    from etl.chunkout import ChunkWriter  # noqa: PLC0415
     from etl.h3stats import share_columns  # noqa: PLC0415
 
     if kind == "lines" and not breaks:
@@ -513,17 +532,17 @@ def write_vector_h3stats(source: str | Path, kind: str, res: int, out: str | Pat
                              min_magnitude=min_magnitude, period=period, bandwidth_km=bandwidth_km,
                              rate_per_km2=rate_per_km2)
     inp = read_vector(src, cli=True)
-    frames, _ = vector_to_h3(inp, src, [res])
-    df = frames[res]
-    df.insert(0, "cell", [h3.int_to_str(int(c)) for c in df.pop("cell").tolist()])
-    if kind == "lines":
-        df = df.rename(columns={"max": "distance_km"})[["cell", "distance_km", "class"]]
-    else:
-        df = df[["cell", "count", "min", "max", "mean", "p90", *share_columns(brk), "class"]]
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        df.to_csv(out, index=False)
-    else:
-        df.to_parquet(out, index=False)
-    return len(df), len(inp.rejects)
+    chunks, _ = iter_vector_to_h3(inp, src, [res])
+    columns = (["cell", "distance_km", "class"] if kind == "lines"
+               else ["cell", "count", "min", "max", "mean", "p90", *share_columns(brk), "class"])
+
+    def table(df: pd.DataFrame) -> pd.DataFrame:
+        df.insert(0, "cell", [h3.int_to_str(int(c)) for c in df.pop("cell").tolist()])
+        return df.rename(columns={"max": "distance_km"})[columns] if kind == "lines" else df[columns]
+
+    with ChunkWriter(out) as writer:  # each chunk written as soon as it is computed
+        for _, df in chunks:
+            writer.write(table(df))
+        if writer.rows == 0:  # no cell: the file still has its typed columns
+            writer.write(table(collect(iter(()), [res], brk)[res]))
+    return writer.rows, len(inp.rejects)

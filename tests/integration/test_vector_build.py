@@ -100,3 +100,64 @@ def test_vector_layers_build_and_show(tiny_region, tmp_path):
         assert "合成数据" in str(hazard_legend(layers["quakes"], "zh"))
     finally:
         store.close()
+
+
+def test_vector_layers_stream_into_staging_and_a_failure_keeps_the_previous_store(tiny_region, tmp_path, monkeypatch):
+    """The vector layers are appended chunk by chunk (small chunks here): the store equals the
+    one built in one chunk per layer; a failure after some chunks were written leaves the
+    previous store byte for byte and no staging file."""
+    import hashlib  # noqa: PLC0415
+
+    import etl.vector_hazards as vh  # noqa: PLC0415
+    from etl.build import build_store  # noqa: PLC0415
+
+    _add_vector_layers(tiny_region)
+    real = vh.iter_vector_to_h3
+    sizes: list[int] = []
+
+    def small_chunks(*a, **kw):
+        chunks, info = real(*a, **{**kw, "chunk_cells": 7})
+
+        def seen():
+            for r, df in chunks:
+                sizes.append(len(df))
+                yield r, df
+        return seen(), info
+
+    def rows(db):
+        s = Store(db)
+        try:
+            return s.query("SELECT hazard, res, cell, count, min, max, mean, p90, class, shares, sampled "
+                           "FROM hazard_cells WHERE hazard IN ('quakes', 'fault', 'zoning') ORDER BY ALL")
+        finally:
+            s.close()
+
+    whole, db = tmp_path / "whole.duckdb", tmp_path / "v.duckdb"
+    build_store(tiny_region, whole, cache_dir=tmp_path / "c")
+    monkeypatch.setattr(vh, "iter_vector_to_h3", small_chunks)
+    build_store(tiny_region, db, cache_dir=tmp_path / "c")
+    assert len(sizes) > 10 and max(sizes) <= 7 + 7 ** 2  # zones: whole parent partitions per chunk
+    a, b = rows(whole), rows(db)
+    assert len(a) > 100
+    assert a.equals(b)
+
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+
+    def failing(*a, **kw):
+        chunks, info = real(*a, **{**kw, "chunk_cells": 7})
+
+        def broken():
+            for i, item in enumerate(chunks):
+                if i == 3:
+                    raise MemoryError("simulated: out of memory in the middle of a vector layer")
+                yield item
+        return broken(), info
+
+    monkeypatch.setattr(vh, "iter_vector_to_h3", failing)
+    try:
+        build_store(tiny_region, db, cache_dir=tmp_path / "c")
+        raise AssertionError("the build should have failed")
+    except MemoryError:
+        pass
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert not [p for p in tmp_path.iterdir() if "staging" in p.name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import h3
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import rasterio
 import rasterio.shutil
@@ -228,3 +229,47 @@ def test_write_h3stats_for_every_real_file(realdata, tmp_path):
         else:
             continue
         assert n == len(df) > 0 and all(h3.is_valid_cell(c) for c in df["cell"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("res", [8, 10])  # 10: cells smaller than pixels, sampled cells among the others
+def test_write_h3stats_streamed_equals_the_whole_table(tmp_path, suffix, res):
+    """The windowed, chunk-by-chunk output is the former whole-table output (raster_to_h3, then
+    one to_csv / to_parquet), row for row and value for value; a CSV is the same bytes."""
+    path = _write(tmp_path / "r.tif", _field(120, 150, seed=4), transform=Affine(0.004, 0, 116.0, 0, -0.004, 40.0))
+    whole = tmp_path / f"whole{suffix}"
+    with open_raster(path) as rd:
+        df = raster_to_h3(rd, [res], BREAKS)[res]
+    df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
+    df = df[["cell", "count", "min", "max", "mean", "p90", *share_columns(BREAKS), "sampled"]]
+    df.to_csv(whole, index=False) if suffix == ".csv" else df.to_parquet(whole, index=False)
+    out = tmp_path / f"streamed{suffix}"
+    n, _ = write_h3stats(path, res, out, breaks=BREAKS, chunk_rows=97)
+    assert n == len(df) > 5 * 97
+    if res == 10:
+        assert 0 < df["sampled"].sum() < len(df)
+    if suffix == ".csv":
+        assert out.read_bytes() == whole.read_bytes()
+    else:
+        assert pq.ParquetFile(out).num_row_groups > 1  # really written chunk by chunk
+        pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(whole), check_exact=True)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_write_h3stats_leaves_no_file_when_it_fails(tmp_path, monkeypatch):
+    import etl.h3stats as mod  # noqa: PLC0415
+
+    path = _write(tmp_path / "r.tif", _field(60, 60, seed=5))
+    out = tmp_path / "out.csv"
+    real = mod.iter_raster_to_h3
+
+    def failing(*a, **kw):
+        for i, item in enumerate(real(*a, **kw)):
+            if i == 2:
+                raise OSError("disk gone")
+            yield item
+
+    monkeypatch.setattr(mod, "iter_raster_to_h3", failing)
+    with pytest.raises(OSError):
+        write_h3stats(path, 9, out, breaks=BREAKS, chunk_rows=50)
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
