@@ -34,7 +34,7 @@ def excel_text(value, number_format):
         return "—"
     if isinstance(value, str):
         return value
-    places = {"0.0%": 1, "0.00": 2, "#,##0.00": 2, "#,##0": 0, "0": 0, "0.000": 3, "0.00000": 5}[number_format]
+    places = {"0.0%": 1, "0.00": 2, "#,##0.00": 2, "#,##0": 0, "0": 0, "0.000": 3}[number_format]
     number = Decimal(repr(value * 100 if number_format.endswith("%") else value))
     rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = f"{rounded:,f}" if number_format.startswith("#,##") else f"{rounded:f}"
