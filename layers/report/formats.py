@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from layers.export import to_geojson
+from layers.placenames import english_text
 from layers.report.labels import HIDDEN, TITLES, display, header, kind_of, lang_index, term
 from layers.report.model import Report, ReportError
 from layers.report.wording import (
@@ -152,7 +153,7 @@ def _write_sheet(ws: Any, df: pd.DataFrame, lang: str, bold: Any, fill: Any) -> 
     width = [len(header(c, lang)) * (2 if lang == "zh" else 1) + 2 for c in columns]
     formats = [(_COORD_FORMAT if c in ("lon", "lat") else NUMBER_FORMATS.get(kind_of(c))) for c in columns]
     for values in df.itertuples(index=False, name=None):
-        shown = [safe_value(display(v, c, lang)) for v, c in zip(values, columns)]
+        shown = [safe_value(_english(display(v, c, lang), lang)) for v, c in zip(values, columns)]
         ws.append(shown)
         for j, v in enumerate(shown):
             if isinstance(v, str):
@@ -166,6 +167,11 @@ def _write_sheet(ws: Any, df: pd.DataFrame, lang: str, bold: Any, fill: Any) -> 
                     cell.number_format = fmt
         ws.column_dimensions[get_column_letter(j)].width = min(width[j - 1], _MAX_WIDTH)
     ws.freeze_panes = "A2"
+
+
+def _english(value: Any, lang: str) -> Any:
+    """A text cell with its names romanised in English (numbers and Chinese text unchanged)."""
+    return english_text(value) if lang == "en" and isinstance(value, str) else value
 
 
 def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
@@ -195,7 +201,7 @@ def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
     about = wb.create_sheet(sheet_title("about", lang))
     about.append(["项目", "内容"] if lang == "zh" else ["Item", "Value"])
     for label, text in about_rows(report, lang):
-        about.append([label, safe_value(text)])
+        about.append([label, safe_value(_english(text, lang))])
     for cell in about[1]:
         cell.font, cell.fill = bold, fill
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 110

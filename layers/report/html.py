@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from layers.placenames import english_text
 from layers.report.formats import about_rows
 from layers.report.labels import TITLES, as_text, header, kind_of, lang_index, term
 from layers.report.model import Report, ReportError
@@ -197,6 +198,8 @@ _WIDE = {"name": 2.8, "status": 3.2, "cell": 2.0, "missing_chains": 2.6}
 def table_view(df: pd.DataFrame, columns: Sequence[str], lang: str) -> dict[str, Any]:
     """Headers, cell texts, per-column alignment (numbers right) and widths (%) of ``df``'s
     ``columns``."""
+    if lang == "en" and "material_name_en" in df.columns:  # the catalogue's English name
+        df = df.assign(material_name=df["material_name_en"])
     cols = [c for c in columns if c in df.columns]
     numeric = {c: kind_of(c) in ("share", "hours", "km2", "people", "int", "number") or c in ("lon", "lat")
                for c in cols}
@@ -326,8 +329,10 @@ def context(report: Report, lang: str = "zh") -> dict[str, Any]:
 
 
 def render_html(report: Report, lang: str = "zh") -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG; prints to A4)."""
-    return _environment().get_template("report.html.j2").render(**context(report, lang))
+    """The report as one self-contained HTML page (inline CSS and SVG; prints to A4); in
+    English every name is romanised (``layers.placenames.english_text``)."""
+    page = _environment().get_template("report.html.j2").render(**context(report, lang))
+    return english_text(page) if lang == "en" else page
 
 
 def write_html(report: Report, path: str | Path, *, lang: str = "zh", html: str | None = None) -> Path:
