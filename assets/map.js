@@ -274,15 +274,29 @@
       return query;
     },
     /* language buttons: reload the same view in the other language */
-    switchLang: function (nZh, nEn) {
+    switchLang: function (nZh, nEn, target) {
       const ctx = window.dash_clientside.callback_context;
       if (!ctx.triggered.length || !ctx.triggered[0].value) { return window.dash_clientside.no_update; }
       const lang = ctx.triggered[0].prop_id.indexOf("en") >= 0 ? "en" : "zh";
       const q = new URLSearchParams(window.location.search);
       if (q.get("lang") === lang) { return window.dash_clientside.no_update; }
       q.set("lang", lang);
+      if (target) { q.set("card", target); } else { q.delete("card"); }  /* mapapp/cardstate.py */
       window.location.assign(window.location.pathname + "?" + q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":"));
       return lang;
+    },
+    /* what the open card shows, as the card= value of the URL (mapapp/cardstate.py) */
+    cardTarget: function (cell, parks, reserves, enterprises) {
+      const ctx = window.dash_clientside.callback_context;
+      const nu = window.dash_clientside.no_update;
+      if (!ctx.triggered.length) { return nu; }
+      const id = ctx.triggered[0].prop_id.split(".")[0];
+      if (id === "map-cell") { return cell ? "cell:" + cell : nu; }
+      const click = { "map-points-parks": parks, "map-points-reserves": reserves,
+                      "map-points-enterprises": enterprises }[id];
+      const props = (click && click.properties) || {};
+      if (props.agg || props.id === undefined || props.id === null) { return nu; }
+      return id.replace("map-points-", "") + ":" + props.id;
     },
     /* the selected cell's outline */
     cellOutline: function (cell) {
