@@ -38,9 +38,11 @@ SHEETS = ("findings", "headline", "units", "worst_cells", "depots", "chains", "c
 NUMBER_FORMATS = {"share": "0.0%", "hours": "0.00", "km2": "#,##0.00", "people": "#,##0", "int": "0",
                   "number": "0.000"}
 #: How a column kind reads, for the Chinese columns sheet.
-KIND_WORDS = {"share": "百分比", "hours": "小时，两位小数", "km2": "平方公里，两位小数", "people": "人数，整数",
-              "int": "整数", "number": "三位小数", "bool": "是或否", "code": "分类名称", "codes": "分类名称列表",
-              "status": "说明文字"}
+KIND_WORDS = {"share": ("百分比", "percentage"), "hours": ("小时，两位小数", "hours, two decimals"),
+              "km2": ("平方公里，两位小数", "km², two decimals"), "people": ("人数，整数", "people, whole number"),
+              "int": ("整数", "whole number"), "number": ("三位小数", "three decimals"), "bool": ("是或否", "yes or no"),
+              "code": ("分类名称", "category name"), "codes": ("分类名称列表", "list of category names"),
+              "status": ("说明文字", "text"), "text": ("文字", "text")}
 _COORD_FORMAT = "0.000"  # labels.COORD_PLACES
 _MAX_WIDTH = 48
 
@@ -207,16 +209,15 @@ def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 110
     about.freeze_panes = "A2"
     cols = wb.create_sheet(sheet_title("columns", lang))
-    # the Chinese workbook names each column in Chinese only (keys and English are code and
-    # another language to its reader); the English one keeps the key and both names
-    cols.append(["表", "字段", "显示方式"] if lang == "zh" else ["Sheet", "Key", "Chinese", "English"])
+    # each column in the reader's language and how it reads (no keys: code names; no other language)
+    i = lang_index(lang)
+    cols.append([["表", "字段", "显示方式"], ["Sheet", "Column", "Reads as"]][i])
     for key, df in frames.items():
         for c in df.columns:
-            cols.append([sheet_title(key, lang), header(c, "zh"), KIND_WORDS.get(kind_of(c), "文字")] if lang == "zh"
-                        else [sheet_title(key, lang), c, header(c, "zh"), header(c, "en")])
+            cols.append([sheet_title(key, lang), header(c, lang), KIND_WORDS.get(kind_of(c), KIND_WORDS["text"])[i]])
     for cell in cols[1]:
         cell.font, cell.fill = bold, fill
-    for letter, w in zip("ABCD", (18, 28, 34, 40)):
+    for letter, w in zip("ABC", (24, 40, 30)):
         cols.column_dimensions[letter].width = w
     cols.freeze_panes = "A2"
     wb.properties.title = report.cover["title_zh"] if lang == "zh" else report.cover["title_en"]

@@ -290,10 +290,9 @@ def test_xlsx_cells_equal_the_report_tables(world_std, tmp_path, lang):
     assert {k: _english(v, lang) for k, v in about_rows(report, lang)} == about
     assert about["数据库构建编号" if lang == "zh" else "Store build id"] == "tiny-world-1"
     columns = list(wb[sheet_title("columns", lang)].iter_rows(min_row=2, values_only=True))
-    if lang == "en":
-        assert ("gap_share" in {c[1] for c in columns}) and all(c[2] and c[3] for c in columns)
-    else:  # Chinese names and how each column reads, no keys and no English
-        assert header("gap_share", "zh") in {c[1] for c in columns} and all(len(c) == 3 and c[2] for c in columns)
+    # each column in the reader's language and how it reads: no keys (code) and no other language
+    assert header("gap_share", lang) in {c[1] for c in columns} and all(len(c) == 3 and c[2] for c in columns)
+    assert "gap_share" not in {c[1] for c in columns}
 
 
 def test_infinite_hours_and_missing_values_in_xlsx():
