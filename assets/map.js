@@ -192,6 +192,15 @@
     return features;
   }
 
+  /* the open card's target into the link (a shared link and a language switch reopen it) */
+  function withCardInUrl(target) {
+    const q = new URLSearchParams(window.location.search);
+    q.set("card", target);
+    const url = window.location.pathname + "?" + q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+    window.history.replaceState(window.history.state, "", url);
+    return target;
+  }
+
   function currentQuery(state) {
     const q = new URLSearchParams();
     if (state.center && state.zoom !== undefined && state.zoom !== null) {
@@ -210,6 +219,8 @@
     if (state.minc.length) { q.set("minc", state.minc.join(",")); }
     if (state.unit) { q.set("unit", state.unit); }
     if (state.basemap && state.basemap !== "offline") { q.set("base", state.basemap); }
+    const card = new URLSearchParams(window.location.search).get("card");  /* set by cardTarget */
+    if (card) { q.set("card", card); }
     q.set("lang", state.lang);
     return q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   }
@@ -291,12 +302,12 @@
       const nu = window.dash_clientside.no_update;
       if (!ctx.triggered.length) { return nu; }
       const id = ctx.triggered[0].prop_id.split(".")[0];
-      if (id === "map-cell") { return cell ? "cell:" + cell : nu; }
+      if (id === "map-cell") { return cell ? withCardInUrl("cell:" + cell) : nu; }
       const click = { "map-points-parks": parks, "map-points-reserves": reserves,
                       "map-points-enterprises": enterprises }[id];
       const props = (click && click.properties) || {};
       if (props.agg || props.id === undefined || props.id === null) { return nu; }
-      return id.replace("map-points-", "") + ":" + props.id;
+      return withCardInUrl(id.replace("map-points-", "") + ":" + props.id);
     },
     /* the selected cell's outline */
     cellOutline: function (cell) {
