@@ -100,7 +100,8 @@ def cell_card(card: dict[str, Any], lang: str) -> html.Div:
                        if a)
     parts: list[Any] = [
         html.H4(t("card.cell", lang, cell=card["cell"], res=card["res"], area=_fmt(card["area_km2"]))),
-        html.P([html.B(t("card.location", lang) + "："), place or "—"], className="om-card-place"),
+        html.P([html.B(t("card.location", lang) + ("：" if lang == "zh" else ": ")), place or "—"],
+               className="om-card-place"),
     ]
     for hz in card["hazards"]:
         name = label("hazard", hz["hazard"], lang)
