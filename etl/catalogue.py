@@ -9,6 +9,12 @@ A region file names its catalogue (a TOML file beside it) and how needs are coun
     [materials.shares.flood]   # share of the people in each hazard class (class 0 .. n)
     affected = [0, 0.3, 0.6, 0.9, 1]
     displaced = [0, 0.05, 0.2, 0.5, 0.8]
+    [materials.event_shares.footprint]   # a dispatch event's point radius or drawn polygon: one class
+    affected = [1.0]
+    displaced = [0.1]
+    [materials.event_shares.intensity]   # quake events: intensity classes V or less, VI, VII, VIII, IX, X+
+    affected = [0.02, 0.1, 0.3, 0.6, 0.9, 1]
+    displaced = [0, 0.01, 0.05, 0.2, 0.45, 0.7]
 
 The catalogue (see ``geodata/jjj/materials.toml``) lists materials with a code, Chinese and
 English names, a category path, the unit quantities are stored in, aliases, unit conversions
@@ -188,6 +194,13 @@ class MaterialsConfig:
     household_size: float
     days: float
     shares: dict[str, dict[str, tuple[float, ...]]]
+    #: Shares of dispatch events: ``footprint`` (one class: everyone inside a point's radius or a
+    #: drawn polygon) and ``intensity`` (quake intensity classes 5..10, ``EVENT_CLASSES``).
+    event_shares: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict)
+
+
+#: Number of classes of each kind of dispatch-event shares.
+EVENT_CLASSES = {"footprint": 1, "intensity": 6}
 
 
 class MaterialIndex:
@@ -380,9 +393,10 @@ def load_materials(doc: dict, region_path: Path, hazard_breaks: dict[str, int]) 
         bad("", item, "a table", "一个表")
         raise DataError(problems)
     for key in item:
-        if key not in ("catalogue", "household_size", "days", "shares"):
+        if key not in ("catalogue", "household_size", "days", "shares", "event_shares"):
             problems.append(Problem("region_unknown_key", file, {
-                "key": f"materials.{key}", "expected": ["catalogue", "household_size", "days", "shares"]}))
+                "key": f"materials.{key}", "expected": ["catalogue", "household_size", "days", "shares",
+                                                        "event_shares"]}))
     cat_path = item.get("catalogue")
     if not isinstance(cat_path, str):
         problems.append(Problem("region_missing_key", file, {"key": "materials.catalogue",
@@ -393,27 +407,32 @@ def load_materials(doc: dict, region_path: Path, hazard_breaks: dict[str, int]) 
     if not _positive(days):
         bad("days", days, "a positive number", "正数")
     shares: dict[str, dict[str, tuple[float, ...]]] = {}
-    for hz, table in (item.get("shares") or {}).items():
-        if hz not in hazard_breaks:
-            problems.append(Problem("region_unknown_key", file, {"key": f"materials.shares.{hz}",
-                                                                 "expected": sorted(hazard_breaks)}))
+    event_shares: dict[str, dict[str, tuple[float, ...]]] = {}
+    sizes = [("shares", hz, t, hazard_breaks[hz] + 1 if hz in hazard_breaks else None, shares)
+             for hz, t in (item.get("shares") or {}).items()]
+    sizes += [("event_shares", kind, t, EVENT_CLASSES.get(kind), event_shares)
+              for kind, t in (item.get("event_shares") or {}).items()]
+    for group, hz, table, n, into in sizes:
+        if n is None:
+            problems.append(Problem("region_unknown_key", file, {
+                "key": f"materials.{group}.{hz}",
+                "expected": sorted(hazard_breaks) if group == "shares" else sorted(EVENT_CLASSES)}))
             continue
-        n = hazard_breaks[hz] + 1
         out = {}
         for kind in ("affected", "displaced"):
             v = table.get(kind) if isinstance(table, dict) else None
             ok = isinstance(v, list) and len(v) == n and all(
                 isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x <= 1 for x in v)
             if not ok:
-                bad(f"shares.{hz}.{kind}", v, f"{n} shares between 0 and 1 (one per class)",
+                bad(f"{group}.{hz}.{kind}", v, f"{n} shares between 0 and 1 (one per class)",
                     f"{n} 个 0 到 1 之间的比例（每个等级一个）")
             else:
                 out[kind] = tuple(float(x) for x in v)
         if len(out) == 2:
             if any(d > a for d, a in zip(out["displaced"], out["affected"])):
-                bad(f"shares.{hz}.displaced", list(out["displaced"]), "at most the affected share of each class",
+                bad(f"{group}.{hz}.displaced", list(out["displaced"]), "at most the affected share of each class",
                     "每个等级不超过受影响比例")
-            shares[hz] = out
+            into[hz] = out
     catalogue = None
     if isinstance(cat_path, str):
         try:
@@ -423,4 +442,4 @@ def load_materials(doc: dict, region_path: Path, hazard_breaks: dict[str, int]) 
     if problems:
         raise DataError(problems)
     assert catalogue is not None
-    return MaterialsConfig(catalogue, float(hh), float(days), shares)
+    return MaterialsConfig(catalogue, float(hh), float(days), shares, event_shares)

@@ -412,5 +412,6 @@ def materials_tables(checked: MaterialsChecked) -> tuple[dict[str, pa.Table | No
         tables[kind] = to_arrow(pd.concat(parts[kind], ignore_index=True)) if parts[kind] else None
     meta = {"catalogue": str(cat.path), "name": cat.name, "name_en": cat.name_en, "note": cat.note,
             "household_size": cfg.household_size, "days": cfg.days,
-            "shares": {h: {k: list(v) for k, v in d.items()} for h, d in cfg.shares.items()}}
+            "shares": {h: {k: list(v) for k, v in d.items()} for h, d in cfg.shares.items()},
+            "event_shares": {h: {k: list(v) for k, v in d.items()} for h, d in cfg.event_shares.items()}}
     return tables, sources, meta

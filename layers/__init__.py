@@ -19,7 +19,7 @@ only what ``__all__`` lists; ``layers.map`` never imports ``layers.analysis`` or
 """
 
 from layers.analysis.access import access_from_store
-from layers.analysis.budget import Budget, WorkTooLarge, check_work
+from layers.analysis.budget import Budget, WorkTooLarge, check_work, coarser_fit, work_amount
 from layers.analysis.chains import chain_matrix, chains_from_store
 from layers.analysis.coordination import coordination_from_store
 from layers.analysis.dispatch import dispatch_from_store, dispatch_lines
@@ -47,13 +47,15 @@ from layers.analysis.supply import (
     regional_supply,
     supply_from_store,
 )
+from layers.analysis.supply_events import SupplyEventError, event_supply_from_store
+from layers.analysis.siting_stock import StockSitingError, stock_siting_from_store
 from layers.analysis.travel import (
     AccessParams,
     access_table,
     nearest_facilities,
     pairs_within_hours,
 )
-from layers.export import write_table
+from layers.export import internal_mark, write_table
 from layers.frames import at_risk_cells, region_cells
 from layers.industry import (
     IndustryDataMissing,
@@ -126,6 +128,7 @@ __all__ = [
     "cell_card",
     "chain_matrix",
     "check_work",
+    "coarser_fit",
     "chains_from_store",
     "cluster_report_bytes",
     "city_atlas_from_store",
@@ -165,6 +168,10 @@ __all__ = [
     "site_from_store",
     "siting_from_store",
     "MaterialsUnavailable",
+    "SupplyEventError",
+    "StockSitingError",
+    "event_supply_from_store",
+    "stock_siting_from_store",
     "in_unit",
     "match_from_store",
     "regional_supply",
@@ -172,5 +179,7 @@ __all__ = [
     "solve_mclp",
     "unit_summary",
     "write_report",
+    "internal_mark",
+    "work_amount",
     "write_table",
 ]

@@ -46,9 +46,27 @@ def to_geojson(df: pd.DataFrame) -> dict[str, Any]:
         for g, r in zip(geometry, records)]}
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+#: The mark of internal tables in each language, and the CSV column that carries it.
+INTERNAL = {"zh": "内部资料", "en": "Internal"}
+MARK_COLUMNS = {"内部资料": "密级", "Internal": "Classification"}
+
+
+def internal_mark(lang: str) -> str:
+    """内部资料 (or Internal in English): the ``mark`` of exports of internal tables."""
+    return INTERNAL["en" if lang == "en" else "zh"]
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, mark: str | None = None) -> Path:
     """``df`` as CSV for Excel: UTF-8 with a BOM, text cells ``safe_frame``-neutralised, CRLF rows
-    (RFC 4180: a CR inside a cell is then quoted instead of ending the row)."""
+    (RFC 4180: a CR inside a cell is then quoted instead of ending the row).
+
+    ``mark`` (内部资料) becomes a first column (密级 / Classification) on every row: the header
+    stays the first line, so Excel, WPS and ``pandas.read_csv`` open the file as before, and a
+    row copied or filtered out of it keeps the mark (a comment line above the header would be
+    read as the header)."""
+    if mark:
+        df = df.copy()
+        df.insert(0, MARK_COLUMNS.get(mark, "Classification"), mark, allow_duplicates=True)
     safe_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return Path(path)
 
@@ -75,12 +93,13 @@ def _sheet_name(name: str) -> str:
 
 
 def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
-                about: dict[str, Any] | None = None) -> Path:
+                about: dict[str, Any] | None = None, mark: str | None = None) -> Path:
     """Write ``df`` to ``path`` in the format its extension names; returns the path.
 
     ``about`` (method, parameters, sources) goes to an "about" sheet (.xlsx), the file's
     key-value metadata (.parquet) or a top-level "about" member (.geojson); CSV has no place
-    for it.
+    for it. ``mark`` (``internal_mark``: internal tables) goes into the CSV as a first column, the
+    XLSX as ``write_sheets`` puts it, and the others' "about" as ``classification``.
 
     Raises
     ------
@@ -92,8 +111,10 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
     if ext not in FORMATS:
         raise ValueError(f"cannot write {path.name}: the extension must be one of {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mark:
+        about = {**(about or {}), "classification": mark}
     if ext == ".csv":
-        write_csv(df, path)
+        write_csv(df, path, mark=mark)
     elif ext == ".xlsx":
         if len(df) > XLSX_MAX_ROWS:
             raise ValueError(f"{len(df):,} rows do not fit an Excel sheet ({XLSX_MAX_ROWS:,} at most); "
@@ -102,7 +123,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheet: str = "result",
         if about:
             frames["about"] = pd.DataFrame({"key": list(about), "value": [
                 json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v for v in about.values()]})
-        write_sheets(path, frames)
+        write_sheets(path, frames, mark=mark)
     elif ext == ".parquet":
         import pyarrow as pa  # noqa: PLC0415
         import pyarrow.parquet as pq  # noqa: PLC0415

@@ -44,7 +44,7 @@ HEADERS = {
     "covered_cross_km2": ("跨界覆盖 km²", "Cross km²"), "gain_km2": ("协同增益 km²", "Gain km²"),
     "gain_share": ("增益占比", "Gain share"), "excluded_by": ("排除原因", "Excluded by"),
     "standard_h": ("标准 h", "Standard h"), "need": ("需求", "Need"), "arrived": ("可运到", "Arrivable"),
-    "fill_rate": ("满足率", "Fill rate"), "can_send": ("可调物资", "Can send"), "shortfall": ("缺口", "Shortfall"), "quantity": ("数量", "Quantity"), "road_km": ("道路 km", "Road km"),
+    "fill_rate": ("满足率", "Fill rate"), "covers": ("可满足需求", "Need covered"), "counties": ("覆盖区县", "Counties"), "can_send": ("可调物资", "Can send"), "shortfall": ("缺口", "Shortfall"), "quantity": ("数量", "Quantity"), "road_km": ("道路 km", "Road km"),
     "hazard_safety_score": ("灾害安全", "Safety"), "demand_score": ("需求", "Demand"),
     "chains_score": ("产业链", "Chains"), "complement_score": ("互补", "Complement"), "min": ("最小", "Min"), "max": ("最大", "Max"),
 }
@@ -110,7 +110,10 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         html.Div([html.Span(t("ana.param.opacity", lang), className="om-opacity-label"),
                   dcc.Slider(id="ana-opacity", min=0, max=1, step=0.1, value=0.75, marks=None)], className="om-opacity"),
         html.Div([html.Button(t("ana.run", lang), id="ana-run", className="om-button om-button-primary"),
-                  html.Button(t("ana.clear", lang), id="ana-clear", className="om-button")], className="om-ana-buttons"),
+                  html.Button(t("ana.clear", lang), id="ana-clear", className="om-button"),
+                  html.Button(t("ana.cancel", lang), id="ana-cancel", className="om-button om-hidden")],
+                 className="om-ana-buttons"),
+        html.Div(id="ana-progress", className="om-note", role="status"),
     ], className="om-analysis", id="ana-controls")
 
 

@@ -12,7 +12,7 @@ from dash import Dash, dcc, html
 from werkzeug.exceptions import HTTPException
 
 from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, search_places, unit_summary
-from mapapp import auth, routes, security
+from mapapp import auth, background, published, routes, security
 from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -36,11 +36,13 @@ def create_app(settings: Settings | None = None) -> Dash:
         assets_folder=str(ROOT / "assets"), use_pages=True,
         pages_folder=str(Path(__file__).parent / "pages"), compress=True,
         suppress_callback_exceptions=True, serve_locally=True,
+        background_callback_manager=background.JobManager(settings),  # heavy analyses (issue 18)
     )
     app.server.extensions["onemap"] = {"store": store, "settings": settings}
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     auth.register(app, settings)  # before the routes: every request is checked first
     routes.register(app.server)
+    published.register(app.server)
     security.register(app, lang=settings.lang, tianditu=bool(settings.tianditu_key))
     # not a daemon: the interpreter waits for it at exit instead of killing it inside DuckDB
     threading.Thread(target=_warm_up, args=(store,), daemon=False, name="onemap-warm-up").start()

@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 ACTIONS = {
     "sign_in": ("登录", "sign-in"), "sign_in_failed": ("登录失败", "failed sign-in"), "sign_out": ("退出", "sign-out"),
     "analysis": ("运行分析", "analysis run"), "download": ("导出分析表", "analysis export"),
-    "report": ("生成报告", "report generated"), "refused": ("越权请求被拒绝", "request refused (role)"),
+    "report": ("生成报告", "report generated"), "publish": ("发布报告", "report published"),
+    "published_download": ("下载已发布报告", "published report downloaded"), "refused": ("越权请求被拒绝", "request refused (role)"),
 }
 
 

@@ -199,7 +199,9 @@ def register(app: Any, settings: Settings) -> None:
     """Sessions, the check before every request, sign-in/out and the admin's audit page."""
     server: flask.Flask = app.server
     # the local demo keeps no session: a key per process is enough (no file beside the store)
-    server.secret_key = secret_key(settings) if settings.auth != "local" else secrets.token_urlsafe(48)
+    # (shared by the workers of one `onemap serve`: background jobs' handles are signed with it)
+    server.secret_key = secret_key(settings) if settings.auth != "local" else (
+        os.environ.get("ONEMAP_LOCAL_SECRET") or secrets.token_urlsafe(48))
     server.config.update(SESSION_COOKIE_NAME="onemap_session", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.cookie_secure,
                          PERMANENT_SESSION_LIFETIME=settings.idle_minutes * 60)
@@ -247,7 +249,8 @@ def _safe_next(target: str | None) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "") if not parts.netloc else "/"
 
 
-def _page(lang: str, title: str, body: str, status: int = 200) -> flask.Response:
+def page(lang: str, title: str, body: str, status: int = 200) -> flask.Response:
+    """A plain page of this site (sign-in, audit log, published reports) with its stylesheet."""
     html = (f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<title>{escape(title)}</title><link rel="stylesheet" href="/assets/auth.css"></head>'
             f'<body class="om-auth">{body}</body></html>')
@@ -289,7 +292,7 @@ def _login() -> flask.Response:
             f'<input type="hidden" name="next" value="{escape(_safe_next(flask.request.values.get("next")))}">'
             f'<button type="submit">{escape(t("auth.sign_in", lang))}</button>'
             f'<p class="om-note">{escape(t("auth.internal", lang))}</p></form>')
-    return _page(lang, t("auth.title", lang), body, 401 if error else 200)
+    return page(lang, t("auth.title", lang), body, 401 if error else 200)
 
 
 def _logout() -> Any:
@@ -318,7 +321,7 @@ def _audit_page() -> flask.Response:
     body = (f'<h1>OneMap · {escape(t("audit.title", lang))}</h1><p class="om-note">{escape(t("auth.internal", lang))}'
             f' · {escape(t("audit.count", lang, n=len(rows)))} · <a href="/">{escape(t("audit.back", lang))}</a></p>'
             f'<table class="om-audit"><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>')
-    return _page(lang, t("audit.title", lang), body)
+    return page(lang, t("audit.title", lang), body)
 
 
 def badge(lang: str) -> Any:
@@ -336,6 +339,8 @@ def badge(lang: str) -> Any:
                                title=t("auth.demo_hint", lang)))
     else:
         parts.append(html.Span(t("auth.internal", lang), className="om-tag om-tag-internal"))
+    parts.append(html.A(t("published.title", lang), href=f"/published?lang={lang}", className="om-link",
+                        id="map-published-link"))
     if user.may("admin"):
         parts.append(html.A(t("audit.title", lang), href=f"/admin/audit?lang={lang}", className="om-link"))
     if user.how == "users":

@@ -6,6 +6,8 @@ dev server with ``--debug``. Registered as a plugin of the ``onemap`` group (ent
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -133,6 +135,8 @@ def serve(obj: dict | None, db: Path, host: str, port: int, workers: int, thread
 
         create_app(settings).run(host=host, port=port, debug=True)
         return
+    # the local demo keeps no secret file; its workers share this one (background jobs' handles)
+    os.environ.setdefault("ONEMAP_LOCAL_SECRET", secrets.token_urlsafe(48))
     _Gunicorn(settings, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                          "worker_class": "gthread", "timeout": 120, "accesslog": None,
                          "errorlog": "-", "loglevel": "warning",

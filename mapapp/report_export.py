@@ -120,6 +120,8 @@ def report_controls(hazards: list[dict[str, Any]], lang: str, unit: str | None) 
                             className="om-report-number")], className="om-opacity"),
         dcc.RadioItems(id="map-report-format", value="pdf", className="om-report-format", inline=True,
                        options=[{"label": f.upper(), "value": f} for f in FORMATS]),
+        dcc.Checklist(id="map-report-publish", options=[{"label": t("report.publish", lang), "value": "publish"}],
+                      value=[], className="om-report-publish"),
         html.Button(t("report.go", lang), id="map-report-go", className="om-button om-button-primary"),
         dcc.Loading(html.Div(id="map-report-status", className="om-report-status"),
                     custom_spinner=html.Div(t("report.running", lang), className="om-report-running")),

@@ -34,6 +34,8 @@ class Settings:
     proxy_role: str = "viewer"  # role of proxy users not listed in the users file
     idle_minutes: int = 60  # a session unused this long signs out
     cookie_secure: bool = True  # session cookie only over HTTPS (the organisation's proxy)
+    published_dir: str = ""  # default: onemap-published beside the store (reports released to viewers)
+    jobs_dir: str = ""  # background jobs and recent results (default: a temp folder named after the store)
 
     def beside_store(self, explicit: str, name: str) -> Path:
         """``explicit`` if set, else ``name`` in the store's folder."""
@@ -44,6 +46,9 @@ class Settings:
 
     def audit_path(self) -> Path:
         return self.beside_store(self.audit_log, "onemap-audit.jsonl")
+
+    def published_path(self) -> Path:
+        return self.beside_store(self.published_dir, "onemap-published")
 
     def secret_path(self) -> Path:
         return self.beside_store(self.secret_file, "onemap-secret.key")
@@ -74,6 +79,8 @@ class Settings:
             "proxy_role": env.get("ONEMAP_PROXY_ROLE", cls.proxy_role),
             "idle_minutes": int(env.get("ONEMAP_IDLE_MINUTES", cls.idle_minutes)),
             "cookie_secure": env.get("ONEMAP_COOKIE_SECURE", "1").lower() not in ("0", "false", "no"),
+            "jobs_dir": env.get("ONEMAP_JOBS_DIR", ""),
+            "published_dir": env.get("ONEMAP_PUBLISHED_DIR", ""),
         }
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -71,6 +71,9 @@ DAILY = {  # typical per-day output of one line, in the catalogue unit
 }
 HOUSEHOLD = 2.62
 AS_OF = "2026-06-30"
+#: Materials added to the catalogue after the first ledger: stocked by the same rule from their own
+#: random stream, so the rows of the earlier materials stay as they were.
+LATER = ("gloves", "raincoat", "beidou_terminal", "broadcast_speaker")
 
 
 def _catalogue() -> list[dict]:
@@ -89,9 +92,10 @@ def _basis(m: dict, displaced: float, km2: float) -> float:
 
 def stock() -> pd.DataFrame:
     """The long 台账 of every non-enterprise depot."""
-    rng = rng_for("stock")
+    rng, later = rng_for("stock"), rng_for("stock-later")
     reserves = pd.read_csv(OUT / "reserves_synthetic.csv", dtype=str)
     mats = _catalogue()
+    mats = [m for m in mats if m["code"] not in LATER] + [m for m in mats if m["code"] in LATER]
     rows = []
     for _, r in reserves.iterrows():
         tier = next((t for t in DESIGN if r["级别"].startswith(t[:2])), None)
@@ -99,9 +103,10 @@ def stock() -> pd.DataFrame:
             continue
         displaced, km2 = DESIGN[tier]
         for m in mats:
-            if rng.random() >= HOLD[tier][m["category"][0]]:
+            rng_m = later if m["code"] in LATER else rng
+            if rng_m.random() >= HOLD[tier][m["category"][0]]:
                 continue
-            q = round(_basis(m, displaced, km2) * float(rng.lognormal(0.0, 0.35)))
+            q = round(_basis(m, displaced, km2) * float(rng_m.lognormal(0.0, 0.35)))
             if q <= 0:
                 continue
             rows.append({"储备库编号": r["编号"], "储备库": r["名称"], "物资名称": m["name"], "规格型号": "", "计量单位": m["unit"],

@@ -96,6 +96,13 @@ def work_amount(store: Any, kind: str, res: int, *, unit: str | None = None, haz
     return _cells(store, res, level, unit)
 
 
+def coarser_fit(store: Any, kind: str, res: int, limit: float, **args: Any) -> tuple[int, int] | None:
+    """The finest of the store's resolutions coarser than ``res`` whose work (``work_amount`` with
+    ``args``) is at most ``limit``, with that work; None when none is."""
+    coarser = sorted((int(r) for r in store.meta.get("resolutions", []) if int(r) < int(res)), reverse=True)
+    return next(((r, n) for r in coarser if (n := work_amount(store, kind, r, **args)) <= limit), None)
+
+
 def check_work(store: Any, kind: str, res: int, budget: Budget, *, unit: str | None = None,
                hazard: str | None = None, min_class: Any = None, radius_km: float | None = None) -> int:
     """The work of ``kind`` at ``res`` (``work_amount``) if within ``budget``.
@@ -121,8 +128,7 @@ def check_work(store: Any, kind: str, res: int, budget: Budget, *, unit: str | N
           f"超过每次分析的上限 {limit:,}。")
     en = (f"Too large to run: at resolution {res} {where_en} this is about {amount:,}{what_en}, "
           f"over the limit of {limit:,} per analysis. ")
-    coarser = sorted((int(r) for r in store.meta.get("resolutions", []) if int(r) < int(res)), reverse=True)
-    fit = next(((r, n) for r in coarser if (n := work_amount(store, kind, r, **args)) <= limit), None)
+    fit = coarser_fit(store, kind, res, limit, **args)
     if fit:
         zh += f"请改用第 {fit[0]} 级分辨率（约 {fit[1]:,}{what_zh}）"
         en += f"Choose resolution {fit[0]} (about {fit[1]:,}{what_en})"

@@ -12,6 +12,10 @@ Supply. Depot stock (``stock`` x ``reserves``) and enterprise production (``capa
 ``enterprises``) reach a county after the access model's hours (great-circle km x terrain
 detour / tier speed + dispatch delay; enterprises use the ``enterprise`` speed). The LP of
 ``layers.analysis.allocation`` ships them for each material and deadline.
+
+The module is long because needs, the region-wide scenario cache, ``match``, the stock plan and
+the per-unit sufficiency share one read of stock, capacity and travel; a dispatch event's needs
+live in ``layers.analysis.supply_events``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from layers.frames import cell_areas, region_cells
 from layers.store import Store
 
 __all__ = ["MaterialsUnavailable", "supply_needs", "supply_from_store", "match_from_store", "material_codes",
-           "regional_supply", "in_unit", "material_sufficiency", "stock_plan_from_store", "DEFAULT_DEADLINES", "material_sources", "travel_hours"]
+           "regional_supply", "in_unit", "material_sufficiency", "stock_plan_from_store", "DEFAULT_DEADLINES", "material_sources",
+           "travel_hours", "needs_from_cells", "materials_config"]
 
 DEFAULT_DEADLINES = (6.0, 12.0, 24.0)
 DEFAULT_RES = 7
@@ -43,7 +48,7 @@ class MaterialsUnavailable(ValueError):
     """The store has no catalogue or no shares for the hazard (names the fix)."""
 
 
-def _config(store: Store) -> dict[str, Any]:
+def materials_config(store: Store) -> dict[str, Any]:
     cfg = store.meta.get("materials")
     if not cfg:
         raise MaterialsUnavailable("the store has no material catalogue: add a [materials] table (catalogue, "
@@ -101,7 +106,7 @@ def supply_needs(store: Store, hazard: str = "flood", min_class: int = 2, *, res
     ------
     MaterialsUnavailable, ValueError
     """
-    cfg = _config(store)
+    cfg = materials_config(store)
     layers = store.query("SELECT hazard, breaks FROM hazard_layers")
     breaks = {h: list(b) for h, b in zip(layers["hazard"], layers["breaks"])}
     if hazard not in breaks:
@@ -125,19 +130,28 @@ def supply_needs(store: Store, hazard: str = "flood", min_class: int = 2, *, res
     share_in[:, :min_class] = 0.0
     pop = cells["population"].to_numpy(float)
     df = pd.DataFrame({
-        "unit": rc["county"].to_numpy()[pos], "lat": rc["lat"].to_numpy()[pos], "lng": rc["lng"].to_numpy()[pos],
+        "cell": cells["cell"].to_numpy(np.uint64), "unit": rc["county"].to_numpy()[pos],
+        "lat": rc["lat"].to_numpy()[pos], "lng": rc["lng"].to_numpy()[pos],
         "terrain": rc["terrain"].astype(object).to_numpy()[pos],
         "affected": pop * (share_in @ np.asarray(shares["affected"], float)),
         "displaced": pop * (share_in @ np.asarray(shares["displaced"], float)),
         "km2": cell_areas(cells["cell"].to_numpy(np.uint64)) * ge[:, min_class]})
-    df = df[df["unit"].notna()]
     if adcode:
         unit = store.query("SELECT level FROM admin_units WHERE adcode = ?", [str(adcode)])
         if unit.empty:
             raise ValueError(f"adcode: found {adcode!r}, not in the store's admin_units; expected a 6-digit "
                              "province, city or county code")
         prefix = {"province": 2, "city": 4, "county": 6}[str(unit["level"].iloc[0])]
-        df = df[df["unit"].str[:prefix] == str(adcode)[:prefix]]
+        df = df[df["unit"].notna() & (df["unit"].str[:prefix] == str(adcode)[:prefix])]
+    return needs_from_cells(store, df, hazard, codes)
+
+
+def needs_from_cells(store: Store, df: pd.DataFrame, hazard: str,
+                     codes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-cell ``affected``, ``displaced``, ``km2`` (with ``unit`` = county, ``lat``, ``lng``,
+    ``terrain``) -> ``supply_needs``' units and needs, by the norms of ``hazard`` (else ``"*"``)."""
+    cfg = materials_config(store)
+    df = df[df["unit"].notna()]
     w = df["affected"].where(df["affected"] > 0, df["km2"] * 1e-9)
     df = df.assign(w=w, wlat=w * df["lat"], wlng=w * df["lng"])
     g = df.groupby("unit", sort=True)
@@ -195,8 +209,10 @@ def travel_hours(units: pd.DataFrame, stock: pd.DataFrame, cap: pd.DataFrame, fa
 def supply_from_store(store: Store, hazard: str = "flood", min_class: int = 2, *,
                       deadlines: Sequence[float] = DEFAULT_DEADLINES, materials: Sequence[str] | None = None,
                       adcode: str | None = None, res: int = DEFAULT_RES,
+                      scenario: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                       **access_overrides: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Needs, allocation and summary of a hazard scenario.
+    """Needs, allocation and summary of a hazard scenario (or of ``scenario``: the units and needs
+    of another scenario, e.g. a dispatch event's from ``layers.analysis.supply_events``).
 
     Returns
     -------
@@ -211,7 +227,8 @@ def supply_from_store(store: Store, hazard: str = "flood", min_class: int = 2, *
     t0 = time.perf_counter()
     ds = _check_deadlines(deadlines)
     params = AccessParams.from_standards(store.meta.get("standards"), **access_overrides)
-    units, needs = supply_needs(store, hazard, min_class, res=res, adcode=adcode, materials=materials)
+    units, needs = scenario if scenario is not None else supply_needs(
+        store, hazard, min_class, res=res, adcode=adcode, materials=materials)
     codes = sorted(needs["material"].unique())
     stock, cap, fac = material_sources(store, codes)
     travel = travel_hours(units, stock, cap, fac, params, max(ds)) if len(units) else pd.DataFrame(
@@ -230,7 +247,7 @@ def supply_from_store(store: Store, hazard: str = "flood", min_class: int = 2, *
     flows = flows.rename(columns={"unit": "adcode"})
     flows.insert(3, "source_name", flows["source_id"].map(fac_names))
     summary = _summary(result, flows, stock, mats, ds)
-    summary.update({"hazard": hazard, "min_class": int(min_class), "res": int(res), "adcode": adcode,
+    summary.update({"hazard": hazard, "min_class": None if min_class is None else int(min_class), "res": int(res), "adcode": adcode,
                     "deadlines_h": ds, "units": int(len(units)), "materials": len(codes),
                     "affected": float(units["affected"].sum()), "displaced": float(units["displaced"].sum()),
                     "km2": float(units["km2"].sum()),

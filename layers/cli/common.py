@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from layers.export import FORMATS, write_table
+from layers.export import FORMATS, internal_mark, write_table
 
 TEXT = {
     "wrote": ("已写出 {n:,} 行到 {out}（{seconds:.1f} 秒）", "wrote {n:,} rows to {out} ({seconds:.1f} s)"),
@@ -64,9 +64,11 @@ def open_store(ctx: click.Context, db: Path) -> Any:
 
 
 
-def finish(ctx: click.Context, df: Any, out: Path, t0: float, about: dict[str, Any], sheet: str) -> None:
+def finish(ctx: click.Context, df: Any, out: Path, t0: float, about: dict[str, Any], sheet: str, *,
+           internal: bool = False) -> None:
+    """Write ``df`` to ``out`` and say so; ``internal``: a table with stock levels (内部资料 mark)."""
     try:
-        write_table(df, out, sheet=sheet, about=about)
+        write_table(df, out, sheet=sheet, about=about, mark=internal_mark(lang(ctx)) if internal else None)
     except ValueError as exc:
         click.echo(say(ctx, "bad", detail=exc), err=True)
         sys.exit(2)

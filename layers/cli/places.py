@@ -19,11 +19,12 @@ from layers.cli.common import (
     access_overrides,
     finish,
     join_lists,
+    lang,
     open_store,
     out_path,
     say,
 )
-from layers.export import write_table
+from layers.export import internal_mark, write_table
 
 
 @click.command("siting")
@@ -46,16 +47,24 @@ from layers.export import write_table
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Solver seconds.")
 @click.option("--demand-out", type=click.Path(dir_okay=False, path_type=Path),
               callback=lambda ctx, p, v: v if v is None else out_path(v),
-              help="Also write the demand cells with covered_before / covered_after.")
+              help="Also write the demand cells with covered_before / covered_after (with --material: the "
+                   "counties with need, arrived before and after).")
+@click.option("--material", help="Where to stock how much of this material (name, alias or code): K new depots "
+                                 "and their quantities that meet the most need within --hours (capacitated MILP).")
+@click.option("--capacity", type=float, help="With --material: the most one new depot holds.")
+@click.option("--quantity-per-site", "quantity_per_site", type=float,
+              help="With --material: every new depot holds this much.")
 @ACCESS_OPTIONS
 @OUT
 @click.pass_context
 def siting(ctx: click.Context, db: Path, k: int, hazard: str, res: int, min_class: int | None, tier: str,
            hours: float | None, existing: bool, weighting: str, adcode: str | None, exclude_at_risk: bool,
-           method: str, time_limit: float, demand_out: Path | None, speeds: tuple, detours: tuple,
-           delay: float | None, out: Path) -> None:
+           method: str, time_limit: float, demand_out: Path | None, material: str | None, capacity: float | None,
+           quantity_per_site: float | None, speeds: tuple, detours: tuple, delay: float | None, out: Path) -> None:
     """Optimal siting (MCLP): K new depots covering the most risk-weighted demand.
 
+    With --material: where to stock how much of it (K new depots, each <= --capacity or holding
+    --quantity-per-site), meeting the most need within --hours after the existing stock.
     Prints a JSON summary on stdout (objective, bound, gap, sites, before/after coverage).
     """
     from layers.analysis.siting import siting_from_store  # noqa: PLC0415
@@ -63,6 +72,10 @@ def siting(ctx: click.Context, db: Path, k: int, hazard: str, res: int, min_clas
     t0 = time.perf_counter()
     store = open_store(ctx, db)
     overrides = access_overrides(speeds, detours, delay)
+    if material is not None or capacity is not None or quantity_per_site is not None:
+        _stock_siting(ctx, store, db, material, k, capacity, quantity_per_site, hazard, min_class, hours, tier, res,
+                      adcode, time_limit, overrides, demand_out, out, t0)
+        return
     try:
         sites, summary, demand = siting_from_store(
             store, k, hazard=hazard, res=res, min_class=min_class, tier=tier, hours=hours, existing=existing,
@@ -81,6 +94,39 @@ def siting(ctx: click.Context, db: Path, k: int, hazard: str, res: int, min_clas
     finish(ctx, sites, out, t0, about, "siting")
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
+
+
+def _stock_siting(ctx: click.Context, store: Any, db: Path, material: str | None, k: int, capacity: float | None,
+                  quantity_per_site: float | None, hazard: str, min_class: int | None, hours: float | None,
+                  tier: str, res: int, adcode: str | None, time_limit: float, overrides: dict,
+                  demand_out: Path | None, out: Path, t0: float) -> None:
+    """``siting --material``: layers.analysis.siting_stock on the command line."""
+    from layers.analysis.siting_stock import stock_siting_from_store  # noqa: PLC0415
+
+    if material is None:
+        click.echo(say(ctx, "bad", detail="--capacity/--quantity-per-site: found without --material; expected "
+                        "--material NAME with them" if lang(ctx) == "en" else
+                        "每处储备上限或固定储备量只用于物资选址：请同时给出 --material 物资名称"), err=True)
+        sys.exit(2)
+    try:
+        sites, summary, units = stock_siting_from_store(
+            store, material, k, capacity=capacity, quantity_per_site=quantity_per_site, hazard=hazard,
+            min_class=2 if min_class is None else min_class, hours=hours, tier=tier, res=res, adcode=adcode,
+            time_limit=time_limit, **overrides)
+    except (ValueError, LookupError) as exc:
+        zh = getattr(exc, "zh", None) if lang(ctx) == "zh" else None
+        click.echo(say(ctx, "bad", detail=zh or exc), err=True)
+        sys.exit(2)
+    about = {"analysis": "siting --material", "method": "capacitated siting of one material: K new depots and "
+             "quantities maximising the need met within the deadline after the existing allocation, MILP (HiGHS, "
+             "scipy.optimize.milp) (layers/METHODS.md#stock-siting)", "store": str(db),
+             "build_id": store.meta.get("build_id"), **{key: summary[key] for key in (
+                 "material", "k", "capacity", "hazard", "min_class", "hours", "tier", "res", "fill_before",
+                 "fill_after", "status", "synthetic")}}
+    if demand_out is not None:
+        write_table(units, demand_out, sheet="units", about=about, mark=internal_mark(lang(ctx)))
+    finish(ctx, sites, out, t0, about, "siting", internal=True)  # fill before/after follow from the stock
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
 @click.command("site")
@@ -204,7 +250,7 @@ def dispatch_command(ctx: click.Context, db: Path, at: tuple | None, radius_km: 
              "store": str(db), "build_id": store.meta.get("build_id"), "event": summary["event"],
              "limit": limit, "tiers": list(tiers), "hours": json.dumps(dict(hours)),
              "overrides": json.dumps(overrides), "summary": summary}
-    finish(ctx, join_lists(table, out, ("chains",)), out, t0, about, "dispatch")
+    finish(ctx, join_lists(table, out, ("chains",)), out, t0, about, "dispatch", internal=True)  # stock sent
 
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from etl import schema
 from layers.cli.common import DB
-from layers.export import write_csv, write_sheets
+from layers.export import internal_mark, write_csv, write_sheets
 from layers.cli.common import lang as root_lang
 
 _TEXT = {
@@ -88,9 +88,9 @@ def _write(lang: str, frames: dict[str, pd.DataFrame], out: Path, payload: Any =
         out.write_text(json.dumps(payload if payload is not None else {k: _records(v) for k, v in frames.items()},
                                   ensure_ascii=False, indent=1), encoding="utf-8")
     elif out.suffix.lower() == ".csv":
-        write_csv(next(iter(frames.values())), out)
+        write_csv(next(iter(frames.values())), out, mark=internal_mark(lang))
     else:
-        write_sheets(out, frames, mark="内部资料" if lang == "zh" else "Internal")
+        write_sheets(out, frames, mark=internal_mark(lang))
     click.echo(_say(lang, "wrote", n=sum(len(v) for v in frames.values()), out=out), err=True)
 
 

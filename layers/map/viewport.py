@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 from h3.api import numpy_int as h3n
 
+from layers.map import hexcache
 from layers.store import Store
 
 logger = logging.getLogger(__name__)
@@ -200,13 +201,15 @@ def check_int(name: str, value: Any, low: int) -> int:
 
 
 def hazard_cells_in_view(store: Store, hazard: str, viewport: Viewport, *, res: int | None = None,
-                         min_class: int = 0, max_cells: int = 50_000) -> HexPayload:
+                         min_class: int = 0, max_cells: int = 50_000, cached: bool = True) -> HexPayload:
     """The cells of ``hazard`` whose centre lies in ``viewport``, in H3 order, at the zoom's res.
 
     The view is clipped to the store's meta 'bbox' (an empty payload when it misses); its zoom
     gives the resolution (``resolution_for_zoom``) unless ``res`` names one of the store's.
     Cells of a class below ``min_class`` are left out. Above ``max_cells`` candidate cells the
     resolution steps down until they fit; the default keeps the JSON under 1.5 MB (25-29 B/cell).
+    ``cached``: look the cells up in the layer held in memory (``layers.map.hexcache``) when it
+    is kept, else (and with False) ask DuckDB; the answer is the same.
 
     Raises
     ------
@@ -230,11 +233,13 @@ def hazard_cells_in_view(store: Store, hazard: str, viewport: Viewport, *, res: 
     cells, used, truncated = _candidates(view, requested, resolutions, max_cells)
     if truncated:
         logger.info("%s: res %d instead of %d (cap %d cells)", hazard, used, requested, max_cells)
-    rows = _query_cells(
-        store, "SELECT printf('%x', h.cell) AS h3, h.class AS cls, h.max AS value, h.sampled "
-        "FROM hazard_cells AS h SEMI JOIN view_cells AS v ON h.cell = v.cell "
-        "WHERE h.hazard = ? AND h.res = ? AND h.class >= ? ORDER BY h.cell",
-        [hazard, used, min_class], cells)
+    rows = hexcache.cells_in(store, hazard, used, min_class, cells) if cached else None  # in memory
+    if rows is None:
+        rows = _query_cells(
+            store, "SELECT printf('%x', h.cell) AS h3, h.class AS cls, h.max AS value, h.sampled "
+            "FROM hazard_cells AS h SEMI JOIN view_cells AS v ON h.cell = v.cell "
+            "WHERE h.hazard = ? AND h.res = ? AND h.class >= ? ORDER BY h.cell",
+            [hazard, used, min_class], cells)
     return HexPayload(hazard, used, requested, truncated, rows["h3"].tolist(),
                       rows["cls"].astype(int).tolist(), _round_sig(rows["value"].astype(float)),
                       float(rows["sampled"].mean()) if len(rows["h3"]) else 0.0)

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from etl import schema
-from layers.export import write_sheets
+from layers.export import internal_mark, write_sheets
 from layers.industry import atlas_summary, chain_atlas, load, monitor
 from layers.industry.labels import display_frame, indicator_name, term
 from layers.report.html import FONT_FAMILIES, METHODS_FILE, cjk_font, markdown_html
@@ -267,7 +267,7 @@ def report_bytes(report: ClusterReport, fmt: str, lang: str = "zh") -> bytes:
         return render_html(report, lang).encode("utf-8")
     if fmt == "xlsx":
         buf = io.BytesIO()  # leads and tasks are internal working papers: the mark sheet first
-        write_sheets(buf, sheets(report, lang), mark="内部资料" if lang == "zh" else "Internal")
+        write_sheets(buf, sheets(report, lang), mark=internal_mark(lang))
         return buf.getvalue()
     if fmt != "pdf":
         raise ValueError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")

@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 
 from layers import (
+    MaterialsUnavailable,
+    SupplyEventError,
     dispatch_from_store,
     dispatch_lines,
+    event_supply_from_store,
 )
 from mapapp.analyses.common import (
     AnalysisView,
@@ -70,6 +73,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                   hours=fmt(f["hours"]), standard=fmt(f.get("standard_h")) if f.get("standard_h") is not None else "—",
                   ok=t("ana.yes" if met.get(tier) else "ana.no", lang))
                 for tier, f in fastest.items() if tier in met]
+    summary += _supply_lines(store, p, event_args, lang)
     lons = [c[0] for c in coords(event.geometry)] or [event.centre[0]]
     lats = [c[1] for c in coords(event.geometry)] or [event.centre[1]]
     pad = 0.1
@@ -81,3 +85,22 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     return AnalysisView("dispatch", summary, table, shown_rows(shown, columns=[
         "rank", "kind", "name", "tier", "hours", "standard_h", "meets_standard", "capacity", "can_send", "road_km"]),
         hexes, pal, legend, None, overlay, method="layers/METHODS.md#dispatch", bounds=bounds)
+
+
+def _supply_lines(store: Any, p: Params, event_args: dict[str, Any], lang: str) -> list[str]:
+    """The event's material need and what arrives within the deadline (``event_supply_from_store``),
+    as one summary line; none when the store has no material catalogue or nobody lives in the area."""
+    deadline = float(p.hours) if p.hours is not None else 24.0
+    args = {k: v for k, v in event_args.items() if v is not None}
+    try:
+        result, _, summ, _ = event_supply_from_store(store, deadlines=[deadline], **args, **p.access)
+    except (MaterialsUnavailable, SupplyEventError):
+        return []
+    name = "material_name" if lang == "zh" else "material_name_en"
+    by = result.groupby(name)[["need", "arrived"]].sum()
+    fill = (by["arrived"] / by["need"]).sort_values()
+    short = fill[fill < 0.999]
+    sep = "、" if lang == "zh" else ", "
+    items = sep.join(f"{n} {v:.0%}" for n, v in short.head(3).items()) or "—"
+    return [t("ana.dispatch.supply", lang, affected=fmt(summ["affected"]), displaced=fmt(summ["displaced"]),
+              hours=f"{deadline:g}", short=len(short), n=len(fill), items=items)]

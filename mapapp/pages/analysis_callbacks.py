@@ -8,20 +8,22 @@ import json
 import logging
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from layers import Budget, check_work, write_table
-from mapapp import analyses, analysis_view, auth, context, jobs
+from layers import Budget, check_work, internal_mark, write_table
+from mapapp import analyses, analysis_view, auth, background, context, jobs
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
 logger = logging.getLogger(__name__)
 
 EMPTY_FC = {"type": "FeatureCollection", "features": []}
+EMPTY_HEX = {"cells": [], "cls": [], "value": [], "palette": []}
 _CACHE: OrderedDict[str, analyses.AnalysisView] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 4
@@ -60,31 +62,68 @@ def _audited(p: analyses.Params) -> dict[str, Any]:
     return {k: v for k, v in p.__dict__.items() if v != getattr(defaults, k) or k in ("kind", "hazard")}
 
 
-def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
-    """The analysis for ``p`` (a few recent runs are kept per process for the downloads)."""
+def _recent(p: analyses.Params, lang: str) -> analyses.AnalysisView | None:
+    """A recent run of ``p``: this worker's, else one any worker kept (``background.remember``)."""
     key = f"{lang}|{p.key()}"
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
+    view = background.recall(context.settings(), key)
+    if view is not None:
+        _keep(key, view)
+    return view
+
+
+def _keep(key: str, view: analyses.AnalysisView) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = view
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
+def _heavy(p: analyses.Params) -> bool:
+    """Whether ``p`` is a heavy run (``HEAVY_SHARE`` of its budget); refused over the budget
+    (``WorkTooLarge`` names what fits) or for an unknown unit."""
     settings, store = context.settings(), context.store()
     if p.unit is not None:
         context.check_unit(store, p.unit)
     budget = Budget(settings.budget_cells, settings.budget_pairs)
     amount = check_work(store, p.kind, p.resolution(), budget, unit=p.unit, hazard=p.hazard, min_class=p.min_class,
                         radius_km=p.radius_km if p.kind == "dispatch" and p.event == "point" else None)
-    if settings.job_memory_mb > 0 and amount > budget.limit_for(p.kind) * HEAVY_SHARE:
-        # a heavy run: in a child process with a memory and a time limit (mapapp.jobs)
+    return settings.job_memory_mb > 0 and amount > budget.limit_for(p.kind) * HEAVY_SHARE
+
+
+def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
+    """The analysis for ``p``: a recent run, else computed here (a download of a result that no
+    worker keeps any more; heavy ones in a child process with the memory and time limits)."""
+    view = _recent(p, lang)
+    if view is not None:
+        return view
+    settings, store = context.settings(), context.store()
+    if _heavy(p):
         view = jobs.run_limited(jobs.analysis, str(store.path), p, lang, memory_mb=settings.job_memory_mb,
                                 seconds=settings.job_seconds)
     else:
         view = analyses.run(store, p, lang)
     auth.audit("analysis", analysis=p.kind, parameters=_audited(p))
-    with _CACHE_LOCK:
-        _CACHE[key] = view
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    _keep(f"{lang}|{p.key()}", view)
     return view
+
+
+def _shown(view: analyses.AnalysisView, controls: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """The outputs of ``RESULT_OUTPUTS`` for ``view``."""
+    hexes = dict(view.hexes or {"cells": [], "cls": [], "value": []}, palette=view.palette)
+    choro = view.choropleth or EMPTY_FC
+    choro_pal = analyses.SEQ[::2] + analyses.SEQ[-1:] if view.choropleth else []
+    return (analysis_view.result(view, lang), hexes, choro, {"palette": choro_pal, "opacity": 0.45},
+            view.overlay or EMPTY_FC, controls,
+            {"bounds": view.bounds, "transition": "flyToBounds"} if view.bounds else no_update)
+
+
+def _failed(exc: Exception, lang: str) -> tuple[Any, ...]:
+    return (html.Div(user_message(exc, lang), className="om-error"), EMPTY_HEX, EMPTY_FC, no_update, EMPTY_FC,
+            None, no_update)
 
 
 @callback([Output(f"ana-row-{name}", "className") for name in analysis_view.CONTROL_ROWS],
@@ -100,31 +139,71 @@ def show_controls(kind, event, config):
     return *rows, t(f"ana.{kind}.help", _lang(config)) if kind in analyses.NAMES else ""
 
 
-@callback(Output("ana-result", "children"), Output("ana-hex", "data"), Output("ana-choropleth", "data"),
-          Output("ana-choropleth", "hideout"), Output("ana-overlay", "data"), Output("ana-params", "data"),
-          Output("map-leaflet", "viewport", allow_duplicate=True), Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
+RESULT_OUTPUTS = [("ana-result", "children"), ("ana-hex", "data"), ("ana-choropleth", "data"),
+                  ("ana-choropleth", "hideout"), ("ana-overlay", "data"), ("ana-params", "data"),
+                  ("map-leaflet", "viewport")]
+
+
+@callback(*[Output(i, prop, allow_duplicate=True) for i, prop in RESULT_OUTPUTS], Output("ana-job", "data"),
+          Input("ana-run", "n_clicks"), Input("ana-go", "data"), Input("ana-clear", "n_clicks"),
           *PARAM_STATES, State("map-config", "data"), prevent_initial_call=True)
 @auth.role("planner")
 def run_analysis(_run, _go, _clear, *values):
-    """Run the analysis with the panel's parameters in the chosen unit; or clear the result."""
+    """Run the analysis with the panel's parameters in the chosen unit (a heavy one goes to
+    ``run_heavy`` in the background); or clear the result."""
     *params, config = values
     lang = _lang(config)
-    empty_hex = {"cells": [], "cls": [], "value": [], "palette": []}
     if ctx.triggered_id == "ana-clear":
-        return t("ana.hint", lang), empty_hex, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None, no_update
+        return (t("ana.hint", lang), EMPTY_HEX, EMPTY_FC, {"palette": [], "opacity": 0.5}, EMPTY_FC, None, no_update,
+                None)
     try:
         controls = _controls(params)
         p = analyses.Params.from_controls(controls)
-        view = _view(p, lang)
+        view = _recent(p, lang)
+        if view is None and _heavy(p):
+            auth.audit("analysis", analysis=p.kind, parameters=_audited(p), background=True)
+            return (html.Div(t("ana.queued", lang), className="om-note"), *(no_update,) * 6,
+                    {"params": controls, "lang": lang, "at": time.time(),
+                     "hint": jobs.fit_hint(context.store(), p)})
+        view = view or _view(p, lang)
     except (ValueError, LookupError, TypeError) as exc:
-        return (html.Div(user_message(exc, lang), className="om-error"), empty_hex, EMPTY_FC, no_update, EMPTY_FC,
-                None, no_update)
-    hexes = dict(view.hexes or {"cells": [], "cls": [], "value": []}, palette=view.palette)
-    choro = view.choropleth or EMPTY_FC
-    choro_pal = analyses.SEQ[::2] + analyses.SEQ[-1:] if view.choropleth else []
-    return (analysis_view.result(view, lang), hexes, choro, {"palette": choro_pal, "opacity": 0.45},
-            view.overlay or EMPTY_FC, controls,
-            {"bounds": view.bounds, "transition": "flyToBounds"} if view.bounds else no_update)
+        return *_failed(exc, lang), None
+    return *_shown(view, controls, lang), None
+
+
+auth.output_role("planner", "ana-cancel", "ana-clear")  # Dash's own cancel callbacks of run_heavy
+
+
+@callback(*[Output(i, prop, allow_duplicate=True) for i, prop in RESULT_OUTPUTS], Input("ana-job", "data"),
+          background=True, progress=[Output("ana-progress", "children")], progress_default=[""],
+          running=[(Output("ana-cancel", "className"), "om-button", "om-button om-hidden"),
+                   (Output("ana-run", "disabled"), True, False)],
+          cancel=[Input("ana-cancel", "n_clicks"), Input("ana-clear", "n_clicks")], prevent_initial_call=True)
+@auth.role("planner")
+def run_heavy(set_progress, job):
+    """A heavy analysis in the background (``mapapp.background``): progress each second, 取消
+    or 清除结果 kills it, and it stops at the memory and time limits with a message naming what
+    would fit. The parameters are checked again in the child (this request could be forged)."""
+    if not isinstance(job, dict) or not isinstance(job.get("params"), dict):
+        return (no_update,) * len(RESULT_OUTPUTS)
+    lang = "en" if job.get("lang") == "en" else "zh"
+    settings = background.job_settings()
+
+    def progress(elapsed: float) -> None:
+        bar = html.Progress(value=str(int(elapsed)), max=str(settings.job_seconds), className="om-progress")
+        set_progress([html.Span([t("ana.progress", lang, elapsed=int(elapsed), limit=settings.job_seconds), bar])])
+
+    try:
+        p = analyses.Params.from_controls(job["params"])
+        hint = job.get("hint")  # what fits, said if it is stopped before the child says it (text only)
+        hint = tuple(str(h)[:300] for h in hint) if isinstance(hint, list) and len(hint) == 2 else ("", "")
+        view = jobs.run_limited(jobs.checked_analysis, str(Path(settings.db_path).resolve()), p, lang,
+                                settings.budget_cells, settings.budget_pairs, memory_mb=settings.job_memory_mb,
+                                seconds=settings.job_seconds, start="spawn", on_wait=progress, hint=hint)
+    except (ValueError, LookupError, TypeError) as exc:
+        return _failed(exc, lang)
+    background.remember(settings, f"{lang}|{p.key()}", view)
+    return _shown(view, job["params"], lang)
 
 
 @callback(Output("ana-kind", "value"), Output("ana-lon", "value"), Output("ana-lat", "value"),
@@ -223,11 +302,11 @@ def download(clicks, params, config):
     if fmt == "geojson" and view.cells is not None:
         table = view.cells
     about = {"analysis": view.name, "method": view.method, "parameters": p.key(),
-             "build_id": context.store().meta.get("build_id"), "classification": t("auth.internal", lang)}
+             "build_id": context.store().meta.get("build_id")}
     auth.audit("download", analysis=view.name, format=fmt, rows=len(table), parameters=_audited(p))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"onemap_{view.name}.{fmt}"
-        write_table(table, path, sheet=view.name, about=about)
+        write_table(table, path, sheet=view.name, about=about, mark=internal_mark(lang))
         return dcc.send_bytes(path.read_bytes(), path.name)
 
 

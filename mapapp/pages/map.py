@@ -251,6 +251,7 @@ def layout(**query: Any) -> html.Div:
         dcc.Store(id="map-card-target", data=query.get("card") if card is not None else None),
         *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],
         dcc.Store(id="ana-hex"), dcc.Store(id="ana-go"), dcc.Store(id="ana-params"), dcc.Store(id="ana-polygon"),
+        dcc.Store(id="ana-job"),
         dcc.Download(id="ana-download"),
         dcc.Store(id="map-export-config",
                   data=report_export.export_config(meta, hazards, lang, BOUNDARY_MIN_ZOOM)),

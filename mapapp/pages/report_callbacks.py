@@ -19,7 +19,7 @@ from dash import (
     no_update,
 )
 
-from mapapp import auth, context, report_export
+from mapapp import auth, context, published, report_export
 from mapapp.errors import user_message
 from mapapp.i18n import t
 
@@ -53,11 +53,12 @@ def report_box(unit, config):
 @callback(Output("map-report-download", "data"), Output("map-report-status", "children"),
           Input("map-report-go", "n_clicks"), State("map-unit-code", "data"), State("map-report-hazard", "value"),
           State("map-report-format", "value"), State("map-config", "data"), State("map-report-hours", "value"),
-          State("map-report-k", "value"), prevent_initial_call=True,
+          State("map-report-k", "value"), State("map-report-publish", "value"), prevent_initial_call=True,
           running=[(Output("map-report-go", "disabled"), True, False)])
 @auth.role("planner")
-def make_report(clicks, unit, hazard, fmt, config, hours=None, siting_k=None):
-    """The chosen unit's report (PDF, XLSX or ZIP) as a download; an error is shown, nothing sent."""
+def make_report(clicks, unit, hazard, fmt, config, hours=None, siting_k=None, publish=None):
+    """The chosen unit's report (PDF, XLSX or ZIP) as a download; an error is shown, nothing sent.
+    With 发布给查看者 ticked, a PDF or XLSX is also published (``mapapp.published``)."""
     lang = _lang(config)
     if not clicks:
         return no_update, no_update
@@ -65,7 +66,7 @@ def make_report(clicks, unit, hazard, fmt, config, hours=None, siting_k=None):
         return no_update, html.Span(t("report.no_unit", lang), className="om-error")
     started = time.perf_counter()
     try:
-        context.check_unit(context.store(), unit)
+        found = context.check_unit(context.store(), unit)
         done = report_export.report_file(context.store(), unit, hazard, fmt, lang, county_hours=hours,
                                          siting_k=siting_k)
     except Exception as exc:  # noqa: BLE001 - user_message names known errors, logs the others
@@ -73,8 +74,21 @@ def make_report(clicks, unit, hazard, fmt, config, hours=None, siting_k=None):
     seconds = f"{time.perf_counter() - started:.1f}"
     auth.audit("report", unit=unit, hazard=hazard, format=fmt, file=done.name, bytes=len(done.content))
     logger.info("report %s (%d bytes) in %s s", done.name, len(done.content), seconds)
-    return (dcc.send_bytes(done.content, done.name),
-            t("report.done", lang, name=done.name, size=_size(len(done.content)), seconds=seconds))
+    status = t("report.done", lang, name=done.name, size=_size(len(done.content)), seconds=seconds)
+    if isinstance(publish, list) and "publish" in publish:
+        status += " " + _publish(done, unit, found["name"], hazard, fmt, lang)
+    return dcc.send_bytes(done.content, done.name), status
+
+
+def _publish(done: report_export.ReportFile, unit: str, unit_name: str, hazard: str, fmt: str, lang: str) -> str:
+    """Publish ``done`` for viewers (PDF or XLSX only); what to tell the planner."""
+    if fmt not in published.FORMATS:
+        return t("report.publish_format", lang)
+    user = auth.current_user()
+    record = published.publish(context.settings().published_path(), done.name, done.content,
+                               user=user.name if user else None, unit=unit, unit_name=unit_name, hazard=hazard)
+    auth.audit("publish", file=record["file"], unit=unit, hazard=hazard, format=fmt)
+    return t("report.published", lang)
 
 
 clientside_callback(

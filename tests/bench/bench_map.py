@@ -203,7 +203,9 @@ def card_body(output: str, lat: float, lng: float, zoom, config: dict) -> dict:
                   {"id": "map-points-reserves", "property": "clickData"},
                   {"id": "map-points-enterprises", "property": "clickData"}],
                  [{"id": "map-leaflet", "property": "zoom", "value": zoom},
-                  {"id": "map-config", "property": "data", "value": config}],
+                  {"id": "map-config", "property": "data", "value": config},
+                  {"id": "map-chains", "property": "value", "value": []},  # show_card's filter states
+                  {"id": "map-flags", "property": "value", "value": []}],
                  ["map-leaflet.clickData"])
 
 

@@ -9,14 +9,17 @@ In the same run:
 1. **demo scenario**: ``supply_from_store(flood, min_class=3)``, deadlines 6/12/24 h, every
    material with a flood norm — wall time split into needs+travel and allocation;
 2. **all counties x all catalogue materials x 3 deadlines**: a need in each of the 199 counties
-   for each of the 37 materials (county population x the material's norm on an "everyone
+   for each of the catalogue's materials (41) (county population x the material's norm on an "everyone
    affected, 2 % displaced, 1 % of the area" basis; materials without a norm 1 per 1,000 people),
    at the county's population-weighted centre; all depots and enterprises. onemap
    (``allocate`` with its exact arc reduction) against two references on the same data:
    (a) the same LP without the reduction, (b) networkx ``max_flow_min_cost`` on the first
    ``--nx-materials`` materials (integer-rounded data, hours x 1000) — objective equality is
    checked, times are printed;
-3. **match**: ``match_from_store`` for ``--matches`` random points and materials (median, max s).
+3. **match**: ``match_from_store`` for ``--matches`` random points and materials (median, max s);
+4. **event supply**: ``event_supply_from_store`` for a point and a quake event;
+5. **capacitated siting of a material**: ``stock_siting_from_store`` with the candidates that reach
+   the same counties merged, against every candidate (reference; the met need must be equal).
 
 Records go in tests/bench/RESULTS.md.
 """
@@ -156,6 +159,26 @@ def main(argv: list[str] | None = None) -> int:
                          float(rng.choice([6, 12, 24])))
         times.append(time.perf_counter() - t0)
     print(f"3. match x {len(times)}: median {statistics.median(times):.3f} s, max {max(times):.3f} s")
+
+    from layers.analysis.siting_stock import stock_siting_from_store  # noqa: PLC0415
+    from layers.analysis.supply_events import event_supply_from_store  # noqa: PLC0415
+
+    for label, kw in (("point 116.85,38.30 r 12 km", {"at": (116.85, 38.30), "radius_km": 12.0}),
+                      ("quake 118.18,39.63 M7.0", {"quake": (118.18, 39.63, 7.0)})):
+        t0 = time.perf_counter()
+        _, _, s4, _ = event_supply_from_store(store, deadlines=DEADLINES, **kw)
+        print(f"4. event supply, {label}: {time.perf_counter() - t0:.2f} s ({s4['units']} counties, "
+              f"{s4['materials']} materials, {s4['solver']['problems']} LPs)")
+    for dedupe in (True, False):
+        t0 = time.perf_counter()
+        try:
+            _, s5, _ = stock_siting_from_store(store, "帐篷", 3, capacity=20000, min_class=3, dedupe=dedupe)
+        except ValueError as exc:
+            print(f"5. siting --material, {'distinct' if dedupe else 'every'} candidate: {time.perf_counter() - t0:.2f} s, {exc}")
+            continue
+        print(f"5. siting --material 帐篷 -k 3 --capacity 20000 ({'distinct candidates' if dedupe else 'reference: every candidate'}"
+              f"): {time.perf_counter() - t0:.2f} s, {s5['distinct_candidates']:,} of {s5['candidates']:,} candidates, "
+              f"fill {s5['fill_before']:.1%} -> {s5['fill_after']:.1%}, status {s5['status']}")
     store.close()
     return 0
 

@@ -413,9 +413,10 @@ def test_gaps_downloads_then_clear(panel, page, demo_store):
     download = info.value
     assert download.suggested_filename == "onemap_gaps.csv"
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8-sig"))))
-    assert rows[0][:3] == ["level", "adcode", "name"]
+    assert rows[0][:4] == ["密级", "level", "adcode", "name"]  # the 内部资料 mark, then the table
+    assert {r[0] for r in rows[1:]} == {"内部资料"}
     assert len(rows) - 1 == len(expected.table) > 100
-    assert {r[0] for r in rows[1:]} >= {"county"}
+    assert {r[1] for r in rows[1:]} >= {"county"}
 
     with page.expect_download() as info:
         buttons.nth(2).click()

@@ -59,6 +59,23 @@ def test_siting_in_the_panel_improves_coverage(store):
     assert set(view.hexes["cls"]) <= {0, 1, 2} and 1 in view.hexes["cls"]  # some demand newly covered
 
 
+def test_siting_of_a_material_in_the_panel_equals_the_layers_call(store):
+    from layers import stock_siting_from_store  # noqa: PLC0415
+
+    controls = {"kind": "siting", "hazard": "flood", "min_class": 3, "k": 2, "material": "帐篷", "quantity": 20000}
+    view = analyses.run(store, analyses.Params.from_controls(controls), "zh")
+    sites, summ, _ = stock_siting_from_store(store, "帐篷", 2, capacity=20000, min_class=3)
+    assert view.method == "layers/METHODS.md#stock-siting" and len(view.overlay["features"]) == len(sites) == 2
+    assert f"{summ['fill_before']:.1%} → {summ['fill_after']:.1%}" in view.summary[0]
+    assert summ["fill_after"] > summ["fill_before"] and view.choropleth["features"]
+
+
+def test_dispatch_in_the_panel_says_what_the_event_needs(store):
+    view = analyses.run(store, analyses.Params.from_controls({"kind": "dispatch", **PARAMS["dispatch"]}), "zh")
+    line = [s for s in view.summary if s.startswith("物资需求（本事件）")]
+    assert len(line) == 1 and "24 小时内" in line[0]
+
+
 @pytest.mark.parametrize(("controls", "message"), [
     ({"kind": "siting", "k": "0"}, "k: found '0'"),
     ({"kind": "gaps", "hazard": "tsunami"}, "hazard: found 'tsunami'"),
@@ -90,6 +107,53 @@ def _run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None
     return r.status_code, r.get_json() if r.is_json else r.get_data(as_text=True)
 
 
+def run_key(app) -> str:
+    """The key of the run callback (``run_heavy`` writes the same outputs but not ``ana-job``)."""
+    return next(k for k in app.callback_map if k.startswith("..ana-result.children") and "ana-job.data" in k)
+
+
+def heavy_key(app) -> str:
+    return next(k for k in app.callback_map if k.startswith("..ana-result.children") and "ana-job.data" not in k)
+
+
+def post_heavy(client, app, job, *, query: str = "", **kw):
+    """POST ``run_heavy`` (the background callback) with the job ``run_analysis`` handed it."""
+    return client.post(f"/_dash-update-component{query}", json={
+        "output": heavy_key(app), "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
+        "inputs": [{"id": "ana-job", "property": "data", "value": job}],
+        "changedPropIds": ["ana-job.data"]}, **kw)
+
+
+def finish_heavy(client, app, job, *, seconds: float = 300, **kw):
+    """Start ``run_heavy`` and poll it as the renderer does until it answers: (the started job's
+    handles, the final response JSON)."""
+    import time  # noqa: PLC0415
+    from urllib.parse import urlencode  # noqa: PLC0415
+
+    started = post_heavy(client, app, job, **kw).get_json()
+    assert set(started) >= {"cacheKey", "job"}, started
+    query = "?" + urlencode({"cacheKey": started["cacheKey"], "job": started["job"]})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = post_heavy(client, app, job, query=query, **kw)
+        assert r.status_code in (200, 204), r.get_data(as_text=True)[:300]
+        body = r.get_json(silent=True) or {}
+        if "response" in body:
+            return started, body
+        time.sleep(0.3)
+    raise AssertionError("run_heavy did not answer")
+
+
+def run_through(app, client, values: dict, lang: str = "zh", **kw):
+    """The run callback's answer, and for a heavy run the background callback's: (status, body)."""
+    r = post_run(app, client, values, lang, **kw)
+    body = r.get_json() if r.is_json else r.get_data(as_text=True)
+    job = body["response"].get("ana-job", {}).get("data") if r.status_code == 200 else None
+    if not job:
+        return r.status_code, body
+    return 200, finish_heavy(client, app, job, **kw)[1]
+
+
 def post_run(app, client, values: dict, lang: str = "zh", matrix: dict | None = None, **kw):
     """The run callback's response (``kw`` go to ``client.post``)."""
     state = [{"id": i, "property": "value", "value": values.get(i)} for i in STATES]
@@ -103,9 +167,9 @@ def post_run(app, client, values: dict, lang: str = "zh", matrix: dict | None = 
               [{"id": {"type": "ana-matrix", "hazard": h}, "property": "id", "value": {"type": "ana-matrix", "hazard": h}}
                for h in matrix]]
     state.append({"id": "map-config", "property": "data", "value": {"lang": lang}})
-    key = next(k for k in app.callback_map if k.startswith("..ana-result.children"))
+    key = run_key(app)
     return client.post("/_dash-update-component", json={
-        "output": key, "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
+        "output": key, "outputs": [{"id": i, "property": p} for i, p in (*OUTPUTS, ("ana-job", "data"))],
         "inputs": [{"id": "ana-run", "property": "n_clicks", "value": 1},
                    {"id": "ana-go", "property": "data", "value": None},
                    {"id": "ana-clear", "property": "n_clicks", "value": None}],
@@ -134,7 +198,7 @@ def test_run_and_download_through_the_callbacks(app, client):
     data = r.get_json()["response"]["ana-download"]["data"]
     assert data["filename"] == "onemap_gaps.xlsx"
     wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data["content"])), read_only=True)
-    assert wb.sheetnames == ["gaps", "about"]
+    assert wb.sheetnames == ["gaps", "about", "内部资料"]
     rows = list(wb["gaps"].iter_rows(values_only=True))
     assert rows[0][:2] == ("level", "adcode") and all(str(r[1]).startswith("1309") for r in rows[1:])
 

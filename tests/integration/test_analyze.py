@@ -88,7 +88,7 @@ def test_dispatch_quake_to_csv_with_summary_on_stdout(demo_db, tmp_path):
     assert "唐山市" in [c["name"] for c in summary["cities"]]
     assert set(summary["standards_met"]) == {"county", "municipal", "provincial", "national"}
     df = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(df.columns) == DISPATCH_COLUMNS
+    assert list(df.columns) == ["密级", *DISPATCH_COLUMNS] and set(df["密级"]) == {"内部资料"}  # stock sent
     res, ent = df[df["kind"] == "reserve"], df[df["kind"] == "enterprise"]
     assert res["hours"].is_monotonic_increasing and res["rank"].tolist() == list(range(1, len(res) + 1))
     assert len(ent) == 50 and ent["hours"].is_monotonic_increasing and (ent["capacity_unit"] == "亿元").all()
@@ -118,7 +118,7 @@ def test_dispatch_point_and_polygon_with_overrides(demo_db, tmp_path):
     result = run("analyze", "dispatch", "--db", str(demo_db), "--polygon", str(polygon), "--res", "7",
                  "--delay", "0", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["dispatch", "about"]
+    assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["dispatch", "about", "内部资料"]
     df = pd.read_excel(out, sheet_name="dispatch")
     speed = df["tier"].map({"county": 50, "municipal": 60, "provincial": 70, "national": 70, "rescue": 60,
                             "enterprise": 50}).fillna(50.0)  # enterprises travel at the enterprise speed

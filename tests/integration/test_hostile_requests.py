@@ -175,29 +175,29 @@ def test_heavy_runs_are_refused_before_they_start(app, client, values, fits):
     assert body["response"]["ana-hex"]["data"]["cells"] == []
 
 
-def test_heavy_runs_go_to_a_limited_child_and_a_failing_one_leaves_the_worker(app, client, monkeypatch):
-    """Above a tenth of the budget a run goes to a child process (mapapp.jobs): the same answer
-    as in the worker; with too little memory allowed, a message instead of a dead worker."""
+def test_heavy_runs_go_to_a_limited_child_and_a_failing_one_leaves_the_worker(app, client, monkeypatch, tmp_path):
+    """Above a tenth of the budget a run goes to a background job whose child process has the
+    memory and time limits (mapapp.background, mapapp.jobs): the same answer as in the worker;
+    with too little memory allowed, a message instead of a dead worker."""
     import dataclasses
 
     from mapapp.pages import analysis_callbacks
-    from tests.integration.test_analyses_app import _run
+    from tests.integration.test_analyses_app import run_through
 
     ext = app.server.extensions["onemap"]
     values = {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 6, "ana-hours": 5}
-    monkeypatch.setitem(ext, "settings", dataclasses.replace(ext["settings"], job_memory_mb=0))
-    _, direct = _run(app, client, values)
-    calls = []
-    real = analysis_callbacks.jobs.run_limited
-    monkeypatch.setattr(analysis_callbacks.jobs, "run_limited", lambda *a, **k: calls.append(k) or real(*a, **k))
+    base = dataclasses.replace(ext["settings"], jobs_dir=str(tmp_path / "jobs"))
+    monkeypatch.setitem(ext, "settings", dataclasses.replace(base, job_memory_mb=0))
     analysis_callbacks._CACHE.clear()
-    monkeypatch.setitem(ext, "settings", dataclasses.replace(ext["settings"], job_memory_mb=4096, budget_cells=20_000))
-    _, child = _run(app, client, values)
-    assert calls == [{"memory_mb": 4096, "seconds": 120}]
+    _, direct = run_through(app, client, values)
+    analysis_callbacks._CACHE.clear()
+    monkeypatch.setitem(ext, "settings", dataclasses.replace(base, job_memory_mb=4096, budget_cells=20_000))
+    _, child = run_through(app, client, values)
     assert child["response"]["ana-result"] == direct["response"]["ana-result"]
     assert child["response"]["ana-hex"] == direct["response"]["ana-hex"]
     analysis_callbacks._CACHE.clear()
-    monkeypatch.setitem(ext, "settings", dataclasses.replace(ext["settings"], job_memory_mb=200, budget_cells=20_000))
-    status, starved = _run(app, client, values)
+    monkeypatch.setitem(ext, "settings", dataclasses.replace(base, job_memory_mb=200, budget_cells=20_000,
+                                                             jobs_dir=str(tmp_path / "jobs2")))
+    status, starved = run_through(app, client, values)
     assert status == 200 and "内存超过每次分析的上限 200 MB" in str(starved["response"]["ana-result"]["children"])
     analysis_callbacks._CACHE.clear()

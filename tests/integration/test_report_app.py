@@ -51,7 +51,8 @@ def _report(app, client, unit, hazard="all", fmt="xlsx", lang="zh"):
                   {"id": "map-report-format", "property": "value", "value": fmt},
                   {"id": "map-config", "property": "data", "value": {"lang": lang}},
                   {"id": "map-report-hours", "property": "value", "value": None},  # empty: the region file's
-                  {"id": "map-report-k", "property": "value", "value": 3}],
+                  {"id": "map-report-k", "property": "value", "value": 3},
+                  {"id": "map-report-publish", "property": "value", "value": []}],  # not published
         "changedPropIds": ["map-report-go.n_clicks"]})
     assert r.status_code == 200, r.get_data(as_text=True)[:500]
     return r.get_json()["response"]

@@ -83,6 +83,10 @@ def test_every_callback_declares_its_role(app):
         # a callback whose only output is the view (放大到此处 on an aggregate's card) is the map's
         viewer = any(part in key for part in VIEWER_OUTPUTS) or key.startswith("map-leaflet.viewport@")
         assert (declared == "viewer") == viewer, (key, declared)
+    background = [k for k in _server_callbacks(app) if app.callback_map[k].get("background")]
+    assert background and all(_needs(app, k) == "planner" for k in background)  # heavy runs: planners only
+    cancels = [k for k in _server_callbacks(app) if k.startswith(("ana-cancel.id", "ana-clear.id"))]
+    assert len(cancels) == 2 and all(_needs(app, k) == "planner" for k in cancels)  # Dash's cancel callbacks
 
 
 def _probe(client, key, **kw):
@@ -227,7 +231,9 @@ def test_proxy_header_only_from_the_allow_listed_proxy(app, deployed):
     client = app.server.test_client()
     proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.5"}}
     stranger = {"environ_base": {"REMOTE_ADDR": "10.0.0.9"}}
-    run_key = next(k for k in app.callback_map if k.startswith("..ana-result.children"))
+    from tests.integration.test_analyses_app import run_key as key_of_run
+
+    run_key = key_of_run(app)
     assert _probe(client, "map-unit.children", headers={"Remote-User": "sso-planner"}, **stranger).status_code == 401
     assert _probe(client, "map-unit.children", headers={"Remote-User": "sso-planner"}).status_code == 401  # loopback
     assert _probe(client, run_key, headers={"Remote-User": "sso-planner"}, **proxy).status_code not in (401, 403)

@@ -99,7 +99,9 @@ def test_demo_conservation(demo):
     prod = flows[flows["source_kind"] == "production"].merge(cap, on=["source_id", "material"])
     assert len(prod) and (prod["hours"] > prod["ramp_h"]).all()
     # more time never delivers less
-    wide = result.pivot_table(index=["adcode", "material"], columns="deadline_h", values="arrived")
+    # (per material: the LP maximises the total met, so one county may get less at a longer deadline
+    # when the stock serves another one better, e.g. 北斗短报文终端 in 130983: 1.28 at 6 h, 0.70 at 12 h)
+    wide = result.pivot_table(index="material", columns="deadline_h", values="arrived", aggfunc="sum")
     assert (np.diff(wide.to_numpy(), axis=1) >= -1e-6).all()
 
 

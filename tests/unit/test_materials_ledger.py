@@ -150,3 +150,19 @@ def test_region_materials_table_checks(tmp_path):
         load_materials(doc, tmp_path / "r.toml", {"flood": 4, "earthquake": 6, "wildfire": 4})
     keys = sorted(p.params.get("key") for p in exc.value.problems)
     assert keys == ["materials.extra", "materials.household_size", "materials.shares.flood.affected"]
+
+
+def test_region_event_shares_checks(tmp_path):
+    doc = {"materials": {"catalogue": str(CATALOGUE), "event_shares": {
+        "footprint": {"affected": [1.0, 0.5], "displaced": [0.1]},
+        "intensity": {"affected": [0, 0.1, 0.3, 0.6, 0.9, 1], "displaced": [0, 0.2, 0.5, 0.2, 0.45, 0.7]},
+        "storm": {"affected": [1], "displaced": [0]}}}}
+    with pytest.raises(DataError) as exc:
+        load_materials(doc, tmp_path / "r.toml", {"flood": 4})
+    keys = sorted(p.params.get("key") for p in exc.value.problems)
+    assert keys == ["materials.event_shares.footprint.affected", "materials.event_shares.intensity.displaced",
+                    "materials.event_shares.storm"]
+    good = {"materials": {"catalogue": str(CATALOGUE), "event_shares": {
+        "footprint": {"affected": [1.0], "displaced": [0.1]}}}}
+    cfg = load_materials(good, tmp_path / "r.toml", {"flood": 4})
+    assert cfg.event_shares == {"footprint": {"affected": (1.0,), "displaced": (0.1,)}}

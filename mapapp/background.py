@@ -1,0 +1,79 @@
+"""Heavy analyses as Dash background callbacks: the job manager, and results shared by workers.
+
+Dash's ``DiskcacheManager`` keeps each job's progress and result in a ``diskcache`` folder that
+every gunicorn worker of this store opens (``Settings.jobs_path``; no Redis), starts the job in
+a process forked from the worker (``multiprocess``) and, on 取消 or a new run, kills that process
+and its children (``psutil``). The job itself only waits: the analysis runs in a grandchild
+started with ``mapapp.jobs.run_limited(start="spawn")`` under the memory and time limits, so the
+worker that took the request is free at once and the map stays responsive.
+
+The job process has no Flask request: ``JobManager.call_job_fn`` runs in the request and hands
+the worker's settings to the job it forks (``job_settings``). Results are also kept here for a
+while (``remember`` / ``recall``) so that a download on the other worker does not recompute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import diskcache
+from dash import DiskcacheManager
+
+from mapapp.settings import Settings
+
+_LOCK = threading.Lock()
+_JOB: dict[str, Settings] = {}  # the settings of the job being forked (inherited by the fork)
+_VIEWS: dict[str, diskcache.Cache] = {}
+VIEW_SECONDS = 3600  # a result stays downloadable this long after its run
+VIEW_BYTES = 256 * 2**20
+
+
+def jobs_path(settings: Settings) -> Path:
+    """``settings.jobs_dir``, else a folder in the system's temp directory named after the store
+    (the same for every worker of one store, whatever its folder's permissions)."""
+    if settings.jobs_dir:
+        return Path(settings.jobs_dir)
+    digest = hashlib.sha256(str(Path(settings.db_path).resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"onemap-jobs-{digest}"
+
+
+class JobManager(DiskcacheManager):
+    """``DiskcacheManager`` that passes the requesting worker's settings to the job."""
+
+    def __init__(self, settings: Settings) -> None:
+        path = jobs_path(settings)
+        path.mkdir(parents=True, exist_ok=True)
+        super().__init__(diskcache.Cache(str(path / "dash")), expire=VIEW_SECONDS)
+
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> int:
+        from mapapp import context as app_context  # noqa: PLC0415  (a request of the worker)
+
+        with _LOCK:  # one fork at a time: each job inherits the settings of its own request
+            _JOB["settings"] = app_context.settings()
+            return super().call_job_fn(key, job_fn, args, context)
+
+
+def job_settings() -> Settings:
+    """In a job: the settings of the worker that started it."""
+    return _JOB["settings"]
+
+
+def _views(settings: Settings) -> diskcache.Cache:
+    key = str(jobs_path(settings))
+    if key not in _VIEWS:
+        _VIEWS[key] = diskcache.Cache(str(Path(key) / "views"), size_limit=VIEW_BYTES)
+    return _VIEWS[key]
+
+
+def remember(settings: Settings, key: str, view: Any) -> None:
+    """Keep ``view`` (an ``AnalysisView``) for every worker of this store for ``VIEW_SECONDS``."""
+    _views(settings).set(key, view, expire=VIEW_SECONDS)
+
+
+def recall(settings: Settings, key: str) -> Any:
+    """The view ``remember``-ed under ``key`` by any worker, else None."""
+    return _views(settings).get(key)
