@@ -208,6 +208,15 @@
   }
   const OUTLINE_SCALE = 0.62;
 
+  /* the open card's target into the link (a shared link and a language switch reopen it) */
+  function withCardInUrl(target) {
+    const q = new URLSearchParams(window.location.search);
+    q.set("card", target);
+    const url = window.location.pathname + "?" + q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+    window.history.replaceState(window.history.state, "", url);
+    return target;
+  }
+
   function currentQuery(state) {
     const q = new URLSearchParams();
     if (state.center && state.zoom !== undefined && state.zoom !== null) {
@@ -226,6 +235,8 @@
     if (state.minc.length) { q.set("minc", state.minc.join(",")); }
     if (state.unit) { q.set("unit", state.unit); }
     if (state.basemap && state.basemap !== "offline") { q.set("base", state.basemap); }
+    const card = new URLSearchParams(window.location.search).get("card");  /* set by cardTarget */
+    if (card) { q.set("card", card); }
     q.set("lang", state.lang);
     return q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   }
@@ -315,15 +326,29 @@
       return query;
     },
     /* language buttons: reload the same view in the other language */
-    switchLang: function (nZh, nEn) {
+    switchLang: function (nZh, nEn, target) {
       const ctx = window.dash_clientside.callback_context;
       if (!ctx.triggered.length || !ctx.triggered[0].value) { return window.dash_clientside.no_update; }
       const lang = ctx.triggered[0].prop_id.indexOf("en") >= 0 ? "en" : "zh";
       const q = new URLSearchParams(window.location.search);
       if (q.get("lang") === lang) { return window.dash_clientside.no_update; }
       q.set("lang", lang);
+      if (target) { q.set("card", target); } else { q.delete("card"); }  /* mapapp/cardstate.py */
       window.location.assign(window.location.pathname + "?" + q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":"));
       return lang;
+    },
+    /* what the open card shows, as the card= value of the URL (mapapp/cardstate.py) */
+    cardTarget: function (cell, parks, reserves, enterprises) {
+      const ctx = window.dash_clientside.callback_context;
+      const nu = window.dash_clientside.no_update;
+      if (!ctx.triggered.length) { return nu; }
+      const id = ctx.triggered[0].prop_id.split(".")[0];
+      if (id === "map-cell") { return cell ? withCardInUrl("cell:" + cell) : nu; }
+      const click = { "map-points-parks": parks, "map-points-reserves": reserves,
+                      "map-points-enterprises": enterprises }[id];
+      const props = (click && click.properties) || {};
+      if (props.agg || props.id === undefined || props.id === null) { return nu; }
+      return withCardInUrl(id.replace("map-points-", "") + ":" + props.id);
     },
     /* the selected cell's outline */
     cellOutline: function (cell) {

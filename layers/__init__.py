@@ -90,6 +90,7 @@ from layers.map.viewport import (
     payload_bytes,
     resolution_for_zoom,
 )
+from layers.placenames import english_text, place_name  # English names (issue 15)
 from layers.report import Report, ReportError, build_report, write_report
 from layers.report.cluster import cluster_report_bytes
 from layers.store import Store, StoreUnavailable
@@ -138,6 +139,7 @@ __all__ = [
     "dispatch_lines",
     "e2sfca",
     "e2sfca_from_store",
+    "english_text",
     "explain_site",
     "facilities_in_cell",
     "facility_card",
@@ -160,6 +162,7 @@ __all__ = [
     "nearest_facilities",
     "pairs_within_hours",
     "payload_bytes",
+    "place_name",
     "region_cells",
     "resolution_for_zoom",
     "rows_from_store",

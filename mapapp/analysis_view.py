@@ -15,7 +15,7 @@ from mapapp import analyses, map_legend
 from mapapp.i18n import label, t
 
 #: Control -> the rows it sits in (visibility follows ``analyses.CONTROLS``).
-CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "weights", "event", "point",
+CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "spacing", "weights", "event", "point",
                 "radius", "magnitude", "polygon", "matrix", "exclude", "bands", "material", "quantity", "access")
 SITE_KINDS = ("depot", "park", "capacity_base")
 EVENTS = ("point", "quake", "polygon")
@@ -85,6 +85,7 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
                                             options=[{"label": t(f"ana.kind.{k}", lang), "value": k}
                                                      for k in SITE_KINDS])),
         _row("top", lang, dcc.Input(id="ana-top", type="number", step="any", value=20)),
+        _row("spacing", lang, dcc.Input(id="ana-spacing", type="number", step="any", min=0, value=10)),
         _row("weights", lang, dcc.Input(id="ana-weights", type="text", placeholder="flood=2, earthquake=1",
                                         maxLength=200)),
         _row("exclude", lang, dcc.Input(id="ana-exclude", type="text", placeholder="flood=4, wildfire=4",

@@ -10,6 +10,7 @@ from typing import Any
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from layers import english_text
 from mapapp import style
 from mapapp.i18n import label, t
 
@@ -99,10 +100,12 @@ def _table(header: list[str], rows: list[list[Any]]) -> html.Table:
 def cell_card(card: dict[str, Any], lang: str) -> html.Div:
     """The card of a clicked hexagon (``layers.cell_card``)."""
     admin = card.get("admin") or {}
-    place = " · ".join(a["name"] for a in (admin.get("province"), admin.get("city"), admin.get("county")) if a)
+    place = " · ".join(_name(a["name"], lang) for a in (admin.get("province"), admin.get("city"), admin.get("county"))
+                       if a)
     parts: list[Any] = [
         html.H4(t("card.cell", lang, cell=card["cell"], res=card["res"], area=_fmt(card["area_km2"]))),
-        html.P([html.B(t("card.location", lang) + "："), place or "—"], className="om-card-place"),
+        html.P([html.B(t("card.location", lang) + ("：" if lang == "zh" else ": ")), place or "—"],
+               className="om-card-place"),
     ]
     for hz in card["hazards"]:
         name = label("hazard", hz["hazard"], lang)
@@ -159,16 +162,21 @@ def facility_card(card: dict[str, Any], lang: str) -> html.Div:
             rows.append((t("card.products", lang), card["products"]))
     if card.get("chains"):
         rows.append((t("card.chains", lang), "、".join(label("chain", c, lang) for c in card["chains"])))
-    rows += [(t("card.address", lang), card.get("address") or "—"),
+    rows += [(t("card.address", lang), _name(card.get("address") or "—", lang)),
              (t("card.adcode", lang), card.get("adcode") or "—"),
              (t("card.precision", lang), label("precision", card.get("precision"), lang)),
              (t("card.source", lang), f"{card.get('source_file') or card.get('source')} · "
                                       f"{t('card.source_row', lang, row=card.get('source_row'))}")]
     head = [html.Span(t(f"entity.{entity}", lang), className="om-tag"),
-            html.H4(card["name"], className="om-card-name")]
+            html.H4(_name(card["name"], lang), className="om-card-name")]
     if card.get("synthetic"):
         head.insert(1, html.Span(t("card.synthetic", lang), className="om-tag om-tag-synthetic"))
     return html.Div([*head, _kv_table(rows), *_materials(card, lang)], className="om-card", id="map-card-facility")
+
+
+def _name(text: str, lang: str) -> str:
+    """A place or facility name as the reader of ``lang`` reads it (pinyin in English)."""
+    return english_text(text) if lang == "en" else text
 
 
 def quantity_text(value: Any) -> str:

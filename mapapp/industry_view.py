@@ -123,20 +123,44 @@ def atlas_bars(atlas: pd.DataFrame, lang: str) -> dict:
     status = [f"{industry_term('status', s, lang)} · {industry_term('action', a, lang)}"
               for s, a in zip(atlas["status"], atlas["action"])]
     firms = ti("atlas.firms", lang)
-    nodes = [f"{lk}（{n}）" if lang == "zh" else f"{lk} ({n})" for lk, n in zip(atlas["link"], atlas["firms"])]
     steps = [(i, i + 1) for i in range(len(atlas) - 1)]
-    sankey = {"type": "sankey", "arrangement": "fixed", "domain": {"x": [0, 1], "y": [0.58, 1]},
-              "node": {"label": nodes, "color": colours, "customdata": customdata, "pad": 12, "thickness": 14,
-                       "x": [0.01 + 0.98 * i / max(len(atlas) - 1, 1) for i in range(len(atlas))],
-                       "y": [0.5] * len(atlas), "hovertemplate": "%{label}<extra></extra>"},
+    xs = [0.01 + 0.98 * i / max(len(atlas) - 1, 1) for i in range(len(atlas))]
+    # plotly draws a node's label beside it, and the last one to its left, over its neighbour's:
+    # the labels are annotations under the nodes instead, wrapped, the outer ones aligned inward
+    sankey = {"type": "sankey", "arrangement": "fixed", "domain": {"x": [0, 1], "y": [0.64, 1]},
+              "node": {"label": [""] * len(atlas), "color": colours, "customdata": customdata, "pad": 12,
+                       "thickness": 14, "x": xs, "y": [0.5] * len(atlas),
+                       "hovertemplate": "%{customdata[1]}<extra></extra>"},
               "link": {"source": [a for a, _ in steps], "target": [b for _, b in steps], "value": [1] * len(steps),
                        "color": "rgba(120,120,120,0.25)", "hoverinfo": "skip"}}
+    last = len(atlas) - 1
+    labels = [{"text": node_label(lk, n, lang), "x": x, "y": 0.62, "xref": "paper", "yref": "paper",
+               "yanchor": "top", "xanchor": "left" if i == 0 and last else "right" if i == last and last else "center",
+               "showarrow": False, "align": "left" if i == 0 and last else "right" if i == last and last else "center"}
+              for i, (lk, n, x) in enumerate(zip(atlas["link"], atlas["firms"], xs))]
     bars = {"type": "bar", "x": atlas["link"].tolist(), "y": atlas["firms"].tolist(), "marker": {"color": colours},
             "text": status, "textposition": "outside", "customdata": customdata,
             "hovertemplate": "%{x}: %{y}<extra></extra>"}
     return {"data": [sankey, bars],
-            "layout": {**_LAYOUT, "height": 440, "title": {"text": firms},
-                       "yaxis": {"domain": [0, 0.44]}, "showlegend": False}}
+            "layout": {**_LAYOUT, "height": 480, "title": {"text": firms}, "annotations": labels,
+                       "yaxis": {"domain": [0, 0.42]}, "showlegend": False}}
+
+
+def node_label(link: str, firms: int, lang: str, width: int = 4) -> str:
+    """A chain link and its firms on short lines (``width`` characters in Chinese, about twice
+    that in English) so that neighbouring labels never meet."""
+    if lang == "zh":
+        lines = [link[i:i + width] for i in range(0, len(link), width)] + [f"{firms:,} 家"]
+    else:
+        lines, line = [], ""
+        for word in link.split():
+            if line and len(line) + 1 + len(word) > 2 * width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}".strip()
+        lines += [line, f"{firms:,} firms"]
+    return "<br>".join(lines)
 
 
 def atlas_heatmap(by_city: pd.DataFrame, lang: str) -> dict:

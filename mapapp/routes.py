@@ -10,7 +10,7 @@ import json
 
 import flask
 
-from layers import admin_geojson, admin_labels
+from layers import admin_geojson, admin_labels, place_name
 from mapapp import context
 
 LEVELS = ("province", "city", "county")
@@ -32,7 +32,12 @@ def boundaries(level: str) -> flask.Response:
 def labels(level: str) -> flask.Response:
     if level not in LEVELS:
         flask.abort(404)
-    return _geojson(admin_labels(context.store(), level))
+    data = admin_labels(context.store(), level)
+    if flask.request.args.get("lang") == "en":  # pinyin place names (Tangshan, Lunan District)
+        data = {**data, "features": [{**f, "properties": {**f["properties"],
+                                                           "name": place_name(f["properties"]["name"], "en")}}
+                                     for f in data["features"]]}
+    return _geojson(data)
 
 
 def register(server: flask.Flask) -> None:

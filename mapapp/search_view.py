@@ -8,6 +8,7 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import dcc, html
 
+from layers import english_text
 from mapapp.i18n import t
 
 MAX_RESULTS = 8
@@ -25,6 +26,10 @@ def search_box(lang: str) -> html.Div:
     ], className="om-search")
 
 
+def _name(text: str, lang: str) -> str:
+    return english_text(text) if lang == "en" and text else text
+
+
 def result_list(hits: list[dict[str, Any]], names: dict[str, str], lang: str) -> list[Any]:
     """One button per hit: name, kind and the parent unit's name (``names``: adcode -> name)."""
     if not hits:
@@ -33,8 +38,8 @@ def result_list(hits: list[dict[str, Any]], names: dict[str, str], lang: str) ->
     for i, hit in enumerate(hits):
         parent = names.get(str(hit.get("parent") or ""), "")
         rows.append(html.Button([
-            html.Span(hit["name"], className="om-search-name"),
+            html.Span(_name(hit["name"], lang), className="om-search-name"),
             html.Span(t(f"search.kind.{hit['kind']}", lang), className="om-tag"),
-            html.Span(parent, className="om-search-parent")],
+            html.Span(_name(parent, lang), className="om-search-parent")],
             id={"type": "map-search-hit", "index": i}, n_clicks=0, className="om-search-hit"))
     return rows

@@ -24,7 +24,8 @@ maximum over the candidates makes ``--at`` equal to its row of ``--top``. Demand
 are smooth over a reach of ~200 km: at resolutions finer than ``reach_res`` (default 7) they
 are evaluated at each cell's res-7 parent centre (at most ~1 km away), with at-risk demand
 summed into res-7 parents; ``reach_res=None`` computes them per cell (res 8: ~5x slower).
-The module is long (~570 lines) because the four scored components, their explanation for one
+``top`` results are spread out: no two closer than ``spacing_km`` (default 10 km).
+The module is long (~580 lines) because the four scored components, their explanation for one
 point and the ranking share one set of validated inputs; split apart they would pass the same
 ten arrays between modules.
 """
@@ -42,6 +43,7 @@ import pandas as pd
 
 from etl import schema
 from layers.analysis.reach import parent_cells, reach_sums
+from layers.analysis.spread import DEFAULT_SPACING_KM, spread_top
 from layers.analysis.travel import AccessParams, detour_per_cell, nearest_facilities
 from layers.frames import (
     cell_areas,
@@ -483,7 +485,7 @@ def site_from_store(store: Store, *, kind: str, at: Sequence[float] | None = Non
                     res: int = 7, hazards: str | Sequence[str] | None = None, hours: float | None = None,
                     weights: Mapping[str, float] | None = None, exclude: Mapping[str, Any] | None = None,
                     adcode: str | None = None, min_class: Any = None, reach_res: int | None = REACH_RES,
-                    **access_overrides: Any) -> pd.DataFrame:
+                    spacing_km: float = DEFAULT_SPACING_KM, **access_overrides: Any) -> pd.DataFrame:
     """``site_scores`` for the region's cells (or a unit's) at ``res``, read from a store.
 
     Parameters
@@ -496,7 +498,8 @@ def site_from_store(store: Store, *, kind: str, at: Sequence[float] | None = Non
         ``(lon, lat)``: return the row of the cell holding this point (scored among all
         candidates, so it equals that cell's row without ``at``).
     top
-        Return the ``top`` best rows (rank order); neither ``at`` nor ``top``: every row.
+        Return the ``top`` best rows (rank order), no two closer than ``spacing_km``; neither
+        ``at`` nor ``top``: every row.
     res
         H3 resolution of the candidate cells, one of the store's.
     hazards
@@ -512,6 +515,11 @@ def site_from_store(store: Store, *, kind: str, at: Sequence[float] | None = Non
         At-risk threshold, an int or ``{hazard: int}`` (default 2, as ``gaps``).
     reach_res
         As ``SiteParams.create``.
+    spacing_km
+        With ``top``: the minimum great-circle distance between two results (default
+        ``DEFAULT_SPACING_KM``, 10 km; 0 gives the plain top rows). Results are thinned greedily
+        in rank order (``layers.analysis.spread``), so ``rank`` keeps the row's rank among all
+        candidates.
     **access_overrides
         ``detour``, ``speed_kmh``, ``dispatch_delay_h``.
 
@@ -560,7 +568,10 @@ def site_from_store(store: Store, *, kind: str, at: Sequence[float] | None = Non
              "min_class": thresholds, "candidates": len(rows)}
     if at is not None:
         rows = rows[(rows["cell"] == h3i.int_to_str(int(cell))).to_numpy(bool)]
-    rows = rows.sort_values("rank", kind="stable").head(top if top is not None else len(rows))
+    rows = rows.sort_values("rank", kind="stable")
+    if top is not None:
+        rows = spread_top(rows, top, spacing_km)
+        attrs["spacing_km"] = float(spacing_km)
     rows = rows.reset_index(drop=True)
     rows.attrs["site"] = attrs
     return rows

@@ -136,6 +136,8 @@ def _stock_siting(ctx: click.Context, store: Any, db: Path, material: str | None
 @click.option("--at", type=Numbers(2, "115.46,38.88"), metavar="LON,LAT",
               help="Score the cell holding this point and explain it (JSON on stdout).")
 @click.option("--top", type=click.IntRange(min=1), help="Rank every candidate cell and keep the N best.")
+@click.option("--spacing-km", "spacing_km", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="With --top: minimum distance between two results in km (0: the N best, side by side).")
 @click.option("--res", type=click.IntRange(0, 15), default=7, show_default=True, help="H3 resolution of the cells.")
 @click.option("--hazard", "hazards", multiple=True,
               help="Hazard whose at-risk demand and chains count (repeatable; default: all the store's).")
@@ -149,7 +151,7 @@ def _stock_siting(ctx: click.Context, store: Any, db: Path, material: str | None
 @ACCESS_OPTIONS
 @OUT
 @click.pass_context
-def site_command(ctx: click.Context, db: Path, kind: str, at: tuple | None, top: int | None, res: int,
+def site_command(ctx: click.Context, db: Path, kind: str, at: tuple | None, top: int | None, spacing_km: float, res: int,
                  hazards: tuple, hours: float | None, weights: tuple, exclude: tuple, adcode: str | None,
                  min_class: int | None, speeds: tuple, detours: tuple, delay: float | None, out: Path) -> None:
     """Site suitability for a new depot, park or capacity base: one explained point, or the N best cells."""
@@ -166,7 +168,7 @@ def site_command(ctx: click.Context, db: Path, kind: str, at: tuple | None, top:
     try:
         df = site_from_store(store, kind=kind, at=at, top=top, res=res, hazards=list(hazards) or None,
                              hours=hours, weights=dict(weights) or None, exclude=dict(exclude) or None,
-                             adcode=adcode, min_class=min_class, **overrides)
+                             adcode=adcode, min_class=min_class, spacing_km=spacing_km, **overrides)
     except (ValueError, LookupError) as exc:
         click.echo(say(ctx, "bad", detail=exc), err=True)
         sys.exit(2)
@@ -183,6 +185,7 @@ def site_command(ctx: click.Context, db: Path, kind: str, at: tuple | None, top:
              "kind": kind, "res": res, "hazards": meta["hazards"], "hours": meta["hours"],
              "weights": json.dumps(meta["weights"]), "exclude": json.dumps(meta["exclude"]), "adcode": adcode,
              "min_class": json.dumps(meta["min_class"]), "at": json.dumps(at), "top": top,
+             "spacing_km": spacing_km if top is not None else None,
              "candidates": meta["candidates"], "overrides": json.dumps(overrides)}
     finish(ctx, df, out, t0, about, "site")
 

@@ -36,6 +36,7 @@ from layers.report.cartography import (
 )
 from layers.report.labels import term
 from layers.report.model import Report, ReportError
+from layers.report.wording import units_text
 from layers.report.svg import (
     GRID,
     INK,
@@ -350,7 +351,7 @@ def hazard_map_svg(report: Report, hazard: str, lang: str = "zh", *, title: bool
     drawn, outside = _facilities(frame, report, ("reserve", "park", "enterprise"))
     name = _hazard_name(entry, lang)
     legend.heading(_say("class_head", lang, hazard=entry["zh"] if lang == "zh" else entry["en"],
-                        units=entry.get("units") or "—"))
+                        units=units_text(entry.get("units"), lang) or "—"))
     texts = class_labels(entry, classes, lang)
     for k in classes:
         legend.swatch(colour[k], texts[k], f' data-class="{k}"')

@@ -14,8 +14,18 @@ from typing import Any
 import pandas as pd
 
 from layers.export import to_geojson
-from layers.report.labels import TITLES, display, header, kind_of, lang_index, term
+from layers.placenames import english_text
+from layers.report.labels import HIDDEN, TITLES, display, header, kind_of, lang_index, term
 from layers.report.model import Report, ReportError
+from layers.report.wording import (
+    built_at_text,
+    crs_text,
+    in_language,
+    number_text,
+    parameter_rows,
+    source_name,
+    units_text,
+)
 from layers.safe_cells import safe_value
 
 #: Formats ``write_report`` writes, all from the same Report.
@@ -27,14 +37,23 @@ SHEETS = ("findings", "headline", "units", "worst_cells", "depots", "chains", "c
 #: Excel number format per column kind.
 NUMBER_FORMATS = {"share": "0.0%", "hours": "0.00", "km2": "#,##0.00", "people": "#,##0", "int": "0",
                   "number": "0.000"}
-_COORD_FORMAT = "0.00000"
+#: How a column kind reads, for the Chinese columns sheet.
+KIND_WORDS = {"share": ("百分比", "percentage"), "hours": ("小时，两位小数", "hours, two decimals"),
+              "km2": ("平方公里，两位小数", "km², two decimals"), "people": ("人数，整数", "people, whole number"),
+              "int": ("整数", "whole number"), "number": ("三位小数", "three decimals"), "bool": ("是或否", "yes or no"),
+              "code": ("分类名称", "category name"), "codes": ("分类名称列表", "list of category names"),
+              "status": ("说明文字", "text"), "text": ("文字", "text")}
+_COORD_FORMAT = "0.000"  # labels.COORD_PLACES
 _MAX_WIDTH = 48
 
 
-def sheet_frames(report: Report) -> dict[str, pd.DataFrame]:
-    """The report's tables in sheet order: findings, headline, tables, chart data."""
+def sheet_frames(report: Report, lang: str | None = None) -> dict[str, pd.DataFrame]:
+    """The report's tables in sheet order: findings, headline, tables, chart data; with ``lang``,
+    without the columns a reader of that language does not get (``labels.HIDDEN``)."""
     frames = {"findings": report.findings_table(), "headline": report.headline, **report.tables, **report.charts}
-    return {k: frames[k] for k in SHEETS if k in frames}
+    hidden = HIDDEN[lang] if lang else frozenset()
+    return {k: frames[k].drop(columns=[c for c in frames[k].columns if c in hidden])
+            for k in SHEETS if k in frames}
 
 
 def sheet_title(key: str, lang: str = "zh") -> str:
@@ -43,67 +62,83 @@ def sheet_title(key: str, lang: str = "zh") -> str:
     return "".join("-" if ch in "[]:*?/\\" else ch for ch in title)[:31]
 
 
-def _fmt_list(values: Iterable[Any], sep: str) -> str:
-    return sep.join(str(v) for v in values)
+def _hazard_line(h: dict[str, Any], lang: str) -> str:
+    """A hazard and its threshold: ``洪水（等级≥2，≥0.5 m）``."""
+    i = lang_index(lang)
+    name = h["zh"] if i == 0 else h["en"]
+    threshold = ""
+    if h.get("threshold") is not None:
+        threshold = (f"{'，' if i == 0 else ', '}{h.get('comparator', '≥')}{number_text(h['threshold'])}"
+                     f" {units_text(h['units'], lang)}").rstrip()
+    return f"{name}（等级≥{h['min_class']}{threshold}）" if i == 0 else f"{name} (class ≥ {h['min_class']}{threshold})"
 
 
 def about_rows(report: Report, lang: str = "zh") -> list[tuple[str, str]]:
-    """The cover as (label, text) rows: unit, hazards, date, build, provenance, standards, parameters."""
+    """The cover as (label, text) rows in ``lang``: unit, hazards, date, build, provenance,
+    standards, parameters; every value in words and numbers for people (no code names, file
+    paths or JSON in Chinese)."""
     i = lang_index(lang)
     c = report.cover
     unit = c["unit"]
     sep = "；" if i == 0 else "; "
-
-    def row(zh: str, en: str, value: Any) -> tuple[str, str]:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return (zh if i == 0 else en, text)
-
-    hazards = [f"{h['zh'] if i == 0 else h['en']}（{'等级' if i == 0 else 'class'}≥{h['min_class']}"
-               + (f"，{h.get('comparator', '≥')}{h['threshold']:g} {h['units']}" if h.get("threshold") is not None else "") + "）"
-               for h in c["hazards"]]
-    std = c["standards"]
+    colon = "：" if i == 0 else ": "
     prov = c["provenance"]
+
+    def row(zh: str, en: str, value: str) -> tuple[str, str]:
+        return (zh if i == 0 else en, value or "—")
+
+    kinds = {True: ("合成", "synthetic"), False: ("真实", "real")}
+    region = c["region"]
     rows = [
         row("标题", "Title", c["title_zh"] if i == 0 else c["title_en"]),
-        row("行政区", "Unit", f"{unit['name']}（{unit['adcode']}，{unit['level_zh'] if i == 0 else unit['level_en']}）"),
-        row("上级行政区", "Parents", " > ".join(f"{p['name']}（{p['adcode']}）" for p in unit["parents"]) or "—"),
-        row("灾种", "Hazards", sep.join(hazards)),
+        row("行政区", "Unit", f"{unit['name']}（{unit['adcode']}，{unit['level_zh']}）" if i == 0
+            else f"{unit['name']} ({unit['adcode']}, {unit['level_en']})"),
+        row("上级行政区", "Parents", " > ".join(f"{p['name']}（{p['adcode']}）" if i == 0 else f"{p['name']} ({p['adcode']})"
+                                          for p in unit["parents"])),
+        row("灾种", "Hazards", sep.join(_hazard_line(h, lang) for h in c["hazards"])),
         row("报告日期", "Date", c["date"]),
-        row("数据库构建编号", "Store build id", str(c["build_id"])),
-        row("数据库构建时间", "Store built at", str(c["built_at"])),
-        row("区域", "Region", f"{c['region']['name']} / {c['region']['name_en']} ({c['region']['id']})"),
-        row("数据说明", "Data note", prov.get("note") or "—"),
-        row("真实数据源", "Real sources", _fmt_list(prov["real"], ", ") or "—"),
-        row("合成数据源", "Synthetic sources", _fmt_list(prov["synthetic"], ", ") or "—"),
+        row("数据库构建编号", "Store build id", str(c["build_id"] or "")),
+        row("数据库构建时间", "Store built at", built_at_text(c["built_at"], lang)),
+        row("区域", "Region", (region["name"] if i == 0 else region["name_en"]) or ""),
+        row("数据说明", "Data note", in_language(prov.get("note"), lang)),
+        row("真实数据源", "Real sources", ("、" if i == 0 else ", ").join(source_name(s, lang) for s in prov["real"])),
+        row("合成数据源", "Synthetic sources",
+            ("、" if i == 0 else ", ").join(source_name(s, lang) for s in prov["synthetic"])),
     ]
     for s in prov["sources"]:
-        kind = ("合成" if s["synthetic"] else "真实") if i == 0 else ("synthetic" if s["synthetic"] else "real")
-        rows.append(row(f"数据源 {s['source']}", f"Source {s['source']}",
-                        f"{s['path']}{sep}{s['rows_loaded']} / {s['rows_loaded'] + s['rows_rejected']}"
-                        f"{sep}{kind}{sep}CRS {s['crs'] or '—'}"))
-    precision = sep.join(f"{term('kind', k, lang)}: " + ", ".join(f"{term('precision', p, lang)} {n}"
-                                                                  for p, n in v.items())
-                         for k, v in prov["precision_in_unit"].items())
-    rows.append(row("本单元设施位置精度", "Position precision in the unit", precision or "—"))
+        total = s["rows_loaded"] + s["rows_rejected"]
+        name = source_name(s["source"], lang)
+        counts = (f"入库 {number_text(s['rows_loaded'])} 行，共 {number_text(total)} 行" if i == 0
+                  else f"{number_text(s['rows_loaded'])} of {number_text(total)} rows loaded")
+        where = [] if i == 0 else [s["path"]]  # a file path is no word for the Chinese reader
+        rows.append(row(f"数据源：{name}", f"Source: {name}",
+                        sep.join([*where, counts, kinds[bool(s["synthetic"])][i],
+                                  ("坐标系 " if i == 0 else "CRS ") + crs_text(s["crs"], lang)])))
+    precision = sep.join(f"{term('kind', k, lang)}{colon}" + ("，" if i == 0 else ", ").join(
+        f"{term('precision', p, lang)} {number_text(n)}" for p, n in v.items())
+        for k, v in prov["precision_in_unit"].items())
+    rows.append(row("本单元设施位置精度", "Position precision in the unit", precision))
     if prov.get("exposure"):
-        rows.append(row("人口数据", "Population", prov["exposure"].get("description") or "—"))
+        rows.append(row("人口数据", "Population", in_language(prov["exposure"].get("description"), lang)))
     for h in c["hazards"]:
-        rows.append(row(f"灾害图层 {h['zh']}", f"Hazard layer {h['en']}", h.get("description") or "—"))
+        rows.append(row(f"灾害图层：{h['zh']}", f"Hazard layer: {h['en']}", in_language(h.get("description"), lang)))
+    std = c["standards"]
+    hours = "小时" if i == 0 else " h"
     rows += [
         row("到达时间标准", "Standard hours by tier",
-            sep.join(f"{term('tier', t, lang)} {v:g} h" for t, v in std["hours_by_tier"].items())),
-        row("车速（km/h）", "Speeds (km/h)", sep.join(f"{term('tier', k, lang)} {v:g}"
+            sep.join(f"{term('tier', t, lang)} {number_text(v)}{hours}" for t, v in std["hours_by_tier"].items())),
+        row("车速（km/h）", "Speeds (km/h)", sep.join(f"{term('tier', k, lang)} {number_text(v)}"
                                                      for k, v in std["speed_kmh"].items())),
-        row("绕行系数", "Detour factors", sep.join(f"{term('terrain', k, lang)} {v:g}"
+        row("绕行系数", "Detour factors", sep.join(f"{term('terrain', k, lang)} {number_text(v)}"
                                                for k, v in std["detour"].items())),
-        row("出发准备时间（小时）", "Dispatch delay (h)", f"{std['dispatch_delay_h']:g}"),
+        row("出发准备时间（小时）", "Dispatch delay (h)", number_text(std["dispatch_delay_h"])),
         row("灾种相关产业链", "Chains by hazard", sep.join(
-            f"{term('hazard', h, lang)}: " + ", ".join(term("chain", x, lang) for x in v)
+            f"{term('hazard', h, lang)}{colon}" + ("、" if i == 0 else ", ").join(term("chain", x, lang) for x in v)
             for h, v in std["chains_by_hazard"].items())),
     ]
-    rows += [row(f"参数 {k}", f"Parameter {k}", v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-             for k, v in c["parameters"].items()]
-    rows.append(row("方法与局限", "Methods and limits", ", ".join(c["methods"])))
+    rows += [(f"参数：{k}" if i == 0 else k, v) for k, v in parameter_rows(c["parameters"], lang)]
+    rows.append(row("方法与局限", "Methods and limits",
+                    "见报告第五章“方法与局限”" if i == 0 else "see chapter 5 of the report, Methods and limits"))
     return rows
 
 
@@ -120,7 +155,7 @@ def _write_sheet(ws: Any, df: pd.DataFrame, lang: str, bold: Any, fill: Any) -> 
     width = [len(header(c, lang)) * (2 if lang == "zh" else 1) + 2 for c in columns]
     formats = [(_COORD_FORMAT if c in ("lon", "lat") else NUMBER_FORMATS.get(kind_of(c))) for c in columns]
     for values in df.itertuples(index=False, name=None):
-        shown = [safe_value(display(v, c, lang)) for v, c in zip(values, columns)]
+        shown = [safe_value(_english(display(v, c, lang), lang)) for v, c in zip(values, columns)]
         ws.append(shown)
         for j, v in enumerate(shown):
             if isinstance(v, str):
@@ -134,6 +169,11 @@ def _write_sheet(ws: Any, df: pd.DataFrame, lang: str, bold: Any, fill: Any) -> 
                     cell.number_format = fmt
         ws.column_dimensions[get_column_letter(j)].width = min(width[j - 1], _MAX_WIDTH)
     ws.freeze_panes = "A2"
+
+
+def _english(value: Any, lang: str) -> Any:
+    """A text cell with its names romanised in English (numbers and Chinese text unchanged)."""
+    return english_text(value) if lang == "en" and isinstance(value, str) else value
 
 
 def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
@@ -157,25 +197,27 @@ def write_xlsx(report: Report, path: str | Path, *, lang: str = "zh") -> Path:
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     wb = Workbook()
     wb.remove(wb.active)
-    frames = sheet_frames(report)
+    frames = sheet_frames(report, lang)
     for key, df in frames.items():
         _write_sheet(wb.create_sheet(sheet_title(key, lang)), df, lang, bold, fill)
     about = wb.create_sheet(sheet_title("about", lang))
     about.append(["项目", "内容"] if lang == "zh" else ["Item", "Value"])
     for label, text in about_rows(report, lang):
-        about.append([label, safe_value(text)])
+        about.append([label, safe_value(_english(text, lang))])
     for cell in about[1]:
         cell.font, cell.fill = bold, fill
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 28, 110
     about.freeze_panes = "A2"
     cols = wb.create_sheet(sheet_title("columns", lang))
-    cols.append(["表", "字段", "中文", "English"] if lang == "zh" else ["Sheet", "Key", "Chinese", "English"])
+    # each column in the reader's language and how it reads (no keys: code names; no other language)
+    i = lang_index(lang)
+    cols.append([["表", "字段", "显示方式"], ["Sheet", "Column", "Reads as"]][i])
     for key, df in frames.items():
         for c in df.columns:
-            cols.append([sheet_title(key, lang), c, header(c, "zh"), header(c, "en")])
+            cols.append([sheet_title(key, lang), header(c, lang), KIND_WORDS.get(kind_of(c), KIND_WORDS["text"])[i]])
     for cell in cols[1]:
         cell.font, cell.fill = bold, fill
-    for letter, w in zip("ABCD", (18, 28, 34, 40)):
+    for letter, w in zip("ABC", (24, 40, 30)):
         cols.column_dimensions[letter].width = w
     cols.freeze_panes = "A2"
     wb.properties.title = report.cover["title_zh"] if lang == "zh" else report.cover["title_en"]

@@ -3,7 +3,8 @@ stylesheet (``templates/report.css``), typeset to A4 by WeasyPrint with an embed
 
 Like the other writers, this module renders and never computes: every number goes through
 ``labels.as_text`` (the XLSX number formats), every figure comes from ``figures`` (SVG drawn
-from the report's map and chart data) and the methods text is ``layers/METHODS.md``.
+from the report's map and chart data) and the methods text is ``templates/methods.md`` (the
+reader's words; ``layers/METHODS.md`` holds the full definitions).
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from typing import Any
 
 import pandas as pd
 
+from layers.placenames import english_text
 from layers.report.formats import about_rows
 from layers.report.labels import TITLES, as_text, header, kind_of, lang_index, term
 from layers.report.model import Report, ReportError
 from layers.report.supply import PRINT_COLUMNS as SUPPLY_PRINT_COLUMNS
 from layers.report.supply import SUPPLY_TABLES, fill_map_svg
+from layers.report.wording import in_language, number_text, units_text
 
 TEMPLATES = Path(__file__).with_name("templates")
-METHODS_FILE = Path(__file__).parent.parent / "METHODS.md"
+#: The methods chapter in the reader's words (``layers/METHODS.md`` holds the full definitions).
+METHODS_FILE = Path(__file__).parent / "templates" / "methods.md"
 #: Font families of the report, first match wins (fontconfig names); a CJK one must exist.
 FONT_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 
@@ -54,6 +58,10 @@ TABLE_ORDER = ("units", "depots", "worst_cells", "chains", "siting_summary", "si
 PRINT_COLUMNS.update(SUPPLY_PRINT_COLUMNS)
 #: METHODS.md sections printed in the methods chapter, in this order.
 METHOD_SECTIONS = ("report", "gaps", "access", "chains", "siting", "supply")
+#: Their headings.
+METHOD_TITLES = {"report": ("报告的构成", "How the report is built"), "gaps": ("覆盖缺口", "Coverage gaps"),
+                 "access": ("到达时间", "Arrival hours"), "chains": ("产业链缺口", "Chain gaps"),
+                 "siting": ("新增储备点选址", "Siting new depots"), "supply": ("物资保障", "Material supply")}
 
 #: The policy sources a report cites (title, what the report takes from it).
 REFERENCES: tuple[tuple[str, str, str], ...] = (
@@ -95,7 +103,8 @@ _TEXT = {
     "coverage": ("{hazard}：各层级储备标准时间内覆盖率", "{hazard}: share covered within each tier's standard"),
     "histogram": ("{hazard}：县级储备到达时间分布（风险区面积）", "{hazard}: county-reserve hours (at-risk area)"),
     "heatmap": ("产业链时限内可达占比（城市 × 灾种·产业链）", "Chains reached in time (city × hazard: chain)"),
-    "more_columns": ("表中仅列主要字段，完整字段见同名 XLSX。", "Main columns only; the XLSX has every column."),
+    "more_columns": ("表中仅列主要字段，完整字段见同名电子表格文件。", "Main columns only; the XLSX has every column."),
+    "synthetic_tag": ("合成数据", "synthetic"),
     "no_rows": ("（无）", "(none)"),
     "empty": ("本单元在所选灾种与阈值下没有风险网格，本报告为简短报告。",
               "The unit has no at-risk cell for these hazards and thresholds: a short report."),
@@ -189,6 +198,8 @@ _WIDE = {"name": 2.8, "status": 3.2, "cell": 2.0, "missing_chains": 2.6}
 def table_view(df: pd.DataFrame, columns: Sequence[str], lang: str) -> dict[str, Any]:
     """Headers, cell texts, per-column alignment (numbers right) and widths (%) of ``df``'s
     ``columns``."""
+    if lang == "en" and "material_name_en" in df.columns:  # the catalogue's English name
+        df = df.assign(material_name=df["material_name_en"])
     cols = [c for c in columns if c in df.columns]
     numeric = {c: kind_of(c) in ("share", "hours", "km2", "people", "int", "number") or c in ("lon", "lat")
                for c in cols}
@@ -285,8 +296,9 @@ def context(report: Report, lang: str = "zh") -> dict[str, Any]:
     c = report.cover
     unit = c["unit"]
     hazards = [{"name": h["zh"] if i == 0 else h["en"], "min_class": h["min_class"],
-                "threshold": "" if h.get("threshold") is None else f"{h.get('comparator', '≥')} {h['threshold']:g} {h['units'] or ''}".strip(),
-                "label": h.get("class_label") or "", "description": h.get("description") or "",
+                "threshold": "" if h.get("threshold") is None else
+                f"{h.get('comparator', '≥')} {number_text(h['threshold'])} {units_text(h['units'], lang)}".strip(),
+                "label": h.get("class_label") or "", "description": in_language(h.get("description"), lang),
                 "synthetic": bool(h.get("synthetic"))} for h in c["hazards"]]
     synthetic = any(s["synthetic"] for s in c["provenance"]["sources"]) or any(h["synthetic"] for h in hazards)
     tables = [{"key": k, "title": TITLES[k][i], "groups": _groups(report, k, lang)}
@@ -299,15 +311,15 @@ def context(report: Report, lang: str = "zh") -> dict[str, Any]:
                  "parents": " > ".join(p["name"] for p in unit["parents"])},
         "hazards": hazards, "date": c["date"], "build_id": c["build_id"],
         "region": c["region"]["name"] if i == 0 else c["region"]["name_en"],
-        "note": c["provenance"].get("note") or "", "synthetic": synthetic,
-        "standards": [(term("tier", t, lang), f"{v:g}") for t, v in c["standards"]["hours_by_tier"].items()],
+        "note": in_language(c["provenance"].get("note"), lang), "synthetic": synthetic,
+        "standards": [(term("tier", t, lang), number_text(v)) for t, v in c["standards"]["hours_by_tier"].items()],
         "empty": report.empty,
         "headline": headline_view(report, lang),
         "findings": [{"severity": f.severity, "word": term("severity", f.severity, lang), "text": f.text(lang)}
                      for f in report.findings],
         "figures": figures_view(report, lang),
         "tables": tables,
-        "methods": [{"name": n, "html": h} for n, h in methods_sections(lang)],
+        "methods": [{"name": n, "title": METHOD_TITLES[n][i], "html": h} for n, h in methods_sections(lang)],
         "references": [(title, what[i]) for title, *what in REFERENCES],
         "about": about_rows(report, lang),
         "page_css": page_css(report, lang),
@@ -317,8 +329,10 @@ def context(report: Report, lang: str = "zh") -> dict[str, Any]:
 
 
 def render_html(report: Report, lang: str = "zh") -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG; prints to A4)."""
-    return _environment().get_template("report.html.j2").render(**context(report, lang))
+    """The report as one self-contained HTML page (inline CSS and SVG; prints to A4); in
+    English every name is romanised (``layers.placenames.english_text``)."""
+    page = _environment().get_template("report.html.j2").render(**context(report, lang))
+    return english_text(page) if lang == "en" else page
 
 
 def write_html(report: Report, path: str | Path, *, lang: str = "zh", html: str | None = None) -> Path:

@@ -31,7 +31,7 @@ TERRAIN: dict[str, tuple[str, str]] = {"plain": ("平原", "plain"), "hill": ("�
 #: Demand weights and solvers of the siting analysis.
 WEIGHTING: dict[str, tuple[str, str]] = {"population x class": ("人口×灾害等级", "population x class"),
                                          "area_km2 x class": ("面积×灾害等级", "area x class")}
-SOLVERS: dict[str, tuple[str, str]] = {"milp": ("混合整数规划（HiGHS，最优）", "MILP (HiGHS)"),
+SOLVERS: dict[str, tuple[str, str]] = {"milp": ("混合整数规划（精确求解）", "MILP (HiGHS)"),
                                        "greedy": ("贪心＋局部搜索（有上界）", "greedy + local search (bounded)"),
                                        "none": ("无需求解", "none")}
 
@@ -61,7 +61,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "share_covered_provincial": ("省级储备标准内覆盖率", "Covered by provincial reserves", "share"),
     "share_covered_national": ("国家级储备标准内覆盖率", "Covered by national reserves", "share"),
     "worst_hours": ("县级储备最长到达时间（小时）", "Worst county-reserve hours", "hours"),
-    "p90_hours": ("县级储备 P90 到达时间（小时）", "P90 county-reserve hours", "hours"),
+    "p90_hours": ("县级储备第 90 百分位到达时间（小时）", "P90 county-reserve hours", "hours"),
     "has_county_depot": ("风险县均有县级储备库", "Every at-risk county has a county depot", "bool"),
     "counties_without_county_depot": ("无县级储备库的风险县数", "At-risk counties without a county depot", "int"),
     "counties": ("县（区）数", "Counties", "int"),
@@ -115,7 +115,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "weighting": ("需求权重", "Demand weight", "code"),
     "solver": ("求解方法", "Solver", "code"),
     "optimality_gap": ("最优性差距", "Optimality gap", "share"),
-    "status": ("说明", "Status", "text"),
+    "status": ("说明", "Status", "status"),
     "share_covered": ("标准时间内覆盖率", "Covered within the standard", "share"),
     "covered_area_km2": ("覆盖面积（km²）", "Covered area (km²)", "km2"),
     "from_hours": ("起（小时）", "From (h)", "hours"),
@@ -158,6 +158,40 @@ TITLES: dict[str, tuple[str, str]] = {
 }
 
 _UNREACHED = ("无法到达", "unreachable")
+#: Decimal places of longitude and latitude (about 100 m).
+COORD_PLACES = 3
+#: Columns a reader of one language does not get: rule keys and material codes (code names),
+#: and the other language's text.
+HIDDEN: dict[str, frozenset[str]] = {
+    "zh": frozenset({"key", "finding_en", "material", "material_name_en"}),
+    "en": frozenset({"key", "finding_zh", "material", "material_name"}),
+}
+
+#: Solver texts of the siting analysis (``layers.analysis.siting``) in Chinese, by pattern.
+_STATUS_ZH: tuple[tuple[str, str], ...] = (
+    (r"nothing to gain.*", "无可增益：没有候选点能到达尚未覆盖的需求"),
+    (r"Optimization terminated successfully\..*|.*\bOptimal\)?$", "已求得最优解"),
+    (r"Time limit reached.*|.*time limit.*", "达到求解时间上限，给出当前最好方案及其上界"),
+    (r"greedy \+ 1-swap local search \((\d+) swap\(s\)\)", r"贪心选址并逐点交换改进（交换 \1 次）"),
+    (r": proven optimal by its bound, MILP skipped", "，其上界已证明为最优，无需再做精确求解"),
+    (r"; the greedy set was better and is kept", "；贪心方案更优，予以保留"),
+    (r"; .* -> the greedy set and its bound are reported", "；精确求解未完成，给出贪心方案及其上界"),
+)
+
+
+def solver_status(text: str, lang: str = "zh") -> str:
+    """A siting status in ``lang``: the solver's English text, or its Chinese reading (pieces
+    by pattern; a text none matches says only that the solver gave another status)."""
+    import re  # noqa: PLC0415
+
+    if lang_index(lang) == 1:
+        return text
+    out = text
+    for pattern, repl in _STATUS_ZH:
+        out = re.sub(pattern, repl, out)
+    if re.search(r"[A-Za-z]{2,}", out):
+        return "求解器给出其他状态（英文版报告列出原文）"
+    return out
 _BOOL = {True: ("是", "yes"), False: ("否", "no")}
 _NONE = ("无", "none")  # an empty list
 
@@ -234,6 +268,8 @@ def display(value: Any, column: str, lang: str = "zh") -> Any:
         return _BOOL[bool(value)][i]
     if kind == "code":
         return term(column, value, lang)
+    if kind == "status":
+        return solver_status(str(value), lang)
     if kind in ("share", "hours", "km2", "people", "number", "int"):
         if isinstance(value, (bool, np.bool_)):
             return int(value)
@@ -245,7 +281,8 @@ def display(value: Any, column: str, lang: str = "zh") -> Any:
 
 
 #: Decimal places of a column kind as printed in HTML/PDF (the same as the XLSX number formats:
-#: share 0.0%, hours 0.00, km2 #,##0.00, people #,##0, number 0.000; lon/lat 0.00000).
+#: share 0.0%, hours 0.00, km2 #,##0.00, people #,##0, number 0.000; lon/lat 0.000, about
+#: 100 m, well inside the smallest report hexagon).
 _PLACES = {"share": 1, "hours": 2, "km2": 2, "people": 0, "int": 0, "number": 3}
 
 
@@ -276,7 +313,7 @@ def as_text(value: Any, column: str, lang: str = "zh") -> str:
         return shown
     kind = "coord" if column in ("lon", "lat") else kind_of(column)
     if kind == "coord":
-        return f"{_half_up(shown, 5):f}"
+        return f"{_half_up(shown, COORD_PLACES):f}"
     if kind == "share":
         return f"{_half_up(shown * 100, 1):f}%"
     places = _PLACES.get(kind)

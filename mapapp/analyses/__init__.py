@@ -16,6 +16,7 @@ from typing import Any
 
 from mapapp import context
 from mapapp.analyses import chains, coordination, dispatch, e2sfca, gaps, index, match, site, siting, supply
+from mapapp.analyses.site import cell_resolution
 from mapapp.analyses.common import (
     EVENT_CONTROLS,
     GOOD_BAD,
@@ -47,7 +48,7 @@ CONTROLS: dict[str, tuple[str, ...]] = {name: module.CONTROLS for name, module i
 RUNNERS: dict[str, Callable[[Any, Params, str], AnalysisView]] = {name: m.run for name, m in REGISTRY.items()}
 
 __all__ = ["CONTROLS", "EVENT_CONTROLS", "GOOD_BAD", "NAMES", "REGISTRY", "ROW_LIMIT", "RUNNERS", "SEQ", "AnalysisView",
-           "Params", "parse_access", "parse_weights", "run"]
+           "Params", "cell_resolution", "parse_access", "parse_weights", "run"]
 
 
 def run(store: Any, p: Params, lang: str) -> AnalysisView:

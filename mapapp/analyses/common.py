@@ -47,6 +47,7 @@ class Params:
     k: int = 3
     site_kind: str = "depot"
     top: int = 20
+    spacing_km: float = 10.0  # site: minimum distance between the top results (layers.analysis.spread)
     weights: dict[str, float] = field(default_factory=dict)
     exclude: dict[str, float] = field(default_factory=dict)  # site: hazard -> class excluded from
     bands: dict[str, float] = field(default_factory=dict)  # e2sfca: upper hours -> weight
@@ -79,7 +80,8 @@ class Params:
         for key, conv, low, high in (("res", int, 0, 15), ("min_class", int, 1, 20), ("hours", float, 0.0, 240.0),
                                      ("k", int, 1, 50), ("top", int, 1, 500), ("lon", float, -180, 180),
                                      ("lat", float, -90, 90), ("radius_km", float, 0.0, 500.0),
-                                     ("magnitude", float, 0.0, 10.0), ("quantity", float, 1e-9, 1e12)):
+                                     ("magnitude", float, 0.0, 10.0), ("quantity", float, 1e-9, 1e12),
+                                     ("spacing_km", float, 0.0, 500.0)):
             raw = values.get(key)
             if raw in (None, "", "auto"):
                 continue

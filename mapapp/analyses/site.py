@@ -21,7 +21,7 @@ from mapapp.analyses.common import (
 from mapapp.i18n import t
 
 #: The panel controls this analysis uses (the others are hidden).
-CONTROLS = ('hazard', 'res', 'sitekind', 'top', 'hours', 'weights', 'exclude', 'point', 'access')
+CONTROLS = ('hazard', 'res', 'sitekind', 'top', 'spacing', 'hours', 'weights', 'exclude', 'point', 'access')
 
 
 def run(store: Any, p: Params, lang: str) -> AnalysisView:
@@ -50,7 +50,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
         return AnalysisView("site", summary, table, table, None, [], [], None, overlay,
                             method="layers/METHODS.md#site", cells=row.reset_index(drop=True),
                             bounds=[[p.lat - 0.3, p.lon - 0.4], [p.lat + 0.3, p.lon + 0.4]])
-    df = site_from_store(store, top=p.top, **common)
+    df = site_from_store(store, top=p.top, spacing_km=p.spacing_km, **common)
     values = df["score"].to_numpy(float)
     hexes, pal, legend = graded(df["cell"], values, n=5)
     names = unit_names(store)
@@ -62,7 +62,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
         for r in df.head(10).itertuples()]}
     best = df.iloc[0] if len(df) else None
     summary = [t("ana.site.top", lang, n=len(df), kind=t(f"ana.kind.{p.site_kind}", lang),
-                 total=f"{total:,}",
+                 total=f"{total:,}", km=f"{p.spacing_km:g}",
                  best=f"{best['county_name']} {float(best['score']):.3f}" if best is not None else "—"),
                t("ana.site.vs_siting", lang)]
     comp = [c for c in df.columns if c.endswith("_score")]
@@ -70,6 +70,17 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                [float(df["lat"].max()) + 0.15, float(df["lon"].max()) + 0.2]] if len(df) else None)
     return AnalysisView("site", summary, df, shown_rows(df, columns=["rank", "county_name", "score", *comp, "excluded_by"]),
                         hexes, pal, legend, None, overlay, method="layers/METHODS.md#site", cells=df, bounds=bounds)
+
+
+def cell_resolution(cell: Any) -> int | None:
+    """The H3 resolution of a hexagon id (hex text; bits 52-55 of the index), or None for
+    anything that is not one (no card open, a facility card)."""
+    try:
+        value = int(str(cell), 16)
+    except (TypeError, ValueError):
+        return None
+    res = (value >> 52) & 0xF
+    return res if (value >> 59) & 0xF == 1 and 0 <= res <= 15 else None
 
 
 def _percent(rank: int, total: int) -> str:

@@ -37,11 +37,11 @@ PARAM_STATES = [State("ana-kind", "value"), State("ana-hazard", "value"), State(
                 State("ana-lat", "value"), State("ana-radius", "value"), State("ana-magnitude", "value"),
                 State("ana-polygon", "data"), State("map-unit-code", "data"), State("ana-exclude", "value"),
                 State("ana-bands", "value"), State("ana-access", "value"), State("ana-material", "value"),
-                State("ana-quantity", "value"),
+                State("ana-quantity", "value"), State("ana-spacing", "value"),
                 State({"type": "ana-matrix", "hazard": ALL}, "value"), State({"type": "ana-matrix", "hazard": ALL}, "id")]
 PARAM_KEYS = ("kind", "hazard", "res", "min_class", "hours", "tier", "k", "site_kind", "top", "weights", "event",
               "lon", "lat", "radius_km", "magnitude", "polygon", "unit", "exclude", "bands", "access", "material",
-              "quantity")
+              "quantity", "spacing_km")
 
 
 def _controls(params: list[Any]) -> dict[str, Any]:
@@ -208,18 +208,21 @@ def run_heavy(set_progress, job):
 
 
 @callback(Output("ana-kind", "value"), Output("ana-lon", "value"), Output("ana-lat", "value"),
-          Output("ana-event", "value"), Output("ana-go", "data"),
+          Output("ana-event", "value"), Output("ana-go", "data"), Output("ana-res", "value"),
           Input({"type": "ana-here", "kind": ALL}, "n_clicks"), State("map-leaflet", "clickData"),
-          State("ana-event", "value"), prevent_initial_call=True)
+          State("ana-event", "value"), State("map-cell", "data"), prevent_initial_call=True)
 @auth.role("planner")
-def run_here(clicks, click, event):
-    """"Assess here" / "simulate an event here" on a hexagon card: that point, that analysis."""
+def run_here(clicks, click, event, cell):
+    """"Assess here" / "simulate an event here" on a hexagon card: that point, that analysis;
+    a site is scored at the card's own hexagon resolution (the hexagon the planner clicked)."""
     if not any(clicks) or not click or not isinstance(ctx.triggered_id, dict):
-        return (no_update,) * 5
+        return (no_update,) * 6
     kind = ctx.triggered_id.get("kind")
     lat, lng = float(click["latlng"]["lat"]), float(click["latlng"]["lng"])
     go = {"kind": kind, "n": sum(c or 0 for c in clicks)}
-    return (kind, round(lng, 5), round(lat, 5), "point" if kind == "dispatch" and event == "polygon" else event, go)
+    res = analyses.cell_resolution(cell) if kind == "site" else None
+    return (kind, round(lng, 5), round(lat, 5), "point" if kind == "dispatch" and event == "polygon" else event, go,
+            no_update if res is None else res)
 
 
 def _polygon_from_upload(contents: str, filename: str | None) -> dict[str, Any]:

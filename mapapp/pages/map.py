@@ -16,6 +16,7 @@ from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
 from mapapp import analysis_view, auth, components, context, measure_view, panels, report_export, search_view, style
+from mapapp.cardstate import card_from_query
 from mapapp.header import header
 from mapapp.i18n import label, t
 from mapapp.industry_text import ti as t_ind
@@ -177,7 +178,7 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
     boundaries = [dl.GeoJSON(id=f"map-boundary-{lvl}", url=f"/basemap/boundaries/{lvl}.geojson",
                              style=js("boundaryStyle"), hideout=boundary_hide, interactive=False)
                   for lvl in ("county", "city", "province")]
-    labels = [dl.GeoJSON(id=f"map-labels-{lvl}", url=f"/basemap/labels/{lvl}.geojson",
+    labels = [dl.GeoJSON(id=f"map-labels-{lvl}", url=f"/basemap/labels/{lvl}.geojson" + ("?lang=en" if state.lang == "en" else ""),
                          pointToLayer=js("labelPoint"), filter=js("labelFilter"),
                          hideout={"zoomRange": LABEL_ZOOMS, "zoom": state.zoom or 7})
               for lvl in ("province", "city", "county")]
@@ -219,6 +220,7 @@ def layout(**query: Any) -> html.Div:
                                 default_hazard=names[0] if names else None, default_lang=context.settings().lang)
     lang, meta = state.lang, store.meta
     item = industry_item(store, query.get("item"), lang)  # a row located from the 产业监测 page
+    card, card_cell = card_from_query(store, query.get("card"), lang)  # the card open before a language switch
     tree = admin_tree(store)
     unit_box = next((u["bbox"] for u in tree if u["adcode"] == state.unit), None)
     config = {"lang": lang, "opacityDefault": OPACITY_DEFAULT, "minClassDefault": MIN_CLASS_DEFAULT,
@@ -232,7 +234,7 @@ def layout(**query: Any) -> html.Div:
             hazards, lang, meta.get("chains_by_hazard"))], open=True, className="om-ana-details"),
         dcc.Loading(html.Div(t("ana.hint", lang), id="ana-result", className="om-ana-wrap"), type="dot",
                     delay_show=300),
-        html.Div(map_item_card(item, lang) if item else t("card.hint", lang), id="map-card",
+        html.Div(map_item_card(item, lang) if item else card or t("card.hint", lang), id="map-card",
                  className="om-card-wrap"),
         html.Div(id="map-unit", className="om-unit-wrap")], className="om-right")
     floating = panels.floating_panels({"layers": _left_panel(state, hazards, tree, lang), "results": results}, lang)
@@ -249,7 +251,8 @@ def layout(**query: Any) -> html.Div:
             html.Div(t("map.loading", lang), id="map-loading", className="om-loading"),
         ], className="om-body"),
         dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),
-        dcc.Store(id="map-cell"), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),
+        dcc.Store(id="map-cell", data=card_cell), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),
+        dcc.Store(id="map-card-target", data=query.get("card") if card is not None else None),
         *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],
         dcc.Store(id="ana-hex"), dcc.Store(id="ana-legend"), dcc.Store(id="ana-go"), dcc.Store(id="ana-params"),
         dcc.Store(id="ana-polygon"), dcc.Store(id="ana-job"),

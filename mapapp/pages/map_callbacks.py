@@ -326,7 +326,12 @@ for _level in ("city", "province"):
 clientside_callback(ClientsideFunction("onemap", "cellOutline"), Output("map-selected-cell", "data"),
                     Input("map-cell", "data"))
 clientside_callback(ClientsideFunction("onemap", "switchLang"), Output("map-lang-switch", "data"),
-                    Input("map-lang-zh", "n_clicks"), Input("map-lang-en", "n_clicks"), prevent_initial_call=True)
+                    Input("map-lang-zh", "n_clicks"), Input("map-lang-en", "n_clicks"),
+                    State("map-card-target", "data"), prevent_initial_call=True)
+clientside_callback(ClientsideFunction("onemap", "cardTarget"), Output("map-card-target", "data"),
+                    Input("map-cell", "data"), Input("map-points-parks", "clickData"),
+                    Input("map-points-reserves", "clickData"), Input("map-points-enterprises", "clickData"),
+                    prevent_initial_call=True)
 clientside_callback(
     ClientsideFunction("onemap", "writeUrl"), Output("map-url-query", "data"),
     Input("map-leaflet", "center"), Input("map-leaflet", "zoom"),

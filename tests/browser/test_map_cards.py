@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 import h3
+import pytest
 from playwright.sync_api import expect
 
-from layers import cell_card, facility_card
+from layers import cell_card, english_text, facility_card
 from mapapp.components import quantity_text
 from mapapp.i18n import label, t
 
@@ -165,3 +166,38 @@ def test_brw050_admin_drilldown_and_chain_filter(onemap, page):
         else:
             onemap.wait_for_query("chains", "v === null")
             assert onemap.prop("map-chains", "value") == []
+
+
+def test_brw046_language_switch_keeps_card_and_view(onemap, page, shot):
+    """Issue 15 (observation 9): open a hexagon card, switch to English: the same card is open,
+    in English, at the same view with the same layers; a park card survives the switch back."""
+    onemap.open(f"{TANGSHAN}&z=11&hz=flood&layers=parks")
+    box = onemap.map_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator("#map-card-cell")).to_be_visible()
+    onemap.wait()
+    cell, view = onemap.prop("map-cell", "data"), onemap.view()
+    assert t("card.hint", "zh") not in page.inner_text("#map-card")
+    page.click("#map-lang-en")
+    page.wait_for_url(re.compile(r"lang=en"))
+    expect(page.locator("#map-card-cell")).to_be_visible()
+    onemap.wait()
+    assert onemap.prop("map-cell", "data") == cell
+    text = page.inner_text("#map-card-cell")
+    assert cell in text and "H3 res" in text and "Tangshan" in text  # a pinyin place name
+    assert onemap.view() == pytest.approx(view, abs=1e-4)
+    assert "hz=flood" in page.url and "layers=parks" in page.url and f"card=cell:{cell}" in page.url
+    assert len(onemap.prop("map-selected-cell", "data")["features"]) == 1
+    shot(page, "brw046_card_after_switch_en")
+
+    marker = page.locator(".om-symbol").first
+    marker.click()
+    expect(page.locator("#map-card-facility")).to_be_visible()
+    onemap.wait()
+    name = page.locator("#map-card-facility .om-card-name").inner_text()
+    page.click("#map-lang-zh")
+    page.wait_for_url(re.compile(r"lang=zh"))
+    expect(page.locator("#map-card-facility")).to_be_visible()
+    assert "card=parks:" in page.url
+    assert page.locator("#map-card-facility .om-tag").first.inner_text() == t("entity.parks", "zh")
+    assert english_text(page.locator("#map-card-facility .om-card-name").inner_text()) == name  # same park

@@ -223,4 +223,7 @@ def test_brw019_real_seismic_layers_in_the_tree_with_provenance(page, onemap, br
     assert label("hazard", "faults", "zh") in tree
     page.locator("#map-layer-faults summary").first.click()
     expect(page.locator("#map-layer-faults .om-provenance")).to_contain_text("真实数据")
-    expect(page.locator("#map-layer-seismicity .om-provenance")).to_contain_text("来源未注明")
+    expect(page.locator("#map-layer-seismicity .om-provenance")).to_contain_text("编译目录，来源未说明")
+    for hz in ("seismicity", "faults"):  # issue 17: no repository or licence code in Chinese
+        expect(page.locator(f"#map-layer-{hz} .om-provenance")).not_to_contain_text("geoist")
+        expect(page.locator(f"#map-layer-{hz} .om-provenance")).not_to_contain_text("MIT")

@@ -160,7 +160,8 @@ def post_run(app, client, values: dict, lang: str = "zh", matrix: dict | None = 
     state += [{"id": "ana-polygon", "property": "data", "value": values.get("ana-polygon")},
               {"id": "map-unit-code", "property": "data", "value": values.get("unit")}]
     state += [{"id": i, "property": "value", "value": values.get(i)} for i in ("ana-exclude", "ana-bands", "ana-access",
-                                                                                    "ana-material", "ana-quantity")]
+                                                                                    "ana-material", "ana-quantity",
+                                                                                    "ana-spacing")]
     matrix = matrix or {}
     state += [[{"id": {"type": "ana-matrix", "hazard": h}, "property": "value", "value": v} for h, v in matrix.items()],
               [{"id": {"type": "ana-matrix", "hazard": h}, "property": "id", "value": {"type": "ana-matrix", "hazard": h}}

@@ -63,3 +63,24 @@ def test_every_string_has_both_languages():
             words = words.replace(allowed, "")
         assert not re.search(r"[A-Za-z]{3,}", words), (key, zh)
     assert ti("rows", "zh", n="3", shown="3") == "共 3 条，显示前 3 条"
+
+
+def test_atlas_sankey_labels_do_not_overlap():
+    """Issue 15: plotly drew the last node's label to its left, over its neighbour's. The labels
+    are annotations under the nodes, on short lines, the first and last aligned inward."""
+    import pandas as pd  # noqa: PLC0415
+
+    from mapapp.industry_view import atlas_bars, node_label  # noqa: PLC0415
+
+    atlas = pd.DataFrame({"chain": ["unmanned"] * 5, "link": ["材料与元器件", "动力系统", "飞控与载荷", "整机制造", "运维与培训服务"],
+                          "firms": [0, 0, 0, 522, 0], "status": ["missing"] * 3 + ["covered", "missing"],
+                          "action": ["fill"] * 3 + ["strengthen", "fill"]})
+    fig = atlas_bars(atlas, "zh")
+    sankey = fig["data"][0]
+    assert set(sankey["node"]["label"]) == {""}
+    notes = fig["layout"]["annotations"]
+    assert [n["xanchor"] for n in notes] == ["left", "center", "center", "center", "right"]
+    assert [n["x"] for n in notes] == sankey["node"]["x"]
+    assert all(max(len(line) for line in n["text"].split("<br>")) <= 6 for n in notes)
+    assert node_label("运维与培训服务", 1234, "zh") == "运维与培<br>训服务<br>1,234 家"
+    assert node_label("Operation and training services", 3, "en").endswith("<br>3 firms")

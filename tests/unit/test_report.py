@@ -24,7 +24,7 @@ from layers.report import (
     write_report,
     write_xlsx,
 )
-from layers.report.formats import NUMBER_FORMATS, about_rows, sheet_frames, sheet_title
+from layers.report.formats import NUMBER_FORMATS, _english, about_rows, sheet_frames, sheet_title
 from layers.report.labels import COLUMNS, display, header, kind_of
 from layers.store import json_ready
 from tests.unit import world as W
@@ -193,7 +193,7 @@ def test_a_unit_without_at_risk_cells_gives_the_short_report(world_std, tmp_path
     cells = json.loads(paths[1].read_text(encoding="utf-8"))
     assert cells["features"] == [] and cells["about"]["unit"]["adcode"] == "130104"
     wb = openpyxl.load_workbook(paths[0])
-    texts = [row[4] for row in wb[sheet_title("findings")].iter_rows(min_row=2, values_only=True)]
+    texts = [row[3] for row in wb[sheet_title("findings")].iter_rows(min_row=2, values_only=True)]  # no key, no English
     assert texts == ["桥西区无县级储备库。", no_risk.zh]  # medium before ok
 
 
@@ -261,7 +261,8 @@ def test_xlsx_cells_equal_the_report_tables(world_std, tmp_path, lang):
     report = build_report(world_std, "110100", "earthquake", res=RES, hours_by_tier={"county": 0.55})
     path = write_xlsx(report, tmp_path / "r.xlsx", lang=lang)
     wb = openpyxl.load_workbook(path)
-    frames = sheet_frames(report)
+    frames = sheet_frames(report, lang)  # without the other language's and the code columns
+    assert not {"key", "material", "finding_en" if lang == "zh" else "finding_zh"} & {c for df in frames.values() for c in df}
     assert wb.sheetnames == [sheet_title(k, lang) for k in frames] + [sheet_title("about", lang),
                                                                        sheet_title("columns", lang)]
     for key, df in frames.items():
@@ -270,7 +271,8 @@ def test_xlsx_cells_equal_the_report_tables(world_std, tmp_path, lang):
         assert list(rows[0]) == [header(c, lang) for c in df.columns], key
         assert len(rows) == len(df) + 1 and ws.freeze_panes == "A2"
         for r, values in enumerate(df.itertuples(index=False, name=None), start=1):
-            assert list(rows[r]) == [xlsx(display(v, c, lang)) for v, c in zip(values, df.columns)], (key, r)
+            assert list(rows[r]) == [xlsx(_english(display(v, c, lang), lang)) for v, c in zip(values, df.columns)], \
+                (key, r)
         for j, col in enumerate(df.columns, start=1):
             cell = ws.cell(row=2, column=j)
             if len(df) and isinstance(cell.value, float) and col not in ("lon", "lat"):
@@ -285,10 +287,12 @@ def test_xlsx_cells_equal_the_report_tables(world_std, tmp_path, lang):
     assert head.cell(2, names.index(header("missing_chains", lang)) + 1).value == \
         ("消防救援装备" if lang == "zh" else "Firefighting")
     about = dict(wb[sheet_title("about", lang)].iter_rows(min_row=2, values_only=True))
-    assert dict(about_rows(report, lang)) == about
+    assert {k: _english(v, lang) for k, v in about_rows(report, lang)} == about
     assert about["数据库构建编号" if lang == "zh" else "Store build id"] == "tiny-world-1"
     columns = list(wb[sheet_title("columns", lang)].iter_rows(min_row=2, values_only=True))
-    assert ("gap_share" in {c[1] for c in columns}) and all(c[2] and c[3] for c in columns)
+    # each column in the reader's language and how it reads: no keys (code) and no other language
+    assert header("gap_share", lang) in {c[1] for c in columns} and all(len(c) == 3 and c[2] for c in columns)
+    assert "gap_share" not in {c[1] for c in columns}
 
 
 def test_infinite_hours_and_missing_values_in_xlsx():

@@ -27,7 +27,7 @@ def beijing(world_std):
     (2.675, "worst_hours", "zh", "2.68"),  # 2.675 is 2.67499.. in binary; shown as written
     (799676.0, "population", "zh", "799,676"),
     (12, "cells", "zh", "12"),
-    (116.4366021, "lon", "zh", "116.43660"),
+    (116.4366021, "lon", "zh", "116.437"),  # about 100 m
     (float("inf"), "hours_county", "zh", "无法到达"),
     (float("inf"), "hours_county", "en", "unreachable"),
     (None, "worst_hours", "zh", "—"),

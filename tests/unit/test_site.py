@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from layers.analysis import reach
 from layers.analysis.reach import reach_sums
+from layers.analysis.spread import spread_top
 from layers.analysis.site import (
     COMPONENTS,
     DEFAULT_WEIGHTS,
@@ -307,8 +308,11 @@ def test_adapter_at_equals_its_row_of_the_ranking(world_std):
     bj = full["county"].isin(["110101", "110102"])
     assert (full.loc[bj, "score"] == 0).all() and full.loc[bj, "excluded_by"].str.contains("earthquake class 3").all()
     assert (full.loc[~bj, "excluded_by"] == "").all()
-    top = site_from_store(world_std, kind="depot", res=7, hazards="earthquake", top=3)
+    top = site_from_store(world_std, kind="depot", res=7, hazards="earthquake", top=3, spacing_km=0)
     pd.testing.assert_frame_equal(top, full.head(3))
+    spread = site_from_store(world_std, kind="depot", res=7, hazards="earthquake", top=3)  # 10 km apart
+    pd.testing.assert_frame_equal(spread, spread_top(full, 3, 10.0))
+    assert spread["rank"].iloc[0] == 1 and spread.attrs["site"]["spacing_km"] == 10.0
     for cell in [full["cell"].iloc[0], full["cell"].iloc[len(full) // 2], full["cell"].iloc[-1]]:
         lat, lng = h3.cell_to_latlng(cell)
         one = site_from_store(world_std, kind="depot", res=7, hazards="earthquake", at=(lng + 1e-6, lat))
