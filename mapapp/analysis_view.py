@@ -133,7 +133,9 @@ def map_layers() -> list[Any]:
         # polygon is also the dispatch event's area
         dl.FeatureGroup([dl.EditControl(id="ana-draw", position="topright", draw={
             "polygon": True, "polyline": True, "rectangle": True, "circle": False, "marker": False,
-            "circlemarker": False}, edit={"edit": False})]),
+            "circlemarker": False}, edit={"edit": False},
+            # the shapes of a link's draw= go back into the toolbar's layer (mapapp.drawstate)
+            eventHandlers={"draw:mounted": {"variable": "onemap.map.drawMounted"}})]),
     ]
 
 
