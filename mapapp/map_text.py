@@ -47,7 +47,7 @@ TEXT: dict[str, tuple[str, str]] = {
                       "delete some shapes or vertices before copying the link"),
     "draw.why.length": ("超过 {limit} 个字符", "longer than {limit} characters"),
     "draw.why.shapes": ("超过 {limit} 个图形", "more than {limit} shapes"),
-    "draw.why.shape": ("第 {i} 个图形格式不对，应为 l 或 p 后接“经度,纬度”列表", "shape {i} is malformed: expected l or p and a list of lon,lat"),
+    "draw.why.shape": ("第 {i} 个图形格式不对，应为折线或多边形的一串“经度,纬度”", "shape {i} is malformed: expected l or p and a list of lon,lat"),
     "draw.why.points": ("第 {i} 个图形的顶点数不对（折线 2–{limit} 个，多边形 3–{limit} 个）",
                         "shape {i} has the wrong number of vertices (line 2–{limit}, polygon 3–{limit})"),
     "draw.why.range": ("第 {i} 个图形有坐标超出经度 −180–180、纬度 −85–85", "shape {i} has a coordinate outside lon −180–180, lat −85–85"),
