@@ -18,6 +18,7 @@ from mapapp.i18n import label, t
 CONTROL_ROWS = ("hazard", "res", "minclass", "hours", "tier", "k", "sitekind", "top", "spacing", "weights", "event", "point",
                 "radius", "magnitude", "polygon", "matrix", "exclude", "bands", "material", "quantity", "access")
 SITE_KINDS = ("depot", "park", "capacity_base")
+RESOLUTIONS = (5, 6, 7, 8)  # what the panel offers; finer grids exceed the per-request budget region-wide
 EVENTS = ("point", "quake", "polygon")
 #: Columns of names: wide enough not to wrap one character per line.
 NAME_COLUMNS = ("name", "county_name", "city_name", "component", "missing_chains", "excluded_by", "can_send")
@@ -73,7 +74,7 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         _row("hazard", lang, dcc.Dropdown(id="ana-hazard", options=[*hz, {"label": t("ana.any", lang), "value": "any"}],
                                           value=first, clearable=False, searchable=False)),
         _row("res", lang, dcc.Dropdown(id="ana-res", options=[{"label": t("ana.param.res_auto", lang), "value": "auto"}]
-                                       + [{"label": str(r), "value": r} for r in (5, 6, 7, 8)],
+                                       + [{"label": str(r), "value": r} for r in RESOLUTIONS],
                                        value="auto", clearable=False, searchable=False)),
         _row("minclass", lang, dcc.Input(id="ana-minclass", type="number", step="any", placeholder="2")),
         _row("hours", lang, dcc.Input(id="ana-hours", type="number", step="any")),

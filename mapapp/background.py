@@ -69,11 +69,39 @@ def _views(settings: Settings) -> diskcache.Cache:
     return _VIEWS[key]
 
 
+def _edition(settings: Settings) -> str:
+    """What a kept result depends on besides its parameters: the store file as built (size and
+    modification time: a rebuilt store is a new edition) and the code that computed it (the
+    modification times of the ``layers`` and ``mapapp`` sources), so neither a rebuild nor an
+    upgrade serves an old result."""
+    store = Path(settings.db_path)
+    try:
+        st = store.stat()
+        parts = [str(store.resolve()), str(st.st_size), str(st.st_mtime_ns)]
+    except OSError:
+        parts = [str(store)]
+    return hashlib.sha256("|".join([*parts, _code_edition()]).encode()).hexdigest()[:16]
+
+
+_CODE: list[str] = []
+
+
+def _code_edition() -> str:
+    if not _CODE:
+        import layers  # noqa: PLC0415
+
+        roots = [Path(layers.__file__).parent, Path(__file__).parent]
+        stamps = sorted(f"{f}:{f.stat().st_mtime_ns}" for root in roots for f in root.rglob("*.py"))
+        _CODE.append(hashlib.sha256("\n".join(stamps).encode()).hexdigest())
+    return _CODE[0]
+
+
 def remember(settings: Settings, key: str, view: Any) -> None:
     """Keep ``view`` (an ``AnalysisView``) for every worker of this store for ``VIEW_SECONDS``."""
-    _views(settings).set(key, view, expire=VIEW_SECONDS)
+    _views(settings).set(f"{_edition(settings)}|{key}", view, expire=VIEW_SECONDS)
 
 
 def recall(settings: Settings, key: str) -> Any:
-    """The view ``remember``-ed under ``key`` by any worker, else None."""
-    return _views(settings).get(key)
+    """The view ``remember``-ed under ``key`` by any worker for this edition of the store and
+    code (``_edition``), else None."""
+    return _views(settings).get(f"{_edition(settings)}|{key}")

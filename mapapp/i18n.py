@@ -265,6 +265,7 @@ UI: dict[str, tuple[str, str]] = {
     "ana.site.at": ("（{lon}, {lat}）所在六边形 {cell}（分辨率 {res}）作为{kind}：得分 {score}，在 {total} 个候选六边形中排第 {rank} 位（前 {pct}%）。", "The hexagon {cell} (res {res}) at ({lon}, {lat}) as a {kind}: score {score}, rank {rank} of {total} candidate hexagons (top {pct}%)."),
     "ana.site.vs_siting": ("适宜性为每个六边形单独评分，排名靠前的往往彼此相邻；“优化选址”联合选择 K 个库，使新增覆盖最大、互不重叠，因此两者位置可能不同。", "Suitability scores each hexagon on its own, so the best ones often sit side by side; optimal siting picks K depots together so that their new coverage is largest and does not overlap, so the two can point to different places."),
     "ana.site.excluded": ("硬性排除：{why}", "Hard exclusion: {why}"),
+    "ana.site.exclusion": ("{hazard} {cls} 级（≥ {limit} 级不可选）", "{hazard} class {cls} (class {limit} and above excluded)"),
     "ana.site.top": ("{kind}适宜性前 {n} 名（共 {total} 个候选六边形，结果之间至少相距 {km} km）；第 1 名：{best}", "Top {n} of {total} candidate sites for a {kind}, at least {km} km apart; first: {best}"),
     "ana.site.unit.hazard_safety": ("等级/最高等级（最不利灾种）", "class / top class (worst hazard)"),
     "ana.site.unit.demand_km2": ("T 小时内风险面积 km²", "at-risk km² within T h"),

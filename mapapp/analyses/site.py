@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -18,7 +19,10 @@ from mapapp.analyses.common import (
     site_unit,
     unit_names,
 )
-from mapapp.i18n import t
+from mapapp.i18n import label, t
+
+#: One hard exclusion as layers.site_from_store writes it ("flood class 4 >= 4"; joined by "; ").
+_EXCLUSION = re.compile(r"(\w+) class (\d+) >= (\d+)")
 
 #: The panel controls this analysis uses (the others are hidden).
 CONTROLS = ('hazard', 'res', 'sitekind', 'top', 'spacing', 'hours', 'weights', 'exclude', 'point', 'access')
@@ -43,7 +47,7 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                      rank=f"{int(r['rank']):,}", total=f"{total:,}", pct=_percent(int(r["rank"]), total)),
                    t("ana.site.vs_siting", lang)]
         if r.get("excluded_by"):
-            summary.append(t("ana.site.excluded", lang, why=r["excluded_by"]))
+            summary.append(t("ana.site.excluded", lang, why=exclusion_text(r["excluded_by"], lang)))
         overlay = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
             "type": "Point", "coordinates": [p.lon, p.lat]}, "properties": {"kind": "site", "order": "★",
                                                                             "name": f"{float(r['score']):.3f}"}}]}
@@ -55,7 +59,8 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
     hexes, pal, legend = graded(df["cell"], values, n=5)
     names = unit_names(store)
     total = int(df.attrs["site"]["candidates"])
-    df = df.assign(county_name=[names.get(c, "") for c in df["county"]])
+    df = df.assign(county_name=[names.get(c, "") for c in df["county"]],
+                   excluded_by=[exclusion_text(x, lang) for x in df["excluded_by"]])
     overlay = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
          "properties": {"kind": "site", "order": int(r.rank), "name": f"{r.county_name} {float(r.score):.3f}"}}
@@ -70,6 +75,17 @@ def run(store: Any, p: Params, lang: str) -> AnalysisView:
                [float(df["lat"].max()) + 0.15, float(df["lon"].max()) + 0.2]] if len(df) else None)
     return AnalysisView("site", summary, df, shown_rows(df, columns=["rank", "county_name", "score", *comp, "excluded_by"]),
                         hexes, pal, legend, None, overlay, method="layers/METHODS.md#site", cells=df, bounds=bounds)
+
+
+def exclusion_text(text: Any, lang: str) -> str:
+    """``excluded_by`` in words: "flood class 4 >= 4; faults class 4 >= 4" ->
+    "洪水 4 级（≥ 4 级不可选）；距活动断层距离 4 级（≥ 4 级不可选）"; "" stays ""."""
+    parts = []
+    for part in str(text or "").split(";"):
+        m = _EXCLUSION.fullmatch(part.strip())
+        parts.append(t("ana.site.exclusion", lang, hazard=label("hazard", m[1], lang), cls=m[2], limit=m[3])
+                     if m else part.strip())
+    return ("; " if lang == "en" else "；").join(p for p in parts if p)
 
 
 def cell_resolution(cell: Any) -> int | None:

@@ -161,6 +161,8 @@ def run_analysis(_run, _go, _clear, *values):
         controls = _controls(params)
         p = analyses.Params.from_controls(controls)
         view = _recent(p, lang)
+        if view is not None:  # a recent result shown again is still a run the planner asked for
+            auth.audit("analysis", analysis=p.kind, parameters=_audited(p), recent=True)
         if view is None and _heavy(p):
             auth.audit("analysis", analysis=p.kind, parameters=_audited(p), background=True)
             return (html.Div(t("ana.queued", lang), className="om-note"), *(no_update,) * (len(RESULT_OUTPUTS) - 1),
@@ -214,13 +216,16 @@ def run_heavy(set_progress, job):
 @auth.role("planner")
 def run_here(clicks, click, event, cell):
     """"Assess here" / "simulate an event here" on a hexagon card: that point, that analysis;
-    a site is scored at the card's own hexagon resolution (the hexagon the planner clicked)."""
+    a site is scored at the card's own hexagon resolution (the hexagon the planner clicked), within
+    the resolutions the panel offers."""
     if not any(clicks) or not click or not isinstance(ctx.triggered_id, dict):
         return (no_update,) * 6
     kind = ctx.triggered_id.get("kind")
     lat, lng = float(click["latlng"]["lat"]), float(click["latlng"]["lng"])
     go = {"kind": kind, "n": sum(c or 0 for c in clicks)}
     res = analyses.cell_resolution(cell) if kind == "site" else None
+    if res is not None:  # a card opened at street zoom (res 9+) is scored on its res-8 parent, the finest offered
+        res = min(max(res, min(analysis_view.RESOLUTIONS)), max(analysis_view.RESOLUTIONS))
     return (kind, round(lng, 5), round(lat, 5), "point" if kind == "dispatch" and event == "polygon" else event, go,
             no_update if res is None else res)
 

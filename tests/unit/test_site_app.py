@@ -25,3 +25,14 @@ def test_spacing_control_is_read_and_checked():
     assert Params.from_controls({"kind": "site", "spacing_km": 0}).spacing_km == 0
     with pytest.raises(ValueError, match="spacing_km"):
         Params.from_controls({"kind": "site", "spacing_km": -1})
+
+
+def test_hard_exclusions_read_in_words():
+    """excluded_by as layers writes it -> the panel's words: no code names or ">=" in Chinese."""
+    from mapapp.analyses.site import exclusion_text  # noqa: PLC0415
+
+    raw = "flood class 4 >= 4; faults class 5 >= 4"
+    assert exclusion_text(raw, "zh") == "洪水 4 级（≥ 4 级不可选）；距活动断层距离 5 级（≥ 4 级不可选）"
+    assert exclusion_text(raw, "en") == ("Flood class 4 (class 4 and above excluded); "
+                                         "Distance to active faults class 5 (class 4 and above excluded)")
+    assert exclusion_text("", "zh") == "" and exclusion_text(None, "en") == ""
