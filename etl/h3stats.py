@@ -117,6 +117,22 @@ class _Codec:
         return self.reader.decode(raw)
 
 
+class _ZoneKeys:
+    """The finest resolution's keys: the zone map's own cell table (zone index == key index),
+    not a copy of it (8 M cells: ~0.3 GB less)."""
+
+    def __init__(self, zm: ZoneMap):
+        self.zm = zm
+
+    @property
+    def cells(self) -> np.ndarray:
+        return self.zm.cells
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.zm.row_last
+
+
 class _Accumulator:
     """Per-resolution streaming summaries with exact p90; each value is sorted once."""
 
@@ -333,7 +349,8 @@ def iter_raster_to_h3(
     read0, read1 = (0, grid.height) if part is None else (part.read0, part.read1)
     codec = _Codec(reader)
     zm = ZoneMap(grid, finest, cache_dir, rows=None if part is None else (read0, read1))
-    keys = {r: CellIndex() for r in res_list}
+    keys = {finest: _ZoneKeys(zm), **{r: CellIndex() for r in res_list[1:]}}
+    known = 0  # zone-table cells registered at the coarser resolutions (and for ownership)
     if spill_dir is not None and not one_run:
         raise ValueError("spill_dir needs one_run")
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
@@ -357,10 +374,8 @@ def iter_raster_to_h3(
                     values[~valid] = np.nan
                     for s in samplers.values():
                         s.take(r0, r1, values)
-                n_known = keys[finest].cells.size
-                if zm.cells.size > n_known:  # zone table grew: register new cells everywhere
-                    new = zm.cells[n_known:]
-                    keys[finest].add(new, zm.row_last[n_known:])  # zone index == key index
+                if zm.cells.size > known:  # zone table grew: register new cells everywhere
+                    new, known = zm.cells[known:], zm.cells.size
                     for r in res_list[1:]:
                         parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
                     if part is not None:

@@ -180,26 +180,54 @@ class ZoneMap:
         cells = np.sort(np.asarray(h3i.h3shape_to_cells_experimental(shape, self.res, "overlap"), dtype=np.uint64))
         pentagons = np.asarray(h3i.get_pentagons(self.res), dtype=np.uint64)
         row_last = np.full(cells.size, g.height - 1, dtype=np.int64)  # odd cells: conservative
-        self._poly = []
+        self._poly = []  # polygon chunks of the cells the current rows can cross (built lazily)
+        ok_idx, ok_vmin = [], []
         for start in range(0, cells.size, _CHUNK):  # bounded memory: one chunk of cells at a time
-            chunk = cells[start:start + _CHUNK]
-            bounds = [_c_boundary(c) for c in chunk.tolist()]
-            ok = np.fromiter((len(b) == 6 for b in bounds), dtype=bool, count=len(bounds))
-            ok &= ~np.isin(chunk, pentagons)
-            idx = np.flatnonzero(ok)
-            verts = np.array([bounds[i] for i in idx], dtype=np.float64).reshape(idx.size, 6, 2)
-            del bounds
-            u, v = _densify_to_pixels(g, verts)
-            row_last[start + idx] = np.ceil(v.max(axis=1) + 1).astype(np.int64) if idx.size else 0
-            eu, ev = _erode(u, v, TOL_PX)
+            idx, eu, ev, last = self._polygons(cells, start + np.arange(min(_CHUNK, cells.size - start)), pentagons)
+            row_last[idx] = last
+            ok_idx.append(idx.astype(np.int32))
+            ok_vmin.append(ev.min(axis=1) if idx.size else np.zeros(0))
+            del eu, ev
+        # the polygons themselves are dropped here and rebuilt band by band (_advance), in order
+        # of their first row, so memory holds only those of cells near the current rows
+        ok_vmin = np.concatenate(ok_vmin) if ok_vmin else np.zeros(0)
+        order = np.argsort(ok_vmin, kind="stable")
+        self._pending = (np.concatenate(ok_idx)[order] if ok_idx else np.zeros(0, np.int32), ok_vmin[order])
+        self._next = 0
+        self._pentagons = pentagons
+        self._table.add(cells, row_last)  # the table was empty: index i is cells[i]
+
+    def _polygons(self, cells: np.ndarray, which: np.ndarray, pentagons: np.ndarray):
+        """Eroded pixel-space hexagons of ``cells[which]`` (pentagons and odd cells left out):
+        (their indices, u, v, last row)."""
+        chunk = cells[which]
+        bounds = [_c_boundary(c) for c in chunk.tolist()]
+        ok = np.fromiter((len(b) == 6 for b in bounds), dtype=bool, count=len(bounds))
+        ok &= ~np.isin(chunk, pentagons)
+        sel = np.flatnonzero(ok)
+        verts = np.array([bounds[i] for i in sel], dtype=np.float64).reshape(sel.size, 6, 2)
+        del bounds
+        u, v = _densify_to_pixels(self.grid, verts)
+        last = np.ceil(v.max(axis=1) + 1).astype(np.int64) if sel.size else np.zeros(0, np.int64)
+        eu, ev = _erode(u, v, TOL_PX)
+        return which[sel], eu, ev, last
+
+    def _advance(self, r0: int, r1: int) -> None:
+        """Build the polygons of cells whose first row is < r1; drop those wholly above r0."""
+        idx_all, vmin_all = self._pending
+        stop = int(np.searchsorted(vmin_all, r1, side="left"))
+        while self._next < stop:
+            take = idx_all[self._next:min(stop, self._next + _CHUNK)].astype(np.int64)
+            self._next += take.size
+            idx, eu, ev, _ = self._polygons(self._table.cells, take, self._pentagons)
             vmin, vmax = ev.min(axis=1), ev.max(axis=1)
             order = np.argsort(vmin, kind="stable")
             self._poly.append({
-                "idx": (start + idx[order]).astype(np.int32), "u": eu[order], "v": ev[order],
+                "idx": idx[order].astype(np.int32), "u": eu[order], "v": ev[order],
                 "vmin": vmin[order], "vmax": vmax[order],
                 "hmax": float((vmax - vmin).max()) if vmin.size else 0.0,
             })
-        self._table.add(cells, row_last)
+        self._poly = [p for p in self._poly if p["vmax"].size and p["vmax"].max() >= r0]
 
     @property
     def cells(self) -> np.ndarray:
@@ -215,6 +243,7 @@ class ZoneMap:
 
     # -- filling --------------------------------------------------------------------------
     def _fill_certain(self, zones: np.ndarray, r0: int, r1: int) -> None:
+        self._advance(r0, r1)
         parts = [c for p in self._poly if (c := _crossings(p, r0, r1)) is not None]
         if not parts:
             return
