@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from rasterio.transform import Affine
 
-from etl.h3stats import iter_raster_to_h3, write_h3stats
+from etl.h3stats import iter_raster_to_h3
 from etl.rasters import open_raster
 from tests.unit.test_h3stats import BREAKS, _field, _write
 
@@ -71,24 +71,26 @@ def _peak(fn) -> int:
         tracemalloc.stop()
 
 
-def test_memory_is_bounded_by_the_band_not_the_summaries(tmp_path):
-    """tracemalloc (numpy's allocations) of ``write_h3stats`` on a 0.6 Mpx raster with ~10 pixels
-    a cell: at most 64 B per cell (the zone table and key index, which remain) plus 200 B per
-    pixel of one 256-row band; the former in-memory path (all summaries, then an argsort) does
-    not fit that bound, so the test can fail."""
-    h, w = 1000, 600
+def test_memory_is_bounded_by_the_band_not_the_summaries(tmp_path, monkeypatch):
+    """tracemalloc (numpy's allocations) of the spilled path on a 2.4 Mpx raster with ~10 pixels
+    a cell, 64-row bands and zone-map polygons built 4096 cells at a time: at most 80 B per cell
+    (the zone table and its row order, which remain) plus 200 B per pixel of one band plus 4 MB.
+    The in-memory path (every cell's summary kept, then an argsort) exceeds that bound, so the
+    test can fail."""
+    import etl.zonemap  # noqa: PLC0415
+
+    monkeypatch.setattr(etl.zonemap, "_CHUNK", 4096)
+    h, w, band = 4000, 600, 64
     path = _write(tmp_path / "r.tif", _field(h, w, seed=9), transform=Affine(0.0025, 0, 116.0, 0, -0.0025, 40.0))
-    out = tmp_path / "cells.parquet"
-    with open_raster(path) as rd:
-        n_cells = sum(len(df) for _, df in iter_raster_to_h3(rd, [8], BREAKS, one_run=True))
 
-        def in_memory():
-            for _ in iter_raster_to_h3(rd, [8], BREAKS, one_run=True, chunk_rows=200_000):
-                pass
+    def run(**kw):
+        with open_raster(path) as rd:
+            return sum(len(df) for _, df in iter_raster_to_h3(rd, [8], BREAKS, one_run=True, window_rows=band, **kw))
 
-        old = _peak(in_memory)
-    new = _peak(lambda: write_h3stats(path, 8, out, breaks=BREAKS))
-    bound = 64 * n_cells + 200 * 256 * w + 2_000_000
-    assert n_cells > 40_000
+    n_cells = run()
+    old = _peak(run)
+    new = _peak(lambda: run(spill_dir=tmp_path / "spill"))
+    bound = 80 * n_cells + 200 * band * w + 4_000_000
+    assert n_cells > 250_000
     assert new <= bound < old, (new, bound, old, n_cells)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".onemap-h3stats-")]
+    assert list((tmp_path / "spill").iterdir()) == []
