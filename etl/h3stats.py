@@ -17,7 +17,7 @@ Method (also written into the store's ``meta``):
 p90 is exact at every resolution: a cell's values are kept until no later row can add to it
 (known from the cell's boundary), then summarised and dropped.
 
-The module is long (~520 lines) because the whole-raster path, the chunked path the build streams
+The module is long (~600 lines) because the whole-raster path, the chunked path the build streams
 and the per-part path of the Dask tasks share one accumulator and its roll-up; split, they would
 pass the same window state between modules.
 """

@@ -17,6 +17,13 @@ Python, so the zone map is computed geometrically and only the doubtful pixels g
 Where cells are not much larger than pixels, step 4 does all the work (it is then cheaper).
 A zone map depends only on the grid and the resolution, so it is cached on disk and reused
 by every raster on the same grid and by rebuilds.
+
+Memory: step 2 runs twice, once over all cells for their first and last rows (kept: 12 B a
+cell) and again band by band as the rows reach them, so only the polygons of cells near the
+current rows are held (on an 8 M-cell grid the whole set was ~1 GB).
+
+The module is long (~440 lines): the geometric fill, its brute-force fallback and the disk
+cache share the cell table and row state; split, they would pass that state between modules.
 """
 
 from __future__ import annotations
