@@ -86,6 +86,10 @@ class CellIndex:
         """Append new (absent, unique) cells; returns their indices."""
         cells = np.asarray(cells, dtype=np.uint64)
         idx = np.arange(self.cells.size, self.cells.size + cells.size, dtype=np.int64)
+        if self.cells.size == 0 and bool(np.all(cells[1:] > cells[:-1])):  # a sorted first table
+            self.cells = self._sorted = cells  # one array for both, no argsort (8 M cells: ~0.2 GB)
+            self.last, self._order = np.asarray(last, dtype=np.int64), idx
+            return idx
         self.cells = np.concatenate([self.cells, cells])
         self.last = np.concatenate([self.last, np.asarray(last, dtype=np.int64)])
         merged = np.concatenate([self._sorted, cells])
