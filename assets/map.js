@@ -58,7 +58,45 @@
     return typeof o === "number" ? o : 1;
   }
 
+  /* drawn shapes <-> the draw= value of the link (format and limits: mapapp/drawstate.py) */
+  const DRAW_MAX_CHARS = 1500;
+  function drawNum(x) { return String(Number(Number(x).toFixed(4))); }
+  function encodeDrawn(geojson) {
+    const items = [];
+    ((geojson && geojson.features) || []).forEach(function (f) {
+      const g = f && f.geometry;
+      if (!g) { return; }
+      let kind = null, pts = null;
+      if (g.type === "LineString") { kind = "l"; pts = g.coordinates; }
+      if (g.type === "Polygon" && g.coordinates && g.coordinates[0]) {
+        kind = "p";
+        pts = g.coordinates[0].slice(0, -1);  /* the closing vertex is implied */
+      }
+      if (!kind || !pts || !pts.length) { return; }
+      items.push(kind + pts.map(function (p) { return drawNum(p[0]) + "," + drawNum(p[1]); }).join(","));
+    });
+    return items.join("~");
+  }
+  /* leaflet-draw's own look of a new shape, so a restored one looks the same */
+  const DRAW_STYLE = { color: "#3388ff", weight: 4, opacity: 0.5 };
+
   const map = {
+    /* the drawing toolbar is ready: put back the shapes of the link (the server decoded and
+     * checked them into the store map-draw-init); dash-leaflet then reads the toolbar's layer
+     * into the EditControl's geojson, so the read-out and the event polygon follow */
+    drawMounted: function (e) {
+      const group = e && e.instance && e.instance.options && e.instance.options.edit
+        && e.instance.options.edit.featureGroup;
+      const api = window.dash_component_api;
+      const init = api && api.getLayout ? api.getLayout("map-draw-init") : null;
+      const shapes = (init && init.props && init.props.data) || [];
+      if (!group || !window.L) { return; }
+      shapes.forEach(function (s) {
+        const layer = s.kind === "line" ? L.polyline(s.points, Object.assign({ fill: false }, DRAW_STYLE))
+          : L.polygon(s.points, Object.assign({ fill: true, fillOpacity: 0.2 }, DRAW_STYLE));
+        group.addLayer(layer);
+      });
+    },
     hexStyle: function (feature, context) {
       const hide = context.hideout || {};
       const palette = hide.palette || ["#cccccc"];
@@ -237,6 +275,8 @@
     if (state.basemap && state.basemap !== "offline") { q.set("base", state.basemap); }
     const card = new URLSearchParams(window.location.search).get("card");  /* set by cardTarget */
     if (card) { q.set("card", card); }
+    const drawn = new URLSearchParams(window.location.search).get("draw");  /* set by drawToUrl */
+    if (drawn) { q.set("draw", drawn); }
     q.set("lang", state.lang);
     return q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   }
@@ -349,6 +389,21 @@
       const props = (click && click.properties) || {};
       if (props.agg || props.id === undefined || props.id === null) { return nu; }
       return withCardInUrl(id.replace("map-points-", "") + ":" + props.id);
+    },
+    /* the drawn shapes -> draw= of the link; beyond the limit the link keeps none and says why */
+    drawToUrl: function (geojson, config) {
+      const value = encodeDrawn(geojson);
+      const q = new URLSearchParams(window.location.search);
+      const fits = value.length <= ((config && config.drawMaxChars) || DRAW_MAX_CHARS);
+      if (value && fits) { q.set("draw", value); } else { q.delete("draw"); }
+      const url = window.location.pathname + "?" + q.toString().replace(/%2C/g, ",").replace(/%3A/g, ":")
+        .replace(/%7E/g, "~");
+      if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, "", url);
+      }
+      if (fits) { return ""; }
+      /* the message's text comes from mapapp/map_text.py (draw.too_long) through map-config */
+      return ((config && config.drawTooLong) || "").replace("{n}", value.length.toLocaleString("en-US"));
     },
     /* the selected cell's outline */
     cellOutline: function (cell) {

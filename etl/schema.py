@@ -25,6 +25,33 @@ CHAINS: dict[str, tuple[str, str]] = {
     "industrial": ("安全生产事故应急救援装备", "Industrial-accident rescue"),
 }
 
+#: English names of the chain links of the ten chains (the region file's ``[industry.links]``
+#: holds them in Chinese; a planner's own link not listed here is romanised).
+LINK_NAMES_EN: dict[str, str] = {
+    "泵阀电机核心部件": "Pump, valve and motor components", "排涝泵车与移动泵站": "Drainage pump trucks and mobile pumping stations",
+    "两栖救援装备": "Amphibious rescue equipment", "防汛挡水器材": "Flood barriers", "运维与应急服务": "Maintenance and emergency services",
+    "医用材料与耗材": "Medical materials and consumables", "急救与生命支持设备": "First-aid and life-support equipment",
+    "救护车辆与方舱": "Ambulances and field shelters", "医学救援包与物资": "Medical rescue kits and supplies",
+    "远程医疗与培训服务": "Telemedicine and training services", "传感器与芯片": "Sensors and chips",
+    "监测仪器": "Monitoring instruments", "预警系统与平台": "Warning systems and platforms",
+    "数据与运维服务": "Data and maintenance services", "防护材料": "Protective materials",
+    "个体防护装备": "Personal protective equipment", "呼吸防护器材": "Respiratory protection",
+    "特种线缆与防护设施": "Special cables and protective installations", "液压与动力部件": "Hydraulic and power components",
+    "生命搜索与探测": "Life search and detection", "破拆与支护器材": "Breaking and shoring tools",
+    "应急电源与照明": "Emergency power and lighting", "工程抢险机械": "Engineering rescue machinery",
+    "材料与元器件": "Materials and components", "动力系统": "Power systems", "飞控与载荷": "Flight control and payloads",
+    "整机制造": "Complete aircraft and robots", "运维与培训服务": "Maintenance and training services",
+    "芯片与模组": "Chips and modules", "通信终端": "Communication terminals",
+    "卫星与自组网设备": "Satellite and ad-hoc network equipment", "指挥车与指挥系统": "Command vehicles and systems",
+    "网络运营服务": "Network operation services", "灭火剂与材料": "Extinguishing agents and materials",
+    "消防器材": "Firefighting equipment", "消防车辆": "Fire engines", "森林灭火装备": "Forest firefighting equipment",
+    "消防员防护": "Firefighter protection", "底盘与专用部件": "Chassis and special parts",
+    "特种救援车辆": "Special rescue vehicles", "舟桥与船艇": "Pontoon bridges and boats", "航空救援": "Air rescue",
+    "维保服务": "Maintenance services", "侦检仪器": "Detection instruments",
+    "危化品处置装备": "Hazardous-chemical response equipment", "矿山救援装备": "Mine rescue equipment",
+    "洗消与堵漏器材": "Decontamination and leak-sealing equipment",
+}
+
 #: Park / base levels.
 PARK_LEVELS: dict[str, tuple[str, str]] = {
     "national_demo": ("国家安全应急产业示范基地", "National demonstration base"),

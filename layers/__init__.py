@@ -68,6 +68,7 @@ from layers.industry import (
 )
 from layers.industry.labels import display_frame as industry_display
 from layers.industry.labels import header as industry_header
+from layers.industry.labels import name_text as industry_name
 from layers.industry.labels import indicator_name
 from layers.industry.labels import term as industry_term
 from layers.map.colours import HAZARD_PALETTES, TIER_COLOURS, hazard_palette
@@ -152,6 +153,7 @@ __all__ = [
     "indicator_name",
     "industry_display",
     "industry_header",
+    "industry_name",
     "industry_term",
     "item_from_store",
     "measure_shapes",

@@ -10,7 +10,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import dash_table, dcc, html
 
-from layers import VOCABULARIES
+from layers import VOCABULARIES, english_text
 from mapapp import analyses, map_legend
 from mapapp.i18n import label, t
 
@@ -133,7 +133,9 @@ def map_layers() -> list[Any]:
         # polygon is also the dispatch event's area
         dl.FeatureGroup([dl.EditControl(id="ana-draw", position="topright", draw={
             "polygon": True, "polyline": True, "rectangle": True, "circle": False, "marker": False,
-            "circlemarker": False}, edit={"edit": False})]),
+            "circlemarker": False}, edit={"edit": False},
+            # the shapes of a link's draw= go back into the toolbar's layer (mapapp.drawstate)
+            eventHandlers={"draw:mounted": {"variable": "onemap.map.drawMounted"}})]),
     ]
 
 
@@ -151,14 +153,24 @@ def _header(col: str, lang: str) -> str:
     return pair[1 if lang == "en" else 0] if pair else col
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, lang: str = "zh") -> Any:
+    """A table cell for the reader: lists joined, floats to 3 decimals, and in English every
+    Chinese name romanised and unit word translated (``layers.english_text``: 路南区 → Lunan
+    District, 台 → units)."""
     if isinstance(value, (list, tuple)):
-        return "、".join(map(str, value))
+        value = "、".join(map(str, value))
     if isinstance(value, float):
         return round(value, 3)
-    if value is None or isinstance(value, (int, str, bool)):
+    if isinstance(value, str):
+        return english_text(value) if lang == "en" else value
+    if value is None or isinstance(value, (int, bool)):
         return value
     return str(value)
+
+
+def _text(text: str, lang: str) -> str:
+    """A summary line or title: place names in pinyin in English."""
+    return english_text(text) if lang == "en" and text else text
 
 
 def result(view: analyses.AnalysisView, lang: str) -> html.Div:
@@ -166,7 +178,7 @@ def result(view: analyses.AnalysisView, lang: str) -> html.Div:
     shown = view.shown
     table = dash_table.DataTable(
         id="ana-table", columns=[{"name": _header(c, lang), "id": c} for c in shown.columns],
-        data=[{c: _cell(v) for c, v in row.items()} for row in shown.to_dict("records")],
+        data=[{c: _cell(v, lang) for c, v in row.items()} for row in shown.to_dict("records")],
         sort_action="native", page_size=12, style_table={"overflowX": "auto"},
         style_cell={"fontSize": 12, "padding": "2px 4px", "whiteSpace": "normal", "height": "auto",
                     "fontFamily": "inherit", "minWidth": "56px", "maxWidth": "240px"},
@@ -176,8 +188,8 @@ def result(view: analyses.AnalysisView, lang: str) -> html.Div:
     if view.hexes is not None or {"lon", "lat"} <= set(view.table.columns):
         downloads.append(html.Button(f"{t('ana.download.cells', lang)} GEOJSON", className="om-button",
                                      id={"type": "ana-dl", "fmt": "geojson"}))
-    parts: list[Any] = [html.H4(view.title or t(f"ana.{view.name}", lang)),
-                        *[html.P(line, className="om-ana-summary") for line in view.summary]]
+    parts: list[Any] = [html.H4(_text(view.title or t(f"ana.{view.name}", lang), lang)),
+                        *[html.P(_text(line, lang), className="om-ana-summary") for line in view.summary]]
     parts += map_legend.render(map_legend.analysis_blocks(view, lang))  # what each drawn layer shows
     if view.figure is not None:
         parts.append(dcc.Graph(id="ana-figure", figure=view.figure, config={"displaylogo": False},

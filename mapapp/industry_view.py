@@ -12,7 +12,7 @@ import dash_leaflet as dl
 import pandas as pd
 from dash import html
 
-from layers import industry_display, industry_header, industry_term, indicator_name, item_from_store
+from layers import industry_display, industry_header, industry_name, industry_term, indicator_name, item_from_store
 from mapapp.industry_text import ti
 
 STATUS_COLOURS = {"on_track": "#1a9850", "at_risk": "#fdae61", "off_track": "#d73027", "no_data": "#999999",
@@ -48,7 +48,8 @@ def kpi_tiles(targets: pd.DataFrame, lang: str) -> list[html.Div]:
         colour = STATUS_COLOURS.get(t["status"], "#999")
         needed = t["growth_needed"]
         tiles.append(html.Div([
-            html.Div(f"{indicator_name(t['indicator'], lang)} · {t['scope_name']}", className="ind-kpi-name"),
+            html.Div(f"{indicator_name(t['indicator'], lang)} · {industry_name(t['scope_name'], lang)}",
+                     className="ind-kpi-name"),
             html.Div([html.Span(_fmt(t["current"], t["unit"]), className="ind-kpi-value"),
                       html.Span(f" {unit}" if unit not in ("%",) else "", className="ind-kpi-unit")]),
             html.Div(ti("kpi.target", lang, value=_fmt(t["value"], t["unit"]), year=t["year"],
@@ -63,7 +64,8 @@ def kpi_tiles(targets: pd.DataFrame, lang: str) -> list[html.Div]:
                           + ([ti("kpi.needed", lang, growth=f"{needed * 100:.1f}%")] if needed is not None
                              and not pd.isna(needed) else [])
                           + [ti("kpi.projection", lang, projection=_fmt(t["projection"], t["unit"]))]))]),
-            html.Div(ti("kpi.source", lang, document=t["document"], clause=t["clause"] or ""),
+            html.Div(ti("kpi.source", lang, document=industry_name(t["document"], lang),
+                        clause=industry_name(t["clause"] or "", lang)),
                      className="ind-kpi-source"),
         ], className="ind-kpi", id={"type": "ind-kpi", "indicator": t["indicator"], "scope": t["scope"]}))
     return tiles or [html.Div(ti("kpi.none", lang), className="ind-hint")]
@@ -118,7 +120,8 @@ def atlas_bars(atlas: pd.DataFrame, lang: str) -> dict:
     """The chain as a diagram and as counts: above, a sankey of the links upstream -> downstream
     (nodes coloured by status, labelled with their firms); below, firms per link as bars. A click
     on a node or a bar opens the products on that link."""
-    customdata = atlas[["chain", "link"]].to_numpy().tolist()
+    shown = [industry_name(lk, lang) for lk in atlas["link"]]  # the link's name in lang
+    customdata = [[c, lk, name] for c, lk, name in zip(atlas["chain"], atlas["link"], shown)]
     colours = [STATUS_COLOURS[s] for s in atlas["status"]]
     status = [f"{industry_term('status', s, lang)} · {industry_term('action', a, lang)}"
               for s, a in zip(atlas["status"], atlas["action"])]
@@ -130,15 +133,15 @@ def atlas_bars(atlas: pd.DataFrame, lang: str) -> dict:
     sankey = {"type": "sankey", "arrangement": "fixed", "domain": {"x": [0, 1], "y": [0.64, 1]},
               "node": {"label": [""] * len(atlas), "color": colours, "customdata": customdata, "pad": 12,
                        "thickness": 14, "x": xs, "y": [0.5] * len(atlas),
-                       "hovertemplate": "%{customdata[1]}<extra></extra>"},
+                       "hovertemplate": "%{customdata[2]}<extra></extra>"},
               "link": {"source": [a for a, _ in steps], "target": [b for _, b in steps], "value": [1] * len(steps),
                        "color": "rgba(120,120,120,0.25)", "hoverinfo": "skip"}}
     last = len(atlas) - 1
     labels = [{"text": node_label(lk, n, lang), "x": x, "y": 0.62, "xref": "paper", "yref": "paper",
                "yanchor": "top", "xanchor": "left" if i == 0 and last else "right" if i == last and last else "center",
                "showarrow": False, "align": "left" if i == 0 and last else "right" if i == last and last else "center"}
-              for i, (lk, n, x) in enumerate(zip(atlas["link"], atlas["firms"], xs))]
-    bars = {"type": "bar", "x": atlas["link"].tolist(), "y": atlas["firms"].tolist(), "marker": {"color": colours},
+              for i, (lk, n, x) in enumerate(zip(shown, atlas["firms"], xs))]
+    bars = {"type": "bar", "x": shown, "y": atlas["firms"].tolist(), "marker": {"color": colours},
             "text": status, "textposition": "outside", "customdata": customdata,
             "hovertemplate": "%{x}: %{y}<extra></extra>"}
     return {"data": [sankey, bars],
@@ -166,8 +169,9 @@ def node_label(link: str, firms: int, lang: str, width: int = 4) -> str:
 def atlas_heatmap(by_city: pd.DataFrame, lang: str) -> dict:
     """Firms per link (rows, upstream first) and city (columns)."""
     wide = by_city.pivot_table(index=["position", "link"], columns="name", values="firms", aggfunc="sum")
-    return {"data": [{"type": "heatmap", "z": wide.to_numpy().tolist(), "x": list(wide.columns),
-                      "y": [lk for _, lk in wide.index], "colorscale": "YlGnBu",
+    return {"data": [{"type": "heatmap", "z": wide.to_numpy().tolist(),
+                      "x": [industry_name(c, lang) for c in wide.columns],
+                      "y": [industry_name(lk, lang) for _, lk in wide.index], "colorscale": "YlGnBu",
                       "hovertemplate": "%{y} · %{x}: %{z}<extra></extra>"}],
             "layout": {**_LAYOUT, "title": {"text": ti("atlas.cities", lang)}, "yaxis": {"autorange": "reversed"}}}
 

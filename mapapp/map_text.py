@@ -39,4 +39,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "unit.km": ("{v} 公里", "{v} km"),
     "unit.m2": ("{v} 平方米", "{v} m²"),
     "unit.km2": ("{v} 平方公里", "{v} km²"),
+    # drawn shapes in the link (mapapp.drawstate, assets/map.js drawToUrl)
+    "draw.bad": ("链接中的绘制图形无法识别，已忽略（{why}）", "The drawn shapes in the link could not be read and were ignored ({why})"),
+    "draw.too_long": ("绘制的图形过多或过于复杂，链接中只能保存 {limit} 个字符以内的图形，当前为 {n} 个字符；"
+                      "请删除部分图形或减少顶点后再复制链接",
+                      "Too many or too detailed shapes for the link: at most {limit} characters fit, these take {n}; "
+                      "delete some shapes or vertices before copying the link"),
+    "draw.why.length": ("超过 {limit} 个字符", "longer than {limit} characters"),
+    "draw.why.shapes": ("超过 {limit} 个图形", "more than {limit} shapes"),
+    "draw.why.shape": ("第 {i} 个图形格式不对，应为折线或多边形的一串“经度,纬度”", "shape {i} is malformed: expected l or p and a list of lon,lat"),
+    "draw.why.points": ("第 {i} 个图形的顶点数不对（折线 2–{limit} 个，多边形 3–{limit} 个）",
+                        "shape {i} has the wrong number of vertices (line 2–{limit}, polygon 3–{limit})"),
+    "draw.why.range": ("第 {i} 个图形有坐标超出经度 −180–180、纬度 −85–85", "shape {i} has a coordinate outside lon −180–180, lat −85–85"),
 }

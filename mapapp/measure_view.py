@@ -32,6 +32,7 @@ def box(lang: str) -> html.Div:
     """The floating read-out (hidden until something is drawn) with its clear button."""
     return html.Div([
         html.Div(id="map-measure-out", className="om-measure-out"),
+        html.Div(id="map-draw-note", className="om-error"),  # shapes too many for the link (drawstate)
         html.Div([html.Span(t("measure.geodesic", lang), className="om-legend-note"),
                   html.Button(t("measure.clear", lang), id="map-measure-clear", n_clicks=0,
                               className="om-button")], className="om-measure-foot"),

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from etl import schema
+from layers.placenames import english_text
 from layers.industry.atlas import ACTIONS, STATUS_NAMES
 from layers.industry.monitor import STATUSES
 
@@ -101,9 +102,23 @@ def term(kind: str, code: Any, lang: str = "zh") -> str:
     return entry[_I[lang]] if entry else str(code)
 
 
+def name_text(value: Any, lang: str = "zh") -> Any:
+    """A name from the data (link, firm, product, unit, park, document) for the reader: in
+    English a chain link from ``schema.LINK_NAMES_EN``, anything else Chinese romanised
+    (``layers.placenames.english_text``); other values and Chinese mode unchanged."""
+    if lang != "en" or not isinstance(value, str):
+        return value
+    return schema.LINK_NAMES_EN.get(value) or english_text(value)
+
+
 def cell(column: str, value: Any, lang: str = "zh", *, units: dict[str, str] | None = None,
          parks: dict[str, str] | None = None, row: dict[str, Any] | None = None) -> str:
-    """One cell as text for people."""
+    """One cell as text for people (names in English as ``name_text`` gives them)."""
+    return name_text(_cell(column, value, lang, units=units, parks=parks, row=row), lang)
+
+
+def _cell(column: str, value: Any, lang: str, *, units: dict[str, str] | None,
+          parks: dict[str, str] | None, row: dict[str, Any] | None) -> str:
     kind = COLUMNS.get(column, ("", "", "text"))[2]
     if kind == "value":
         unit = schema.INDICATORS.get(row.get("indicator"), ("", "", "", ""))[2] if row else ""

@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import dash_table, dcc, html
 
-from layers import IndustryDataMissing, names_from_store
+from layers import IndustryDataMissing, industry_name, names_from_store
 from mapapp import auth, context
 from mapapp.i18n import t
 from mapapp.industry_text import ti
@@ -30,7 +30,7 @@ def _header(lang: str, meta: dict[str, Any], query: str) -> html.Header:
     other = "en" if lang == "zh" else "zh"
     return html.Header([
         html.H1([html.Span("OneMap", className="om-brand"), ti("title", lang)]),
-        html.Span(region, className="om-region"),
+        html.Span(industry_name(region, lang), className="om-region"),
         html.Span(ti("synthetic", lang), className="om-tag om-tag-synthetic", id="ind-synthetic",
                   title=meta.get("synthetic_note", "")) if meta.get("synthetic_note") else None,
         html.Nav([html.A(ti("nav.map", lang), href=f"/?lang={lang}", id="ind-nav-map"),
@@ -45,7 +45,8 @@ def _units(lang: str) -> list[dict[str, str]]:
     index = context.admin_index(context.store())
     out = [{"label": ti("region", lang), "value": "region"}]
     for level in ("province", "city"):
-        out += [{"label": u["name"] if level == "province" else f"· {u['name']}", "value": code}
+        out += [{"label": industry_name(u["name"], lang) if level == "province" else f"· {industry_name(u['name'], lang)}",
+                 "value": code}
                 for code, u in index.items() if u["level"] == level]
     return out
 
@@ -104,7 +105,7 @@ def layout(lang: str | None = None, year: str | None = None, unit: str | None = 
                 _dropdown("ind-chain", chains, None, ti("filter.chain", lang)),
                 _dropdown("ind-link", [], None, ti("filter.link", lang)),
                 _dropdown("ind-stage", [], None, ti("filter.stage", lang)),
-                _dropdown("ind-park", [{"label": v, "value": k} for k, v in names["parks"].items()], None,
+                _dropdown("ind-park", [{"label": industry_name(v, lang), "value": k} for k, v in names["parks"].items()], None,
                           ti("filter.park", lang)),
             ], className="ind-filters"),
             html.Div(id="ind-count", className="ind-hint"),

@@ -11,6 +11,7 @@ from layers import (
     atlas_from_store,
     city_atlas_from_store,
     industry_display,
+    industry_name,
     industry_term,
     monitor_from_store,
     names_from_store,
@@ -62,7 +63,7 @@ def filter_options(chain, tab, lang):
     """Links of the chosen chain; stages (or statuses) of the chosen table."""
     links = names_from_store(context.store())["links"].get(chain, []) if chain else []
     stages = [{"label": industry_term("stage", s, lang), "value": s} for s in STAGES.get(tab, [])]
-    return [{"label": x, "value": x} for x in links], stages
+    return [{"label": industry_name(x, lang), "value": x} for x in links], stages
 
 
 @callback(Output("ind-table", "data"), Output("ind-table", "columns"), Output("ind-count", "children"),
@@ -119,7 +120,7 @@ def atlas(chain, unit, lang):
 def atlas_to_products(click):
     """A click on a link of the atlas opens the products on that link."""
     try:
-        chain, link = click["points"][0]["customdata"]
+        chain, link = click["points"][0]["customdata"][:2]
     except (TypeError, KeyError, IndexError, ValueError):
         return no_update, no_update, no_update
     return "products", chain, link

@@ -15,7 +15,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from layers import VOCABULARIES, admin_tree, hazard_layers
-from mapapp import analysis_view, auth, components, context, measure_view, panels, report_export, search_view, style
+from mapapp import analysis_view, auth, components, context, drawstate, measure_view, panels, report_export, search_view, style
 from mapapp.cardstate import card_from_query
 from mapapp.header import header
 from mapapp.i18n import label, t
@@ -223,12 +223,16 @@ def layout(**query: Any) -> html.Div:
     card, card_cell = card_from_query(store, query.get("card"), lang)  # the card open before a language switch
     tree = admin_tree(store)
     unit_box = next((u["bbox"] for u in tree if u["adcode"] == state.unit), None)
+    drawn, draw_problem = drawstate.from_query(query.get("draw"), lang)  # shapes drawn before the link was copied
     config = {"lang": lang, "opacityDefault": OPACITY_DEFAULT, "minClassDefault": MIN_CLASS_DEFAULT,
-              "hazards": names}
+              "hazards": names, "drawMaxChars": drawstate.MAX_CHARS,
+              "drawTooLong": t("draw.too_long", lang, limit=f"{drawstate.MAX_CHARS:,}", n="{n}")}
     nav = html.Nav(html.A(t_ind("nav.industry", lang), href=f"/industry?lang={lang}", id="map-nav-industry"),
                    className="ind-nav")
-    alert = (html.Div(t("error.url", lang, keys=", ".join(state.problems)), className="om-alert", id="map-alert")
-             if state.problems else html.Div(id="map-alert"))
+    problems = [t("error.url", lang, keys=", ".join(state.problems))] if state.problems else []
+    problems += [draw_problem] if draw_problem else []
+    alert = (html.Div(" ".join(problems), className="om-alert", id="map-alert")
+             if problems else html.Div(id="map-alert"))
     results = html.Div([
         html.Details([html.Summary(t("panel.analysis", lang)), analysis_view.controls(
             hazards, lang, meta.get("chains_by_hazard"))], open=True, className="om-ana-details"),
@@ -250,7 +254,7 @@ def layout(**query: Any) -> html.Div:
             html.Div(id="map-coords", className="om-coords"), measure_view.box(lang),
             html.Div(t("map.loading", lang), id="map-loading", className="om-loading"),
         ], className="om-body"),
-        dcc.Store(id="map-config", data=config), dcc.Store(id="map-unit-code", data=state.unit),
+        dcc.Store(id="map-config", data=config), dcc.Store(id="map-draw-init", data=drawn), dcc.Store(id="map-unit-code", data=state.unit),
         dcc.Store(id="map-cell", data=card_cell), dcc.Store(id="map-url-query"), dcc.Store(id="map-lang-switch"),
         dcc.Store(id="map-card-target", data=query.get("card") if card is not None else None),
         *[dcc.Store(id={"type": "map-hex", "layer": h}) for h in names],

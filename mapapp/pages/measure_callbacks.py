@@ -28,3 +28,5 @@ def measured(drawn, config):
 
 clientside_callback(ClientsideFunction("onemap", "clearDrawn"), Output("map-measure-clear", "title"),
                     Input("map-measure-clear", "n_clicks"), prevent_initial_call=True)
+clientside_callback(ClientsideFunction("onemap", "drawToUrl"), Output("map-draw-note", "children"),
+                    Input("ana-draw", "geojson"), State("map-config", "data"), prevent_initial_call=True)

@@ -322,6 +322,36 @@ def test_assess_here_and_simulate_an_event_here(panel, page, shot):
     shot(page, "ana-here-dispatch")
 
 
+def test_assess_here_scores_the_clicked_hexagons_own_resolution(panel, page, demo_store, shot):
+    """评估此处 on a res-8 hexagon near 雄安 (zoom 11): the site is scored at res 8, the same
+    hexagon the card shows, ranked "k of N" with N the region's res-8 hexagons (counted here
+    from the store's cells, not from the ranking), and "top x %" = k / N."""
+    from layers.frames import region_cells  # noqa: PLC0415 - the oracle's count of candidates
+
+    panel.open("lat=39.02&lng=115.95&z=11&layers=&hz=flood")
+    box = panel.map_box()
+    page.mouse.click(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2 + 60)
+    expect(page.locator("#map-card-cell")).to_be_visible()
+    panel.wait()
+    cell = panel.prop("map-cell", "data")
+    assert h3.get_resolution(cell) == 8
+    page.locator("#map-card-cell button", has_text=t("ana.here.site", "zh")).click()
+    panel.result("site")
+    assert panel.prop("ana-res", "value") == 8
+    summary = panel.summary()[0]
+    n = len(region_cells(demo_store, 8))
+    assert n != len(region_cells(demo_store, 6))
+    m = re.search(r"六边形 ([0-9a-f]{15})（分辨率 (\d)）.*在 ([\d,]+) 个候选六边形中排第 ([\d,]+) 位（前 ([\d.]+)%）", summary)
+    assert m, summary
+    assert m.group(1) == cell and m.group(2) == "8"
+    assert int(m.group(3).replace(",", "")) == n and m.group(3) == f"{n:,}"
+    rank = int(m.group(4).replace(",", ""))
+    assert 1 <= rank <= n
+    share = 100 * rank / n
+    assert m.group(5) == (f"{share:.1f}" if share < 10 else f"{share:.0f}")
+    shot(page, "15-assess-here-res8")
+
+
 # ------------------------------------------------------------------------ event polygons
 
 

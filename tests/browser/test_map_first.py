@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from pypinyin import Style, lazy_pinyin
 
 from etl.crs import wgs84_to_gcj02
@@ -177,7 +178,9 @@ def test_brw155_chinese_page_shows_no_developer_language(onemap, page, shot, siz
     ASCII words but units, codes and names in ``ALLOWED_ASCII``."""
     w, h = SIZES[size]
     page.set_viewport_size({"width": w, "height": h})
-    onemap.open("hz=flood&lang=zh")
+    # a line and a polygon from the link, so the measure read-out shows (mapapp.drawstate)
+    onemap.open("hz=flood&lang=zh&draw=l116.4,39.9,116.8,39.6~p116.55,39.75,117.05,39.75,116.8,39.35")
+    expect(page.locator("#map-measure-out .om-measure-row")).to_have_count(2)
     seen = []
     for name, key in (("layers", "panel.layers_filters"), ("results", "panel.results")):
         if not page.locator(f'[data-panel="{name}"]').is_visible():
@@ -186,6 +189,9 @@ def test_brw155_chinese_page_shows_no_developer_language(onemap, page, shot, siz
         seen.append(visible_text(page))
         seen += page.eval_on_selector_all("[title]", "els => els.filter(e => e.offsetParent !== null)"
                                                      ".map(e => e.title)")
+    onemap.pick("ana-kind", t("ana.site", "zh"))  # its rows: 结果最小间距 and the others
+    expect(page.locator("#ana-row-spacing")).to_be_visible()
+    seen.append(visible_text(page))
     words = sorted({m for m in WORD.findall(" ".join(seen)) if m not in ALLOWED_ASCII})
     shot(page, f"15-zh-{size}")
     assert words == [], words

@@ -202,3 +202,18 @@ def test_heavy_runs_go_to_a_limited_child_and_a_failing_one_leaves_the_worker(ap
     status, starved = run_through(app, client, values)
     assert status == 200 and "内存超过每次分析的上限 200 MB" in str(starved["response"]["ana-result"]["children"])
     analysis_callbacks._CACHE.clear()
+
+
+@pytest.mark.parametrize("draw", ["p116.5,39.7,abc", "l1e400,39.7,116.6,39.8", "p" + "9" * 5000,
+                                  "l116.5,39.7,116.6,39.8%3Cscript%3E", "~~~~", "l" + ",".join(["1,2"] * 300),
+                                  "%00%ff", "p-0,-0,-0,-0,-0,-0"])
+def test_tampered_draw_values_are_ignored_with_a_message(app, client, draw):
+    """A ``draw=`` value (mapapp.drawstate) that is not shapes opens the page, says so in words
+    and draws nothing; never a 500."""
+    r = post(client, app, "_pages_content.children", ["/", f"?lat=39.5&lng=116.8&z=9&draw={draw}&lang=zh"])
+    text = _ok(r, allow=(200,))
+    if draw.startswith("p-0"):  # a degenerate but well-formed polygon is drawn as given
+        assert "绘制图形无法识别" not in text
+        return
+    assert "链接中的绘制图形无法识别，已忽略" in text and "<script" not in text
+    assert '"id":"map-draw-init","data":[]' in text.replace(" ", "")
