@@ -17,7 +17,7 @@ Method (also written into the store's ``meta``):
 p90 is exact at every resolution: a cell's values are kept until no later row can add to it
 (known from the cell's boundary), then summarised and dropped.
 
-The module is long (~520 lines) because the whole-raster path, the chunked path the build streams
+The module is long (~600 lines) because the whole-raster path, the chunked path the build streams
 and the per-part path of the Dask tasks share one accumulator and its roll-up; split, they would
 pass the same window state between modules.
 """
@@ -38,6 +38,7 @@ from h3._cy import cell_to_latlng as _c_cell_to_latlng
 
 from etl.chunkout import ChunkWriter
 from etl.errors import DataError, Problem
+from etl.h3spill import CellSpill
 from etl.memory import release_memory
 from etl.rasters import RasterReader
 from etl.zonemap import CellIndex, ZoneMap
@@ -116,11 +117,29 @@ class _Codec:
         return self.reader.decode(raw)
 
 
+class _ZoneKeys:
+    """The finest resolution's keys: the zone map's own cell table (zone index == key index),
+    not a copy of it (8 M cells: ~0.3 GB less)."""
+
+    def __init__(self, zm: ZoneMap):
+        self.zm = zm
+
+    @property
+    def cells(self) -> np.ndarray:
+        return self.zm.cells
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.zm.row_last
+
+
 class _Accumulator:
     """Per-resolution streaming summaries with exact p90; each value is sorted once."""
 
-    def __init__(self, keys: CellIndex, breaks: np.ndarray, codec: _Codec):
+    def __init__(self, keys: CellIndex, breaks: np.ndarray, codec: _Codec,
+                 sink: Callable[[dict[str, np.ndarray]], None] | None = None):
         self.keys, self.breaks, self.codec = keys, breaks, codec
+        self.sink = sink  # receives each batch of finished cells instead of keeping it (CellSpill)
         self.chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, code or value)
         self.parts: list[dict[str, np.ndarray]] = []
         self.done_upto = -1
@@ -169,19 +188,22 @@ class _Accumulator:
             ) / n[:, None]
         else:
             shares = np.zeros((n.size, 0))
-        self.parts.append({
+        (self.sink or self.parts.append)({
             "cell": self.keys.cells[keys[starts].astype(np.int64)], "count": n,
             "min": vals[starts], "max": vals[starts + n - 1],
             "mean": np.add.reduceat(vals, starts) / n, "p90": p90, "shares": shares,
         })
 
-
-    def columns(self) -> dict[str, np.ndarray]:
-        """The finished summaries as columns (cell, count, min, max, mean, p90, shares); emptied."""
+    def flush(self) -> None:
+        """Summarise the cells still open (the raster has ended)."""
         if self.chunks:
             self._summarise(np.concatenate([k for k, _ in self.chunks]),
                             np.concatenate([p for _, p in self.chunks]))
             self.chunks = []
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The finished summaries as columns (cell, count, min, max, mean, p90, shares); emptied."""
+        self.flush()
         if not self.parts:
             return _empty_columns(self.breaks)
         cols = {}
@@ -302,6 +324,7 @@ def iter_raster_to_h3(
     part: Part | None = None,
     chunk_rows: int = 200_000,
     one_run: bool = False,
+    spill_dir: str | Path | None = None,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """``raster_to_h3`` in chunks, one resolution at a time (finest first), so a caller can write
     each chunk and drop it before the next is assembled; ``part`` restricts it to one task.
@@ -310,6 +333,9 @@ def iter_raster_to_h3(
     the sampled cells; each chunk sorted by cell, no cell in two chunks. With ``one_run``
     both kinds are merged first, so the chunks of a resolution are in cell order throughout
     (the rows of ``raster_to_h3``'s table, in its order: what ``onemap h3stats`` writes).
+    With ``spill_dir`` (``one_run`` only) each cell's summary goes to disk as soon as the row
+    bands have passed its last row, and the cells are read back sorted by cell (``etl.h3spill``):
+    the same rows, but memory no longer holds the summaries of every cell.
 
     Raises
     ------
@@ -323,8 +349,10 @@ def iter_raster_to_h3(
     read0, read1 = (0, grid.height) if part is None else (part.read0, part.read1)
     codec = _Codec(reader)
     zm = ZoneMap(grid, finest, cache_dir, rows=None if part is None else (read0, read1))
-    keys = {r: CellIndex() for r in res_list}
-    accs = {r: _Accumulator(keys[r], brk, codec) for r in res_list}
+    keys = {finest: _ZoneKeys(zm), **{r: CellIndex() for r in res_list[1:]}}
+    known = 0  # zone-table cells registered at the coarser resolutions (and for ownership)
+    if spill_dir is not None and not one_run:
+        raise ValueError("spill_dir needs one_run")
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
     owned = np.zeros(0, dtype=bool)  # zone index -> owned by this part
     margins = {r: _reach_rows(grid, r) for r in res_list[1:]}
@@ -333,58 +361,76 @@ def iter_raster_to_h3(
         r: _CentreSampler(grid, r, cache_dir, None if sample_cells is None else sample_cells.get(r), part)
         for r in res_list if h3.average_hexagon_area(r, "m^2") < 4 * px_area
     }
+    spills = {r: CellSpill(spill_dir, brk.size) for r in res_list} if spill_dir is not None else {}
     try:
-        for r0 in range(read0, read1, window_rows):
-            r1 = min(read1, r0 + window_rows)
-            raw, valid = reader.read_raw(r0, r1)
-            zones = zm.rows(r0, r1)
-            if samplers:
-                values = reader.decode(raw)
-                values[~valid] = np.nan
-                for s in samplers.values():
-                    s.take(r0, r1, values)
-            n_known = keys[finest].cells.size
-            if zm.cells.size > n_known:  # zone table grew: register new cells everywhere
-                new = zm.cells[n_known:]
-                keys[finest].add(new, zm.row_last[n_known:])  # zone index == key index
-                for r in res_list[1:]:
-                    parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
+        accs = {r: _Accumulator(keys[r], brk, codec, spills[r].add if spills else None) for r in res_list}
+        try:
+            for r0 in range(read0, read1, window_rows):
+                r1 = min(read1, r0 + window_rows)
+                raw, valid = reader.read_raw(r0, r1)
+                zones = zm.rows(r0, r1)
+                if samplers:
+                    values = reader.decode(raw)
+                    values[~valid] = np.nan
+                    for s in samplers.values():
+                        s.take(r0, r1, values)
+                if zm.cells.size > known:  # zone table grew: register new cells everywhere
+                    new, known = zm.cells[known:], zm.cells.size
+                    for r in res_list[1:]:
+                        parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
+                    if part is not None:
+                        owned = np.concatenate([owned, owned_cells(new, grid, part)])
                 if part is not None:
-                    owned = np.concatenate([owned, owned_cells(new, grid, part)])
-            if part is not None:
-                check_part_edges(zones, owned, r0, r1, part, grid)
-                valid &= owned[zones]
-            z = zones[valid]
-            payload = codec.encode(raw[valid]) if codec.fast else reader.decode(raw[valid])
-            last_row = r1 - 1 if r1 < read1 else np.iinfo(np.int64).max
-            accs[finest].push(z, payload, last_row)
-            for r in res_list[1:]:
-                accs[r].push(parent_of[r][z], payload, last_row)
-            del raw, valid, zones, z, payload
-            if progress:
-                progress(r1 - r0)
-    finally:
-        zm.close()  # an unfinished zone-map cache (error, interrupt) is dropped
-    logger.info("zone map %s: %s", reader.path, zm.stats)
-    del zm, keys, parent_of, owned
-    release_memory()
-    for r in res_list:
-        cols = accs.pop(r).columns()
-        extra = samplers.pop(r).columns(cols["cell"], brk) if r in samplers else None
-        if one_run and extra is not None:
-            cols, flags = _merge_sampled(cols, extra, brk), np.r_[np.zeros(cols["cell"].size, bool),
-                                                                   np.ones(extra["cell"].size, bool)]
-            for df in _sorted_frames(cols, brk, flags, chunk_rows):
-                yield r, df
-            del cols, extra, flags
-            continue
-        if cols["cell"].size == 0 and (extra is None or extra["cell"].size == 0):
-            yield r, _frame(cols, brk)
-        for part_cols, sampled in ((cols, False), (extra, True)):
-            if part_cols is not None:
-                for df in _sorted_frames(part_cols, brk, sampled, chunk_rows):
+                    check_part_edges(zones, owned, r0, r1, part, grid)
+                    valid &= owned[zones]
+                z = zones[valid]
+                payload = codec.encode(raw[valid]) if codec.fast else reader.decode(raw[valid])
+                last_row = r1 - 1 if r1 < read1 else np.iinfo(np.int64).max
+                accs[finest].push(z, payload, last_row)
+                for r in res_list[1:]:
+                    accs[r].push(parent_of[r][z], payload, last_row)
+                del raw, valid, zones, z, payload
+                if progress:
+                    progress(r1 - r0)
+        finally:
+            zm.close()  # an unfinished zone-map cache (error, interrupt) is dropped
+        logger.info("zone map %s: %s", reader.path, zm.stats)
+        del zm, keys, parent_of, owned
+        release_memory()
+        for r in res_list:
+            if spills:  # one_run: the finished cells are on disk; add the sampled ones, read back sorted
+                accs.pop(r).flush()
+                if r in samplers:
+                    extra = samplers.pop(r).columns(spills[r].cells(), brk)
+                    spills[r].add({**extra, "shares": extra["max"][:, None] >= brk[None, :]}, sampled=True)
+                    del extra
+                wrote = False
+                for cols, flags in spills[r].sorted_columns(chunk_rows):
+                    wrote = True
+                    yield r, _frame(cols, brk, flags)
+                if not wrote:
+                    yield r, _frame(_empty_columns(brk), brk)
+                spills.pop(r).close()
+                continue
+            cols = accs.pop(r).columns()
+            extra = samplers.pop(r).columns(cols["cell"], brk) if r in samplers else None
+            if one_run and extra is not None:
+                cols, flags = _merge_sampled(cols, extra, brk), np.r_[np.zeros(cols["cell"].size, bool),
+                                                                       np.ones(extra["cell"].size, bool)]
+                for df in _sorted_frames(cols, brk, flags, chunk_rows):
                     yield r, df
-        del cols, extra
+                del cols, extra, flags
+                continue
+            if cols["cell"].size == 0 and (extra is None or extra["cell"].size == 0):
+                yield r, _frame(cols, brk)
+            for part_cols, sampled in ((cols, False), (extra, True)):
+                if part_cols is not None:
+                    for df in _sorted_frames(part_cols, brk, sampled, chunk_rows):
+                        yield r, df
+            del cols, extra
+    finally:
+        for sp_ in spills.values():
+            sp_.close()
 
 
 def _merge_sampled(cols: dict[str, np.ndarray], extra: dict[str, np.ndarray | None],
@@ -515,8 +561,11 @@ def write_h3stats(
 
     Raster columns: ``cell`` (H3 string), ``count``, ``min``, ``max``, ``mean``, ``p90``,
     ``share_ge_<break>`` per break, ``sampled``. Point tables: see ``etl.points``.
-    Rasters are read in windows (``iter_raster_to_h3``) and the cells written ``chunk_rows``
-    at a time, in cell order, so the whole table is never held (the rows of ``raster_to_h3``).
+    Rasters are read in windows (``iter_raster_to_h3``); each cell is summarised once the
+    windows have passed its last row and spilled to a temporary folder beside ``out``
+    (``etl.h3spill``, removed afterwards), then the cells are written ``chunk_rows`` at a time,
+    in cell order, so neither the table nor the summaries are held whole (the rows of
+    ``raster_to_h3``).
 
     Returns
     -------
@@ -543,7 +592,7 @@ def write_h3stats(
         with rd, ChunkWriter(out) as writer:
             step = progress(Path(source).name + " (rows)", rd.grid.height) if progress else None
             for _, df in iter_raster_to_h3(rd, [res], breaks, cache_dir=cache_dir, progress=step,
-                                            chunk_rows=chunk_rows, one_run=True):
+                                            chunk_rows=chunk_rows, one_run=True, spill_dir=out.parent):
                 df.insert(0, "cell", [h3.int_to_str(c) for c in df.pop("cell").tolist()])
                 writer.write(df[columns])
                 del df

@@ -17,6 +17,13 @@ Python, so the zone map is computed geometrically and only the doubtful pixels g
 Where cells are not much larger than pixels, step 4 does all the work (it is then cheaper).
 A zone map depends only on the grid and the resolution, so it is cached on disk and reused
 by every raster on the same grid and by rebuilds.
+
+Memory: step 2 runs twice, once over all cells for their first and last rows (kept: 12 B a
+cell) and again band by band as the rows reach them, so only the polygons of cells near the
+current rows are held (on an 8 M-cell grid the whole set was ~1 GB).
+
+The module is long (~440 lines): the geometric fill, its brute-force fallback and the disk
+cache share the cell table and row state; split, they would pass that state between modules.
 """
 
 from __future__ import annotations
@@ -79,6 +86,10 @@ class CellIndex:
         """Append new (absent, unique) cells; returns their indices."""
         cells = np.asarray(cells, dtype=np.uint64)
         idx = np.arange(self.cells.size, self.cells.size + cells.size, dtype=np.int64)
+        if self.cells.size == 0 and bool(np.all(cells[1:] > cells[:-1])):  # a sorted first table
+            self.cells = self._sorted = cells  # one array for both, no argsort (8 M cells: ~0.2 GB)
+            self.last, self._order = np.asarray(last, dtype=np.int64), idx
+            return idx
         self.cells = np.concatenate([self.cells, cells])
         self.last = np.concatenate([self.last, np.asarray(last, dtype=np.int64)])
         merged = np.concatenate([self._sorted, cells])
@@ -180,26 +191,54 @@ class ZoneMap:
         cells = np.sort(np.asarray(h3i.h3shape_to_cells_experimental(shape, self.res, "overlap"), dtype=np.uint64))
         pentagons = np.asarray(h3i.get_pentagons(self.res), dtype=np.uint64)
         row_last = np.full(cells.size, g.height - 1, dtype=np.int64)  # odd cells: conservative
-        self._poly = []
+        self._poly = []  # polygon chunks of the cells the current rows can cross (built lazily)
+        ok_idx, ok_vmin = [], []
         for start in range(0, cells.size, _CHUNK):  # bounded memory: one chunk of cells at a time
-            chunk = cells[start:start + _CHUNK]
-            bounds = [_c_boundary(c) for c in chunk.tolist()]
-            ok = np.fromiter((len(b) == 6 for b in bounds), dtype=bool, count=len(bounds))
-            ok &= ~np.isin(chunk, pentagons)
-            idx = np.flatnonzero(ok)
-            verts = np.array([bounds[i] for i in idx], dtype=np.float64).reshape(idx.size, 6, 2)
-            del bounds
-            u, v = _densify_to_pixels(g, verts)
-            row_last[start + idx] = np.ceil(v.max(axis=1) + 1).astype(np.int64) if idx.size else 0
-            eu, ev = _erode(u, v, TOL_PX)
+            idx, eu, ev, last = self._polygons(cells, start + np.arange(min(_CHUNK, cells.size - start)), pentagons)
+            row_last[idx] = last
+            ok_idx.append(idx.astype(np.int32))
+            ok_vmin.append(ev.min(axis=1) if idx.size else np.zeros(0))
+            del eu, ev
+        # the polygons themselves are dropped here and rebuilt band by band (_advance), in order
+        # of their first row, so memory holds only those of cells near the current rows
+        ok_vmin = np.concatenate(ok_vmin) if ok_vmin else np.zeros(0)
+        order = np.argsort(ok_vmin, kind="stable")
+        self._pending = (np.concatenate(ok_idx)[order] if ok_idx else np.zeros(0, np.int32), ok_vmin[order])
+        self._next = 0
+        self._pentagons = pentagons
+        self._table.add(cells, row_last)  # the table was empty: index i is cells[i]
+
+    def _polygons(self, cells: np.ndarray, which: np.ndarray, pentagons: np.ndarray):
+        """Eroded pixel-space hexagons of ``cells[which]`` (pentagons and odd cells left out):
+        (their indices, u, v, last row)."""
+        chunk = cells[which]
+        bounds = [_c_boundary(c) for c in chunk.tolist()]
+        ok = np.fromiter((len(b) == 6 for b in bounds), dtype=bool, count=len(bounds))
+        ok &= ~np.isin(chunk, pentagons)
+        sel = np.flatnonzero(ok)
+        verts = np.array([bounds[i] for i in sel], dtype=np.float64).reshape(sel.size, 6, 2)
+        del bounds
+        u, v = _densify_to_pixels(self.grid, verts)
+        last = np.ceil(v.max(axis=1) + 1).astype(np.int64) if sel.size else np.zeros(0, np.int64)
+        eu, ev = _erode(u, v, TOL_PX)
+        return which[sel], eu, ev, last
+
+    def _advance(self, r0: int, r1: int) -> None:
+        """Build the polygons of cells whose first row is < r1; drop those wholly above r0."""
+        idx_all, vmin_all = self._pending
+        stop = int(np.searchsorted(vmin_all, r1, side="left"))
+        while self._next < stop:
+            take = idx_all[self._next:min(stop, self._next + _CHUNK)].astype(np.int64)
+            self._next += take.size
+            idx, eu, ev, _ = self._polygons(self._table.cells, take, self._pentagons)
             vmin, vmax = ev.min(axis=1), ev.max(axis=1)
             order = np.argsort(vmin, kind="stable")
             self._poly.append({
-                "idx": (start + idx[order]).astype(np.int32), "u": eu[order], "v": ev[order],
+                "idx": idx[order].astype(np.int32), "u": eu[order], "v": ev[order],
                 "vmin": vmin[order], "vmax": vmax[order],
                 "hmax": float((vmax - vmin).max()) if vmin.size else 0.0,
             })
-        self._table.add(cells, row_last)
+        self._poly = [p for p in self._poly if p["vmax"].size and p["vmax"].max() >= r0]
 
     @property
     def cells(self) -> np.ndarray:
@@ -215,6 +254,7 @@ class ZoneMap:
 
     # -- filling --------------------------------------------------------------------------
     def _fill_certain(self, zones: np.ndarray, r0: int, r1: int) -> None:
+        self._advance(r0, r1)
         parts = [c for p in self._poly if (c := _crossings(p, r0, r1)) is not None]
         if not parts:
             return
