@@ -17,7 +17,11 @@ from mapapp.i18n import t
 from mapapp.industry_text import ti
 from mapapp.pages import industry_callbacks  # noqa: F401 (registers the page's callbacks)
 
-dash.register_page(__name__, path="/industry", title="OneMap 产业监测")
+# Dash's page loader (use_pages) imports this file as ``pages.<name>``; an import by its package
+# name (``mapapp.pages.<name>``, e.g. for a helper) must not register the path a second time
+# without a layout, which would make the router answer that path with an empty page.
+if not __name__.startswith("mapapp."):
+    dash.register_page(__name__, path="/industry", title="OneMap 产业监测")
 
 TAB_STYLE = {"padding": "6px 14px", "border": "1px solid #c9d3e0", "background": "#f3f5f8", "color": "#1f3a5f",
              "cursor": "pointer"}

@@ -30,7 +30,11 @@ from mapapp.pages import (  # noqa: F401  (register the callbacks)
 )
 from mapapp.urlstate import ENTITY_LAYERS, MapState
 
-dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
+# Dash's page loader (use_pages) imports this file as ``pages.<name>``; an import by its package
+# name (``mapapp.pages.<name>``, e.g. for a helper) must not register the path a second time
+# without a layout, which would make the router answer that path with an empty page.
+if not __name__.startswith("mapapp."):
+    dash.register_page(__name__, path="/", title="OneMap 安全应急产业 × 灾害风险 一张图")
 
 OPACITY_DEFAULT = {"hazard": 0.7, "entity": 1.0}
 #: Hexagons are drawn unsimplified: Leaflet's default smoothing (1 px) bends shared edges

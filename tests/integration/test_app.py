@@ -201,3 +201,18 @@ def test_aggregate_click_lists_what_it_holds(app, client, demo_db):
     card = json.dumps(out["response"]["map-card"]["children"], ensure_ascii=False)
     assert "map-card-aggregate" in card and "放大到此处" in card and "map-agg-item" in card
     assert "map-leaflet" not in out["response"]  # the card, not a zoom
+
+
+def test_importing_a_page_module_keeps_its_page(app, client):
+    """The basemap switch imports ``mapapp.pages.map`` (for ``tile_layers``); that import must not
+    register "/" again without a layout (the router then answered every later visit with an empty
+    page)."""
+    import dash  # noqa: PLC0415
+
+    import mapapp.pages.industry  # noqa: F401, PLC0415
+    import mapapp.pages.map  # noqa: F401, PLC0415
+    from tests.integration.dash_requests import post  # noqa: PLC0415
+
+    assert sorted(p["path"] for p in dash.page_registry.values()) == ["/", "/industry"]
+    r = post(client, app, "_pages_content.children", ["/", "?lang=zh"])
+    assert r.status_code == 200 and "map-leaflet" in r.get_data(as_text=True)
