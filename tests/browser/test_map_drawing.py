@@ -194,11 +194,22 @@ def test_brw303_earthquake_is_visible_at_region_zoom(onemap, page, demo_store, s
 def _draw(onemap, tool: str, points: list[tuple[float, float]]) -> list[dict]:
     """Draws a shape with toolbar button ``tool`` through (lat, lng) ``points``, finishes it
     with 完成 and returns every shape drawn (the EditControl's GeoJSON features)."""
+    count = ("() => ((window.dash_component_api.getLayout('ana-draw').props.geojson"
+             " || {features: []}).features.length)")
+    before = onemap.page.evaluate(count)
     onemap.page.click(f"a.leaflet-draw-draw-{tool}")
-    for lat, lng in points:
-        onemap.page.mouse.click(*onemap.to_page(lat, lng))
     # the actions pop out beside the toolbar, where the results panel may lie over them
-    onemap.page.locator(".leaflet-draw-actions a:visible", has_text="完成").dispatch_event("click")
+    finish = onemap.page.locator(".leaflet-draw-actions a:visible", has_text="完成")
+    finish.wait_for(state="attached")
+    vertices = onemap.page.locator(".leaflet-marker-pane .leaflet-editing-icon")
+    for i, (lat, lng) in enumerate(points):
+        onemap.page.mouse.click(*onemap.to_page(lat, lng))
+        # each vertex is in before the next click: on a loaded machine a click that lands while
+        # the handler is still busy would otherwise leave a polygon of two vertices, which
+        # 完成 refuses and the next tool then discards
+        expect(vertices).to_have_count(i + 1)
+    finish.dispatch_event("click")
+    onemap.page.wait_for_function(f"(n) => ({count})() === n + 1", arg=before, timeout=30_000)
     onemap.wait()
     return onemap.prop("ana-draw", "geojson")["features"]
 
