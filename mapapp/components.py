@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from layers import english_text
+from layers.report.wording import measure_text, units_name
 from mapapp import style
 from mapapp.i18n import label, t
 
@@ -58,7 +59,7 @@ def swatch(colour: str, text: str, shape: str = "box") -> html.Div:
 def hazard_legend(layer: dict[str, Any], lang: str) -> html.Div:
     palette = style.hazard_palette(layer["hazard"], len(layer["labels"]))
     rows = [swatch(c, f"{k} · {text}") for k, (c, text) in enumerate(zip(palette, layer["labels"]))]
-    return html.Div([*rows, html.Div(t("legend.units", lang, units=layer["units"] or "—"),
+    return html.Div([*rows, html.Div(t("legend.units", lang, units=units_name(layer["units"], lang)),
                                      className="om-legend-note"), _provenance(layer, lang)], className="om-legend")
 
 
@@ -114,14 +115,17 @@ def cell_card(card: dict[str, Any], lang: str) -> html.Div:
             continue
         shares = hz.get("share_at_or_above") or []
         units = hz["units"]
+        colon = "：" if lang == "zh" else ": "
         if hz.get("lower_is_worse"):  # distance bands: share[i] is the share below breaks[n-1-i]
             share_row = (t("card.shares_below", lang), "  ".join(
-                f"<{_fmt(b)}: {100 * v:.0f}%" for b, v in zip(reversed(hz["breaks"]), shares)))
+                f"<{measure_text(b, units, lang, with_units=False)}{colon}{100 * v:.0f}%"
+                for b, v in zip(reversed(hz["breaks"]), shares)))
         else:
             share_row = (t("card.shares", lang), "  ".join(
-                f"≥{_fmt(b)}: {100 * v:.0f}%" for b, v in zip(hz["breaks"], shares)))
-        rows = [(t("card.max", lang), f"{_fmt(hz['max'])} {units}"),
-                (t("card.mean", lang), f"{_fmt(hz['mean'])} {units}"),
+                f"≥{measure_text(b, units, lang, with_units=False)}{colon}{100 * v:.0f}%"
+                for b, v in zip(hz["breaks"], shares)))
+        rows = [(t("card.max", lang), measure_text(hz["max"], units, lang)),
+                (t("card.mean", lang), measure_text(hz["mean"], units, lang)),
                 (t("card.class", lang), f"{hz['cls']} · {hz.get('label', '')}"), share_row]
         parts += [html.H5(name), _kv_table(rows), _provenance(hz, lang)]
         if hz.get("sampled"):

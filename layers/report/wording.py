@@ -6,6 +6,7 @@ file paths or JSON, and the English one no Chinese but place names.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -13,8 +14,8 @@ from typing import Any
 
 from layers.report.labels import lang_index, term
 
-__all__ = ["built_at_text", "crs_text", "in_language", "number_text", "parameter_rows", "source_name",
-           "units_text"]
+__all__ = ["built_at_text", "crs_text", "in_language", "measure_text", "number_text", "parameter_rows",
+           "significant_text", "source_name", "units_name", "units_text"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -132,6 +133,44 @@ def number_text(value: Any) -> str:
     if number.is_integer():
         return f"{int(number):,}"
     return f"{number:,.3f}".rstrip("0").rstrip(".")
+
+
+def units_name(units: str | None, lang: str) -> str:
+    """The units in a legend's "单位：…" line (an annual probability by name, not ``/年``)."""
+    if units == "1/yr":
+        return ("年发生概率（%）", "annual probability (%)")[lang_index(lang)]
+    return units_text(units, lang) or "—"
+
+
+def significant_text(value: Any, digits: int = 3) -> str:
+    """A measured value for people: ``digits`` significant figures, never in exponent form
+    (0.000166 -> ``0.000166``, 0.18291 -> ``0.183``), thousands separators from 10,000."""
+    if isinstance(value, bool) or value is None:
+        return "—"
+    number = float(value)
+    if number == 0 or not math.isfinite(number):
+        return "0" if number == 0 else "—"
+    if abs(number) >= 10_000:
+        return f"{number:,.0f}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(number))))
+    text = f"{number:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def measure_text(value: Any, units: str | None, lang: str, *, with_units: bool = True) -> str:
+    """A hazard layer's value in its units as people read them: an annual probability
+    (``1/yr``) as a percentage per year (0.000166 -> ``0.0166%/年``), other values to three
+    significant figures with the units in words (``0.183 g``, ``0.00096 次/（万 km²·年）``)."""
+    if value is None:
+        return "—"
+    if units == "1/yr":
+        text = f"{significant_text(100 * float(value))}%"
+        return f"{text}{'/年' if lang_index(lang) == 0 else ' per year'}" if with_units else text
+    text = significant_text(value)
+    words = units_text(units, lang) if with_units else ""
+    if not words:
+        return text
+    return f"{text}{words}" if words.startswith("/") else f"{text} {words}"
 
 
 #: Analysis parameters of the cover (``Report.cover["parameters"]``) in words, with how the
