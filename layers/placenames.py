@@ -18,7 +18,7 @@ import re
 
 from pypinyin import lazy_pinyin
 
-__all__ = ["english_text", "place_name"]
+__all__ = ["english_text", "in_language", "place_name"]
 
 #: Whole names (without their suffix) whose romanisation is not their plain pinyin.
 OVERRIDES: dict[str, str] = {
@@ -138,3 +138,20 @@ def english_text(text: str) -> str:
     out = re.sub(r"\(\s+", "(", out)
     out = re.sub(r"\s+([),.;:'])", r"\1", out)
     return out.strip()
+
+
+def in_language(text: str | None, lang: str) -> str:
+    """One language of a region file's text: the side of ``" / "`` in ``lang`` (Chinese first),
+    or, for text written as a Chinese part followed by an English part, that part; text in one
+    language only is returned whole."""
+    text = (text or "").strip()
+    i = 1 if lang == "en" else 0
+    if " / " in text:
+        zh, _, en = text.partition(" / ")
+        return (zh if i == 0 else en).strip()
+    last = max((m.end() for m in _RUN.finditer(text)), default=0)
+    tail = text[last:]
+    cut = re.search(r"[。；）)]\s*(?=[A-Z])", tail)
+    if last and cut:
+        return (text[:last + cut.start() + 1] if i == 0 else tail[cut.end():]).strip()
+    return text

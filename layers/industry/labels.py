@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from etl import schema
-from layers.placenames import english_text
+from layers.placenames import english_text, in_language
 from layers.industry.atlas import ACTIONS, STATUS_NAMES
 from layers.industry.monitor import STATUSES
 
@@ -105,8 +105,13 @@ def term(kind: str, code: Any, lang: str = "zh") -> str:
 def name_text(value: Any, lang: str = "zh") -> Any:
     """A name from the data (link, firm, product, unit, park, document) for the reader: in
     English a chain link from ``schema.LINK_NAMES_EN``, anything else Chinese romanised
-    (``layers.placenames.english_text``); other values and Chinese mode unchanged."""
-    if lang != "en" or not isinstance(value, str):
+    (``layers.placenames.english_text``); text written ``"中文 / English"`` (a plan's title and
+    clause in the region file) gives its side in either language; other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    if " / " in value:  # a region file's bilingual text ("中文 / English"): that language's side
+        value = in_language(value, lang)
+    if lang != "en":
         return value
     return schema.LINK_NAMES_EN.get(value) or english_text(value)
 

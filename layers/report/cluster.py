@@ -20,7 +20,7 @@ import pandas as pd
 from etl import schema
 from layers.export import internal_mark, write_sheets
 from layers.industry import atlas_summary, chain_atlas, load, monitor
-from layers.industry.labels import display_frame, indicator_name, term
+from layers.industry.labels import display_frame, indicator_name, name_text, term
 from layers.report.html import FONT_FAMILIES, METHODS_FILE, cjk_font, markdown_html
 from layers.report.model import ReportError
 
@@ -144,8 +144,8 @@ def sheets(report: ClusterReport, lang: str = "zh") -> dict[str, pd.DataFrame]:
         _t("sources", lang): pd.DataFrame({
             ("指标" if lang == "zh" else "Indicator"):
                 [indicator_name(i, lang) for i in res["targets"]["indicator"]],
-            ("出处" if lang == "zh" else "Document"): res["targets"]["document"].tolist(),
-            ("条款" if lang == "zh" else "Clause"): res["targets"]["clause"].tolist()}),
+            ("出处" if lang == "zh" else "Document"): [name_text(d, lang) for d in res["targets"]["document"]],
+            ("条款" if lang == "zh" else "Clause"): [name_text(c or "", lang) for c in res["targets"]["clause"]]}),
     }
 
 
@@ -161,7 +161,7 @@ def attainment_svg(report: ClusterReport, lang: str, width: int = 640) -> str:
     for i, r in enumerate(t.to_dict("records")):
         y = 10 + i * row
         a = 0.0 if r["attainment"] is None or pd.isna(r["attainment"]) else float(r["attainment"])
-        label = _html.escape(f"{indicator_name(r['indicator'], lang)} · {r['scope_name']}")
+        label = _html.escape(f"{indicator_name(r['indicator'], lang)} · {name_text(r['scope_name'], lang)}")
         parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{label}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{min(a, 1.2) * scale:.1f}" height="{row - 6}" '
                      f'fill="{colours.get(r["status"], "#999")}"/>')

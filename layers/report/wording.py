@@ -12,30 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from layers.placenames import in_language
 from layers.report.labels import lang_index, term
 
 __all__ = ["built_at_text", "crs_text", "in_language", "measure_text", "number_text", "parameter_rows",
            "significant_text", "source_name", "units_name", "units_text"]
-
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def in_language(text: str | None, lang: str) -> str:
-    """One language of a region file's text: the side of ``" / "`` in ``lang`` (Chinese first),
-    or, for text written as a Chinese part followed by an English part, that part; text in one
-    language only is returned whole."""
-    text = (text or "").strip()
-    i = lang_index(lang)
-    if " / " in text:
-        zh, _, en = text.partition(" / ")
-        return (zh if i == 0 else en).strip()
-    last = max((m.end() for m in _CJK.finditer(text)), default=0)
-    tail = text[last:]
-    cut = re.search(r"[。；）)]\s*(?=[A-Z])", tail)
-    if last and cut:
-        return (text[:last + cut.start() + 1] if i == 0 else tail[cut.end():]).strip()
-    return text
-
 
 #: Units a region file writes in ASCII, in words (zh, en); metres, g, km and Mw stay.
 UNITS: dict[str, tuple[str, str]] = {

@@ -36,3 +36,24 @@ def test_text_in_english(zh, en):
 def test_any_name_comes_out_without_chinese():
     for name in ("中关村科技园丰台园", "际华三五零二", "雄安新区城市安全创新核心区", "鹰手营子矿区", "市中区"):
         assert not re.search(r"[\u3400-\u9fff]", english_text(name)), name
+
+
+def test_plan_titles_and_clauses_from_the_region_file_in_each_language():
+    """A target's document and clause are written "中文 / English" in the region file: each
+    language shows its side; the demo's every target has both, so English mode shows no pinyin
+    plan titles and Chinese mode no English."""
+    import tomllib  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from layers.industry.labels import name_text  # noqa: PLC0415
+
+    text = "河北省应急产业发展规划（2020—2025 年） / Hebei Province Emergency Industry Development Plan (2020–2025)"
+    assert name_text(text, "zh") == "河北省应急产业发展规划（2020—2025 年）"
+    assert name_text(text, "en") == "Hebei Province Emergency Industry Development Plan (2020–2025)"
+    assert name_text("唐山市", "en") == "Tangshan" and name_text("唐山市", "zh") == "唐山市"
+    region = tomllib.loads((Path(__file__).parents[2] / "geodata/regions/jjj.toml").read_text(encoding="utf-8"))
+    for target in region["industry"]["targets"]:
+        for key in ("document", "clause"):
+            zh, en = name_text(target[key], "zh"), name_text(target[key], "en")
+            assert re.search(r"[\u3400-\u9fff]", zh) and not re.search(r"[A-Za-z]{3,}", zh), zh
+            assert not re.search(r"[\u3400-\u9fff]", en) and len(en.split()) >= 3, en
