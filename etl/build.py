@@ -274,8 +274,11 @@ def _build_into(staging: StagingStore, checked: Checked, cache_dir: Path,
             step = progress(f"{name} ({rs.path.name})", rd.grid.height) if progress else None
             rows_loaded = 0
             if client is None:
+                # finished cells go to disk as the rows pass them (etl.h3spill) and come back
+                # sorted, a chunk at a time: the summaries of every cell are never held at once
                 chunks = iter_raster_to_h3(rd, region.resolutions, rs.breaks, cache_dir=cache_dir,
-                                           sample_cells=region_cells, progress=step)
+                                           sample_cells=region_cells, progress=step, one_run=True,
+                                           spill_dir=staging.scratch, spill_memory="64MB")
             else:
                 chunks = _scale().hazard_chunks(client, _scale().RasterSpec(
                     str(rs.path), rs.band, rs.crs, rs.nodata, rs.scale, rs.offset, name), rd.grid,

@@ -325,6 +325,7 @@ def iter_raster_to_h3(
     chunk_rows: int = 200_000,
     one_run: bool = False,
     spill_dir: str | Path | None = None,
+    spill_memory: str | None = None,
 ) -> Iterator[tuple[int, pd.DataFrame]]:
     """``raster_to_h3`` in chunks, one resolution at a time (finest first), so a caller can write
     each chunk and drop it before the next is assembled; ``part`` restricts it to one task.
@@ -335,7 +336,8 @@ def iter_raster_to_h3(
     (the rows of ``raster_to_h3``'s table, in its order: what ``onemap h3stats`` writes).
     With ``spill_dir`` (``one_run`` only) each cell's summary goes to disk as soon as the row
     bands have passed its last row, and the cells are read back sorted by cell (``etl.h3spill``):
-    the same rows, but memory no longer holds the summaries of every cell.
+    the same rows, but memory no longer holds the summaries of every cell; ``spill_memory``
+    (e.g. ``"64MB"``) caps DuckDB while it sorts them (default ``etl.h3spill.MEMORY_LIMIT``).
 
     Raises
     ------
@@ -361,7 +363,8 @@ def iter_raster_to_h3(
         r: _CentreSampler(grid, r, cache_dir, None if sample_cells is None else sample_cells.get(r), part)
         for r in res_list if h3.average_hexagon_area(r, "m^2") < 4 * px_area
     }
-    spills = {r: CellSpill(spill_dir, brk.size) for r in res_list} if spill_dir is not None else {}
+    spill_kw = {} if spill_memory is None else {"memory_limit": spill_memory}  # DuckDB's cap while sorting
+    spills = {r: CellSpill(spill_dir, brk.size, **spill_kw) for r in res_list} if spill_dir is not None else {}
     try:
         accs = {r: _Accumulator(keys[r], brk, codec, spills[r].add if spills else None) for r in res_list}
         try:
@@ -486,6 +489,9 @@ def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin:
     return keys.indices(cell_to_parent_array(fine, res), last_rows)
 
 
+_SAMPLE_CHUNK = 262_144  # cells whose centres are located at a time
+
+
 class _CentreSampler:
     """Values of the pixels under cell centres, for cells smaller than pixels."""
 
@@ -493,7 +499,7 @@ class _CentreSampler:
                  part: Part | None = None):
         if candidates is not None:
             candidates = np.unique(np.asarray(candidates, dtype=np.uint64))
-        tag = hashlib.sha256(candidates.tobytes()).hexdigest()[:12] if candidates is not None else "all"
+        tag = hashlib.sha256(candidates.data).hexdigest()[:12] if candidates is not None else "all"
         if part is not None:
             tag += f"-p{part.own0}-{part.own1}-{part.read0}-{part.read1}-{part.part_res}"
         path = Path(cache_dir) / f"{grid.key()}-r{res}-{tag}-centres.npz" if cache_dir else None
@@ -509,22 +515,33 @@ class _CentreSampler:
                 cells = candidates
             if part is not None:  # only this part's cells (cheap: by their parents' centres)
                 cells = cells[owned_cells(cells, grid, part)]
-            ll = cell_centres(cells)
-            u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
-            rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
-            ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
-            if part is not None:
-                if ((rows < part.read0) | (rows >= part.read1))[ok].any():
-                    raise PartTooNarrow(f"rows {part.read0}-{part.read1}: a sampled centre outside")
-            self.cells, self.rows, self.cols = cells[ok], rows[ok], cols[ok]
+            # the centres' pixels a slice of cells at a time (a first build's millions of region
+            # cells: the whole set's centres and pixel coordinates were ~0.2 GB of temporaries)
+            found = [self._pixels(grid, cells[i:i + _SAMPLE_CHUNK], part)
+                     for i in range(0, cells.size, _SAMPLE_CHUNK)] or [self._pixels(grid, cells, part)]
+            self.cells, self.rows, self.cols = (np.concatenate([f[j] for f in found]) for j in range(3))
+            del found
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp.npz")
                 np.savez(tmp, cells=self.cells, rows=self.rows, cols=self.cols)
                 tmp.replace(path)
         order = np.argsort(self.rows, kind="stable")
-        self.cells, self.rows, self.cols = self.cells[order], self.rows[order], self.cols[order]
+        for name in ("cells", "rows", "cols"):  # one reordered copy at a time
+            setattr(self, name, getattr(self, name)[order])
         self.values = np.full(self.cells.size, np.nan)
+
+    @staticmethod
+    def _pixels(grid, cells: np.ndarray, part: Part | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cells whose centre lies on a pixel of ``grid``, with that pixel's row and column."""
+        ll = cell_centres(cells)
+        u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
+        rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
+        ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
+        if part is not None:
+            if ((rows < part.read0) | (rows >= part.read1))[ok].any():
+                raise PartTooNarrow(f"rows {part.read0}-{part.read1}: a sampled centre outside")
+        return cells[ok], rows[ok], cols[ok]
 
     def take(self, r0: int, r1: int, window: np.ndarray) -> None:
         a, b = np.searchsorted(self.rows, [r0, r1])

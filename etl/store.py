@@ -82,7 +82,7 @@ class StagingStore:
     ...     st.commit({"region": "jjj"})
     """
 
-    def __init__(self, db: Path, memory_limit: str = "128MB"):
+    def __init__(self, db: Path, memory_limit: str = "64MB"):
         self.db = Path(db)
         self.memory_limit = memory_limit
         self.path = staging_path(self.db)
@@ -120,6 +120,13 @@ class StagingStore:
         finally:
             self.con.unregister("incoming")
         self.rows[name] = self.rows.get(name, 0) + len(df)
+
+    @property
+    def scratch(self) -> Path:
+        """A folder for the build's temporary files (beside the staging file, removed with it;
+        a killed build's is removed by the next build)."""
+        self.spill.mkdir(parents=True, exist_ok=True)
+        return self.spill
 
     def append_parquet(self, name: str, path: Path) -> None:
         """Insert every row of a Parquet file (columns named as the table's) into table ``name``."""

@@ -92,9 +92,12 @@ class CellIndex:
             return idx
         self.cells = np.concatenate([self.cells, cells])
         self.last = np.concatenate([self.last, np.asarray(last, dtype=np.int64)])
-        merged = np.concatenate([self._sorted, cells])
-        order = np.argsort(merged, kind="stable")
-        self._sorted, self._order = merged[order], np.concatenate([self._order, idx])[order]
+        # merge the sorted new cells into the sorted table (no re-sort of the whole table, and
+        # one table-sized copy alive at a time: a per-pixel zone map grows window by window)
+        new_order = np.argsort(cells, kind="stable")
+        pos = np.searchsorted(self._sorted, cells[new_order])
+        self._sorted = np.insert(self._sorted, pos, cells[new_order])
+        self._order = np.insert(self._order, pos, idx[new_order])
         return idx
 
     def indices(self, cells: np.ndarray, last_of_new) -> np.ndarray:
