@@ -71,6 +71,7 @@ bench: setup reportdeps $(DB)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) tests/bench/bench_h3stats.py
 	$(PY) tests/bench/bench_memory.py
+	$(PY) tests/bench/bench_build_memory.py
 	$(PY) tests/bench/bench_h3stats_memory.py
 	$(PY) tests/bench/bench_vector.py
 	$(PY) tests/bench/bench_access.py
