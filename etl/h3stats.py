@@ -377,6 +377,7 @@ def iter_raster_to_h3(
                 if zm.cells.size > known:  # zone table grew: register new cells everywhere
                     new, known = zm.cells[known:], zm.cells.size
                     for r in res_list[1:]:
+                        keys[r].retire(r0)  # parents no later row can reach leave the lookup
                         parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
                     if part is not None:
                         owned = np.concatenate([owned, owned_cells(new, grid, part)])
