@@ -4,8 +4,6 @@ force, and memory bounded by the band and 16 B a cell, not by a list of every ce
 
 from __future__ import annotations
 
-import tracemalloc
-
 import h3
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from etl.rasters import open_raster
 from etl.zonemap import CellIndex, ZoneMap
 from tests.oracle import assert_same, brute_force_h3
 from tests.unit.test_h3stats import BREAKS, _field, _write
+from tests.unit.test_h3stats_spill import _peak
 
 GRIDS = {  # (transform, crs, res, expected mode)
     "north-up": (Affine(0.002, 0, 116.0, 0, -0.002, 40.0), "EPSG:4326", 7, "geometric"),
@@ -107,15 +106,6 @@ def test_cell_index_retire_keeps_indices():
     idx.retire(9)
     assert idx.lookup(np.array([10, 50, 100], dtype=np.uint64)).tolist() == [a[1], -1, -1]
     assert idx._sorted.size == 1
-
-
-def _peak(fn) -> int:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 @pytest.mark.parametrize("name,transform", [
