@@ -39,19 +39,28 @@ def opened(settings: Settings) -> dict[str, Any]:
 def store() -> Store:
     """The read-only store of this worker; the same one throughout a request (``flask.g``),
     reopened first if the file was rebuilt since it was opened."""
+    return _opened_now()[0]
+
+
+def edition() -> str:
+    """The edition (``mapapp.background.edition``) of this request's ``store()``: what results
+    computed from it are kept under."""
+    return _opened_now()[1]
+
+
+def _opened_now() -> tuple[Store, str]:
     found = flask.g.get("onemap_store")
     if found is None:
         found = flask.g.onemap_store = _current(_ext())
     return found
 
 
-def _current(ext: dict[str, Any]) -> Store:
-    """``ext``'s store, reopened when the file's edition is not the one it was opened at; a new
-    file that cannot be opened (another schema version, a half-copied file) leaves the old one
-    in service and is logged (``onemap build`` replaces the file in one step, so this is rare)."""
+def _current(ext: dict[str, Any]) -> tuple[Store, str]:
+    """``ext``'s store and edition, the store reopened when the file's edition is not the one it
+    was opened at; a new file that cannot be opened (another schema version, a half-copied file)
+    leaves the old one in service and is logged (``onemap build`` replaces the file in one step,
+    so this is rare)."""
     edition = background.edition(ext["settings"])
-    if ext.get("edition") == edition:
-        return ext["store"]
     with _REOPEN:
         if ext.get("edition") != edition:
             try:
@@ -62,7 +71,7 @@ def _current(ext: dict[str, Any]) -> Store:
                 logger.warning("the rebuilt store %s cannot be opened; still serving the one opened before",
                                ext["settings"].db_path, exc_info=True)
             ext["edition"] = edition
-        return ext["store"]
+        return ext["store"], edition
 
 
 def settings() -> Settings:

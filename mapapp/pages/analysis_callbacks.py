@@ -63,10 +63,10 @@ def _audited(p: analyses.Params) -> dict[str, Any]:
 
 
 def _kept_key(p: analyses.Params, lang: str) -> str:
-    """This worker's key of the result of ``p``: the edition of the store and code
-    (``background.edition``, the one the shared disk cache uses too), so that a store rebuilt
-    while the server runs is never answered with a result of the old one, then ``_key``."""
-    return f"{background.edition(context.settings())}|{_key(p, lang)}"
+    """This worker's key of the result of ``p``: the edition of the store this request reads
+    (``context.edition``, by ``background.edition`` as the shared disk cache's keys), so that a
+    store rebuilt while the server runs is never answered with a result of the old one."""
+    return f"{context.edition()}|{_key(p, lang)}"
 
 
 def _key(p: analyses.Params, lang: str) -> str:
@@ -113,7 +113,7 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
     view = _recent(p, lang)
     if view is not None:
         return view
-    kept = _kept_key(p, lang)  # before the store is read: a result is never filed under a later edition
+    kept = _kept_key(p, lang)  # the edition of the store below (the same for the whole request)
     settings, store = context.settings(), context.store()
     if _heavy(p):
         view = jobs.run_limited(jobs.analysis, str(store.path), p, lang, memory_mb=settings.job_memory_mb,
