@@ -17,7 +17,7 @@ import pytest
 import rasterio
 
 from etl.build import build_store
-from layers import Store
+from layers import Store, Viewport, hazard_cells_in_view
 from mapapp import analyses, background, context
 from mapapp.pages import analysis_callbacks
 from tests.integration.conftest import make_region
@@ -25,6 +25,7 @@ from tests.integration.dash_requests import post
 from tests.integration.test_analyses_app import run_through
 
 GAPS = {"ana-kind": "gaps", "ana-hazard": "flood", "ana-res": 7}
+TINY_VIEW = [[39.3, 117.8], [39.9, 118.6]]  # the whole tiny region, with a margin
 SPEEDS = "speed_kmh = { national = 70, provincial = 70, municipal = 60, county = 50, rescue = 60, enterprise = 50 }"
 
 
@@ -67,6 +68,23 @@ def _direct(db, lang: str = "zh") -> dict:
     return {"cells": list(view.hexes["cells"]), "cls": [int(c) for c in view.hexes["cls"]]}
 
 
+def _hexes(app, client) -> dict:
+    """The flood hexagons the map is sent for the whole tiny region."""
+    r = post(client, app, '"type":"map-hex"}.data', [TINY_VIEW, 10, ["flood"], 1], [{"lang": "zh"}],
+             match={"layer": "flood"}, changed=3)
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    return next(v["data"] for k, v in r.get_json()["response"].items() if "map-hex" in k)
+
+
+def _direct_hexes(db) -> dict:
+    store = Store(db)
+    try:
+        return json.loads(json.dumps(hazard_cells_in_view(store, "flood", Viewport.parse(TINY_VIEW, 10),
+                                                          min_class=1).to_dict()))
+    finally:
+        store.close()
+
+
 def _served(app, client) -> dict:
     status, body = run_through(app, client, GAPS)
     assert status == 200, body
@@ -77,14 +95,18 @@ def _served(app, client) -> dict:
 def test_a_rebuilt_store_is_read_afresh_and_no_kept_result_of_the_old_one_is_served(app, served, tmp_path):
     region, db = served
     client = app.server.test_client()
-    before = _served(app, client)
+    before, hexes = _served(app, client), _hexes(app, client)
     assert before == _direct(db) and before["cells"]
+    assert hexes["cells"] == _direct_hexes(db)["cells"] and hexes["cells"]
     with app.server.test_request_context("/"):
         first = context.store().meta["build_id"]
     _rebuild(region, db, tmp_path / "cache", 3.0)  # deeper water: more cells at risk, higher classes
     after = _served(app, client)  # the same parameters, asked again of the same worker
     assert after == _direct(db)
     assert after != before  # the rebuild changed the answer: the comparison above can fail
+    now_hexes, direct = _hexes(app, client), _direct_hexes(db)  # the map layer (kept per build in memory)
+    assert (now_hexes["cells"], now_hexes["cls"]) == (direct["cells"], direct["cls"])
+    assert (now_hexes["cells"], now_hexes["cls"]) != (hexes["cells"], hexes["cls"])
     with app.server.test_request_context("/"):
         assert context.store().meta["build_id"] != first
         now = context.store().meta["build_id"]
