@@ -11,8 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layers import english_text
-from layers.report.wording import measure_text, units_name
+from layers import english_text, measure_text, units_name
 from mapapp import style
 from mapapp.i18n import label, t
 
