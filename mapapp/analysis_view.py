@@ -92,7 +92,7 @@ def controls(hazards: list[dict[str, Any]], lang: str, matrix: dict[str, list[st
         _row("exclude", lang, dcc.Input(id="ana-exclude", type="text", placeholder=t("ana.placeholder.exclude", lang),
                                         maxLength=200)),
         _row("bands", lang, dcc.Input(id="ana-bands", type="text", placeholder="2=1, 4=0.68, 6=0.22", maxLength=200)),
-        _row("material", lang, dcc.Input(id="ana-material", type="text", placeholder="排涝泵", maxLength=60)),
+        _row("material", lang, dcc.Input(id="ana-material", type="text", placeholder=t("ana.placeholder.material", lang), maxLength=60)),
         _row("quantity", lang, dcc.Input(id="ana-quantity", type="number", step="any", placeholder="200")),
         _row("access", lang, dcc.Input(id="ana-access", type="text", maxLength=300,
                                        placeholder=t("ana.placeholder.access", lang))),

@@ -240,6 +240,7 @@ UI: dict[str, tuple[str, str]] = {
                             "Material need of this event: {affected} affected, {displaced} displaced; within {hours} h {short}/{n} materials short: {items}"),
     "ana.yes": ("是", "yes"),
     "ana.none": ("无", "none"),
+    "ana.placeholder.material": ("排涝泵", "Drainage pump"),
     "ana.placeholder.weights": ("洪水=2，地震=1", "flood=2, earthquake=1"),
     "ana.placeholder.exclude": ("洪水=4，森林火灾=4", "flood=4, wildfire=4"),
     "ana.placeholder.access": ("县级车速=40，山区绕行=1.8，准备时间=0.5", "speed.county=40, detour.mountain=1.8, delay=0.5"),
