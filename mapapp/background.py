@@ -102,11 +102,12 @@ def _views(settings: Settings) -> diskcache.Cache:
     return _VIEWS[key]
 
 
-def _edition(settings: Settings) -> str:
+def edition(settings: Settings) -> str:
     """What a kept result depends on besides its parameters: the store file as built (size and
     modification time: a rebuilt store is a new edition) and the code that computed it (the
     modification times of the ``layers`` and ``mapapp`` sources), so neither a rebuild nor an
-    upgrade serves an old result."""
+    upgrade serves an old result. Every cache of results (this module's on disk, the worker's
+    own in ``mapapp.pages.analysis_callbacks``) puts it in its keys."""
     store = Path(settings.db_path)
     try:
         st = store.stat()
@@ -131,10 +132,10 @@ def _code_edition() -> str:
 
 def remember(settings: Settings, key: str, view: Any) -> None:
     """Keep ``view`` (an ``AnalysisView``) for every worker of this store for ``VIEW_SECONDS``."""
-    _views(settings).set(f"{_edition(settings)}|{key}", view, expire=VIEW_SECONDS)
+    _views(settings).set(f"{edition(settings)}|{key}", view, expire=VIEW_SECONDS)
 
 
 def recall(settings: Settings, key: str) -> Any:
     """The view ``remember``-ed under ``key`` by any worker for this edition of the store and
-    code (``_edition``), else None."""
-    return _views(settings).get(f"{_edition(settings)}|{key}")
+    code (``edition``), else None."""
+    return _views(settings).get(f"{edition(settings)}|{key}")
