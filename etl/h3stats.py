@@ -353,6 +353,7 @@ def iter_raster_to_h3(
     zm = ZoneMap(grid, finest, cache_dir, rows=None if part is None else (read0, read1))
     keys = {finest: _ZoneKeys(zm), **{r: CellIndex() for r in res_list[1:]}}
     known = 0  # zone-table cells registered at the coarser resolutions (and for ownership)
+    new = None
     if spill_dir is not None and not one_run:
         raise ValueError("spill_dir needs one_run")
     parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
@@ -380,6 +381,7 @@ def iter_raster_to_h3(
                 if zm.cells.size > known:  # zone table grew: register new cells everywhere
                     new, known = zm.cells[known:], zm.cells.size
                     for r in res_list[1:]:
+                        keys[r].retire(r0)  # parents no later row can reach leave the lookup
                         parent_of[r] = np.concatenate([parent_of[r], _register_parents(keys[r], new, r, grid, margins[r])])
                     if part is not None:
                         owned = np.concatenate([owned, owned_cells(new, grid, part)])
@@ -398,6 +400,7 @@ def iter_raster_to_h3(
         finally:
             zm.close()  # an unfinished zone-map cache (error, interrupt) is dropped
         logger.info("zone map %s: %s", reader.path, zm.stats)
+        new = None  # a view of the zone table: it would keep the table alive through the sort
         del zm, keys, parent_of, owned
         release_memory()
         for r in res_list:

@@ -4,7 +4,8 @@ A pixel belongs to the H3 cell that contains its centre (transformed to WGS-84),
 ``h3.latlng_to_cell`` decides. Calling h3 once per pixel runs at about 1 M pixels/s from
 Python, so the zone map is computed geometrically and only the doubtful pixels go to h3:
 
-1. The cells overlapping the grid come from ``h3shape_to_cells_experimental(contain="overlap")``.
+1. The cells overlapping the grid come from ``h3shape_to_cells_experimental(contain="overlap")``,
+   one stripe of rows at a time as the rows are asked for.
 2. Each cell's boundary (great-circle arcs between its vertices) is moved into pixel
    coordinates and densified until a straight segment is within ``TOL_PX / 4`` of the arc.
 3. Each polygon is shrunk inwards by ``TOL_PX`` (mitred offset). A pixel centre inside the
@@ -18,11 +19,12 @@ Where cells are not much larger than pixels, step 4 does all the work (it is the
 A zone map depends only on the grid and the resolution, so it is cached on disk and reused
 by every raster on the same grid and by rebuilds.
 
-Memory: step 2 runs twice, once over all cells for their first and last rows (kept: 12 B a
-cell) and again band by band as the rows reach them, so only the polygons of cells near the
-current rows are held (on an 8 M-cell grid the whole set was ~1 GB).
+Memory: cells are listed and their polygons built stripe by stripe (``_advance``), so only the
+polygons of cells near the current rows are held (on an 8 M-cell grid the whole set was ~1 GB)
+and no list of every cell exists. The cell table keeps 16 B a cell (id and last row); its
+lookup holds only the cells the current rows can still reach (``CellIndex.retire``).
 
-The module is long (~440 lines): the geometric fill, its brute-force fallback and the disk
+The module is long (~490 lines): the geometric fill, its brute-force fallback and the disk
 cache share the cell table and row state; split, they would pass that state between modules.
 """
 
@@ -49,33 +51,55 @@ logger = logging.getLogger(__name__)
 
 TOL_PX = 1e-3
 ALGO_VERSION = 1
-_MIN_INRADIUS_PX = 2.0
-_CHUNK = 65536  # cells prepared at a time  # below this, geometry saves nothing: use h3 per pixel
+_MIN_INRADIUS_PX = 2.0  # below this, geometry saves nothing: use h3 per pixel
+_CHUNK = 65536  # cells prepared at a time
+_BRUTE_PIXELS = 262144  # pixels sent to h3 at a time
+_STRIPE_MIN_ROWS = 64  # rows whose cells are listed at a time (at least 4 cell diameters)
 
 
-def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, res: int) -> np.ndarray:
-    """h3.latlng_to_cell for arrays (a loop over the C function); uint64 ids."""
-    out = [_c_latlng_to_cell(a, b, res) for a, b in zip(lat.tolist(), lng.tolist())]
-    return np.asarray(out, dtype=np.uint64)
+def latlng_to_cells(lat: np.ndarray, lng: np.ndarray, res: int, chunk: int = 65536) -> np.ndarray:
+    """h3.latlng_to_cell for arrays (a loop over the C function); uint64 ids.
+
+    A chunk at a time: a window of millions of pixels would otherwise hold two lists of Python
+    floats and one of Python ints at once (~120 B a pixel, ~0.3 GB for 2.5 M pixels).
+    """
+    out = np.empty(lat.size, dtype=np.uint64)
+    for i in range(0, lat.size, chunk):
+        la, lo = lat[i:i + chunk].tolist(), lng[i:i + chunk].tolist()
+        out[i:i + len(la)] = [_c_latlng_to_cell(a, b, res) for a, b in zip(la, lo)]
+    return out
 
 
 class CellIndex:
     """A growing table of H3 cells with dense int indices and a vectorised lookup.
 
     ``cells[i]`` is the cell of index i; ``last[i]`` the last raster row it can occur on.
+    Both grow in place (spare capacity, no copy of the whole table per addition). The lookup
+    holds only the cells still *active*: ``retire(row)`` drops those whose last row is above
+    ``row``, so on a grid read top to bottom it stays a few bands of cells, not the whole table
+    (a cell is only looked up on the rows it can occur on).
     """
 
     def __init__(self) -> None:
-        self.cells = np.zeros(0, dtype=np.uint64)
-        self.last = np.zeros(0, dtype=np.int64)
-        self._sorted = np.zeros(0, dtype=np.uint64)
-        self._order = np.zeros(0, dtype=np.int64)
+        self._cells = np.zeros(0, dtype=np.uint64)
+        self._last = np.zeros(0, dtype=np.int64)
+        self._n = 0
+        self._sorted = np.zeros(0, dtype=np.uint64)  # active cells, sorted
+        self._order = np.zeros(0, dtype=np.int64)  # their indices
 
     def __len__(self) -> int:
-        return self.cells.size
+        return self._n
+
+    @property
+    def cells(self) -> np.ndarray:
+        return self._cells[:self._n]
+
+    @property
+    def last(self) -> np.ndarray:
+        return self._last[:self._n]
 
     def lookup(self, cells: np.ndarray) -> np.ndarray:
-        """Indices of ``cells`` (-1 where absent)."""
+        """Indices of ``cells`` (-1 where absent or retired)."""
         cells = np.asarray(cells, dtype=np.uint64)
         if self._sorted.size == 0:
             return np.full(cells.size, -1, dtype=np.int64)
@@ -85,20 +109,27 @@ class CellIndex:
     def add(self, cells: np.ndarray, last: np.ndarray) -> np.ndarray:
         """Append new (absent, unique) cells; returns their indices."""
         cells = np.asarray(cells, dtype=np.uint64)
-        idx = np.arange(self.cells.size, self.cells.size + cells.size, dtype=np.int64)
-        if self.cells.size == 0 and bool(np.all(cells[1:] > cells[:-1])):  # a sorted first table
-            self.cells = self._sorted = cells  # one array for both, no argsort (8 M cells: ~0.2 GB)
-            self.last, self._order = np.asarray(last, dtype=np.int64), idx
-            return idx
-        self.cells = np.concatenate([self.cells, cells])
-        self.last = np.concatenate([self.last, np.asarray(last, dtype=np.int64)])
-        # merge the sorted new cells into the sorted table (no re-sort of the whole table, and
-        # one table-sized copy alive at a time: a per-pixel zone map grows window by window)
-        new_order = np.argsort(cells, kind="stable")
-        pos = np.searchsorted(self._sorted, cells[new_order])
-        self._sorted = np.insert(self._sorted, pos, cells[new_order])
-        self._order = np.insert(self._order, pos, idx[new_order])
+        n0, n1 = self._n, self._n + cells.size
+        if n1 > self._cells.size:  # grow by half (amortised appends; at most 1.5x spare)
+            cap = max(n1, self._cells.size * 3 // 2, 4096)
+            self._cells = _grown(self._cells, cap, n0)
+            self._last = _grown(self._last, cap, n0)
+        self._cells[n0:n1] = cells
+        self._last[n0:n1] = last
+        self._n = n1
+        idx = np.arange(n0, n1, dtype=np.int64)
+        order = np.argsort(cells, kind="stable")  # merge into the lookup: sort only the new cells
+        pos = np.searchsorted(self._sorted, cells[order])
+        self._sorted = np.insert(self._sorted, pos, cells[order])
+        self._order = np.insert(self._order, pos, idx[order])
         return idx
+
+    def retire(self, row: int) -> None:
+        """Drop from the lookup the cells that cannot occur on ``row`` or later (last < row)."""
+        if self._order.size:
+            keep = self._last[self._order] >= row
+            if not keep.all():
+                self._sorted, self._order = self._sorted[keep], self._order[keep]
 
     def indices(self, cells: np.ndarray, last_of_new) -> np.ndarray:
         """Indices of ``cells``, adding the unseen ones (``last_of_new(new_cells)`` gives their last rows)."""
@@ -109,6 +140,12 @@ class CellIndex:
             new = uniq[miss]
             idx[miss] = self.add(new, last_of_new(new))
         return idx[inv.ravel()]
+
+
+def _grown(a: np.ndarray, cap: int, n: int) -> np.ndarray:
+    out = np.empty(cap, dtype=a.dtype)
+    out[:n] = a[:n]
+    return out
 
 
 class ZoneMap:
@@ -165,6 +202,7 @@ class ZoneMap:
             w = self.grid.width
             self._cached.seek(self._offset + 4 * (r0 - self._row0) * w)
             return np.fromfile(self._cached, dtype="<i4", count=(r1 - r0) * w).reshape(r1 - r0, w)
+        self._table.retire(r0)  # cells whose rows are all above r0 leave the lookup
         zones = np.full((r1 - r0, self.grid.width), -1, dtype=np.int32)
         if self._poly is not None:
             self._fill_certain(zones, r0, r1)
@@ -189,27 +227,33 @@ class ZoneMap:
             self.stats["mode"] = "per-pixel"
             return
         self.stats["mode"] = "geometric"
-        ring = g.footprint_lonlat(rows=self._rows)
+        self._poly = []  # polygon chunks of the cells the current rows can cross
+        self._pentagons = np.asarray(h3i.get_pentagons(self.res), dtype=np.uint64)
+        # cells are listed stripe by stripe as the rows reach them (_advance), never all at once
+        self._stripe_rows = max(_STRIPE_MIN_ROWS, 4 * math.ceil(self._diam_px))
+        self._listed_to = self._rows[0]
+
+    def _list_stripe(self, s0: int, s1: int) -> None:
+        """Add the cells overlapping rows [s0, s1) not listed yet, with their polygons."""
+        g = self.grid
+        ring = g.footprint_lonlat(rows=(s0, s1))
         shape = h3.LatLngPoly([(lat, lon) for lon, lat in ring])
-        cells = np.sort(np.asarray(h3i.h3shape_to_cells_experimental(shape, self.res, "overlap"), dtype=np.uint64))
-        pentagons = np.asarray(h3i.get_pentagons(self.res), dtype=np.uint64)
-        row_last = np.full(cells.size, g.height - 1, dtype=np.int64)  # odd cells: conservative
-        self._poly = []  # polygon chunks of the cells the current rows can cross (built lazily)
-        ok_idx, ok_vmin = [], []
+        cells = np.unique(np.asarray(h3i.h3shape_to_cells_experimental(shape, self.res, "overlap"), dtype=np.uint64))
+        cells = cells[self._table.lookup(cells) < 0]  # those of the stripe above are listed
         for start in range(0, cells.size, _CHUNK):  # bounded memory: one chunk of cells at a time
-            idx, eu, ev, last = self._polygons(cells, start + np.arange(min(_CHUNK, cells.size - start)), pentagons)
-            row_last[idx] = last
-            ok_idx.append(idx.astype(np.int32))
-            ok_vmin.append(ev.min(axis=1) if idx.size else np.zeros(0))
+            chunk = cells[start:start + _CHUNK]
+            sel, eu, ev, last = self._polygons(chunk, np.arange(chunk.size), self._pentagons)
+            row_last = np.full(chunk.size, g.height - 1, dtype=np.int64)  # odd cells: conservative
+            row_last[sel] = last
+            idx = self._table.add(chunk, row_last)[sel]
+            vmin, vmax = ev.min(axis=1), ev.max(axis=1)
+            order = np.argsort(vmin, kind="stable")
+            self._poly.append({
+                "idx": idx[order].astype(np.int32), "u": eu[order], "v": ev[order],
+                "vmin": vmin[order], "vmax": vmax[order],
+                "hmax": float((vmax - vmin).max()) if vmin.size else 0.0,
+            })
             del eu, ev
-        # the polygons themselves are dropped here and rebuilt band by band (_advance), in order
-        # of their first row, so memory holds only those of cells near the current rows
-        ok_vmin = np.concatenate(ok_vmin) if ok_vmin else np.zeros(0)
-        order = np.argsort(ok_vmin, kind="stable")
-        self._pending = (np.concatenate(ok_idx)[order] if ok_idx else np.zeros(0, np.int32), ok_vmin[order])
-        self._next = 0
-        self._pentagons = pentagons
-        self._table.add(cells, row_last)  # the table was empty: index i is cells[i]
 
     def _polygons(self, cells: np.ndarray, which: np.ndarray, pentagons: np.ndarray):
         """Eroded pixel-space hexagons of ``cells[which]`` (pentagons and odd cells left out):
@@ -227,20 +271,15 @@ class ZoneMap:
         return which[sel], eu, ev, last
 
     def _advance(self, r0: int, r1: int) -> None:
-        """Build the polygons of cells whose first row is < r1; drop those wholly above r0."""
-        idx_all, vmin_all = self._pending
-        stop = int(np.searchsorted(vmin_all, r1, side="left"))
-        while self._next < stop:
-            take = idx_all[self._next:min(stop, self._next + _CHUNK)].astype(np.int64)
-            self._next += take.size
-            idx, eu, ev, _ = self._polygons(self._table.cells, take, self._pentagons)
-            vmin, vmax = ev.min(axis=1), ev.max(axis=1)
-            order = np.argsort(vmin, kind="stable")
-            self._poly.append({
-                "idx": idx[order].astype(np.int32), "u": eu[order], "v": ev[order],
-                "vmin": vmin[order], "vmax": vmax[order],
-                "hmax": float((vmax - vmin).max()) if vmin.size else 0.0,
-            })
+        """List the cells of the stripes that rows < r1 reach; drop polygons wholly above r0.
+
+        A cell is listed with the first stripe its outline overlaps, at the latest when the
+        first row that stripe holds is asked for, so before any of its pixel centres.
+        """
+        while self._listed_to < min(r1, self._rows[1]):
+            s1 = min(self._rows[1], self._listed_to + self._stripe_rows)
+            self._list_stripe(self._listed_to, s1)
+            self._listed_to = s1
         self._poly = [p for p in self._poly if p["vmax"].size and p["vmax"].max() >= r0]
 
     @property
@@ -279,12 +318,20 @@ class ZoneMap:
         zones.ravel()[flat] = np.repeat(cell, lens)
 
     def _brute_force(self, zones: np.ndarray, r0: int) -> None:
+        # a few rows at a time (~256 K pixels), top to bottom: a cell's first pixel row is in
+        # the first sub-band it occurs in, and the temporaries stay ~30 MB, not ~0.2 GB a band
+        step = max(1, _BRUTE_PIXELS // max(self.grid.width, 1))
+        for i in range(0, zones.shape[0], step):
+            self._brute_force_rows(zones[i:i + step], r0 + i)
+
+    def _brute_force_rows(self, zones: np.ndarray, r0: int) -> None:
         rr, cc = np.nonzero(zones < 0)
         if rr.size == 0:
             return
         self.stats["brute_force_pixels"] += int(rr.size)
         lon, lat = self.grid.centres_lonlat(rr + r0, cc)
         cells = latlng_to_cells(lat, lon, self.res)
+        del lon, lat
         uniq, inv = np.unique(cells, return_inverse=True)
         inv = inv.ravel()
         first = np.full(uniq.size, np.iinfo(np.int64).max)

@@ -94,6 +94,7 @@ from layers.map.viewport import (
 from layers.placenames import english_text, place_name  # English names (issue 15)
 from layers.report import Report, ReportError, build_report, write_report
 from layers.report.cluster import cluster_report_bytes
+from layers.report.wording import measure_text, units_name  # the hexagon card's values in words
 from layers.store import Store, StoreUnavailable
 
 __all__ = [
@@ -141,6 +142,8 @@ __all__ = [
     "e2sfca",
     "e2sfca_from_store",
     "english_text",
+    "measure_text",
+    "units_name",
     "explain_site",
     "facilities_in_cell",
     "facility_card",

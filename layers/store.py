@@ -29,15 +29,29 @@ class StoreUnavailable(RuntimeError):
 
 
 class Store:
-    """A read-only store shared by the app's threads."""
+    """A read-only store shared by the app's threads.
 
-    def __init__(self, path: str | Path):
+    ``fresh=True`` reads the file as it is now in a DuckDB instance of its own (the file attached
+    to an in-memory database), for a store reopened after a rebuild: DuckDB keeps one instance per
+    path and process, and ``duckdb.connect`` would hand back the replaced file's while a
+    connection to it is still in use.
+    """
+
+    def __init__(self, path: str | Path, *, fresh: bool = False):
         self.path = Path(path)
+        self._use: str | None = None  # the statement that points a cursor at the attached file
         if not self.path.is_file():
             raise StoreUnavailable(f"数据库 {self.path} 不存在。请先运行：onemap build",
                                    f"store {self.path} does not exist. Run: onemap build")
         try:
-            self._con = duckdb.connect(str(self.path), read_only=True)
+            if fresh:
+                self._con = duckdb.connect()
+                quoted = str(self.path.resolve()).replace("'", "''")
+                self._con.execute(f"ATTACH '{quoted}' AS onemap_store (READ_ONLY)")
+                self._use = "USE onemap_store"
+                self._con.execute(self._use)
+            else:
+                self._con = duckdb.connect(str(self.path), read_only=True)
             rows = self._con.execute("SELECT key, value FROM meta").fetchall()
         except duckdb.Error as exc:
             raise StoreUnavailable(f"无法打开数据库 {self.path}：{exc}。请重新构建：onemap build",
@@ -61,6 +75,8 @@ class Store:
         with self._lock:
             cur = self._con.cursor()
         try:
+            if self._use:  # a cursor starts in the in-memory database
+                cur.execute(self._use)
             for name, table in (tables or {}).items():
                 cur.register(name, table)
             result = cur.execute(sql, list(params))

@@ -12,7 +12,7 @@ from dash import Dash, dcc, html
 from werkzeug.exceptions import HTTPException
 
 from layers import IndustryDataMissing, Store, admin_tree, monitor_from_store, search_places, unit_summary
-from mapapp import auth, background, published, routes, security
+from mapapp import auth, background, context, page_callbacks, published, routes, security
 from mapapp.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         ``onemap build``).
     """
     settings = settings or Settings.from_env()
-    store = Store(settings.db_path)  # opened here, never at import
+    opened = context.opened(settings)  # the store, opened here (never at import), and its edition
+    store = opened["store"]
     app = Dash(
         __name__, title="OneMap 安全应急产业 × 灾害风险 一张图", update_title=None,
         assets_folder=str(ROOT / "assets"), use_pages=True,
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         suppress_callback_exceptions=True, serve_locally=True,
         background_callback_manager=background.JobManager(settings),  # heavy analyses (issue 18)
     )
-    app.server.extensions["onemap"] = {"store": store, "settings": settings}
+    page_callbacks.hand_over()  # the pages' callbacks, for a second app in this process too
+    app.server.extensions["onemap"] = opened
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     auth.register(app, settings)  # before the routes: every request is checked first
     routes.register(app.server)

@@ -15,8 +15,10 @@ while (``remember`` / ``recall``) so that a download on the other worker does no
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ import diskcache
 from dash import DiskcacheManager
 
 from mapapp.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
 _JOB: dict[str, Settings] = {}  # the settings of the job being forked (inherited by the fork)
@@ -41,13 +45,42 @@ def jobs_path(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / f"onemap-jobs-{digest}"
 
 
+class _Cache(diskcache.Cache):
+    """``diskcache.Cache`` whose writes try again on a locked database. Without it a job's final
+    write could fail once (``diskcache.Timeout``) when two jobs and both workers wrote at the same
+    moment, and the planner's result was lost (the poll answered "nothing", found by
+    ``tests/bench/bench_heavy.py``); progress writes are tried again the same way."""
+
+    ATTEMPTS = 8
+
+    def _again(self, write: Any, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(self.ATTEMPTS):
+            try:
+                return write(*args, **kwargs)
+            except diskcache.Timeout:
+                if attempt == self.ATTEMPTS - 1:
+                    raise
+                logger.warning("job cache %s busy, writing again (%d)", self.directory, attempt + 1)
+                time.sleep(0.05 * 2**attempt)
+        return None  # not reached
+
+    def set(self, *args: Any, **kwargs: Any) -> Any:
+        return self._again(super().set, *args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        return self._again(super().delete, *args, **kwargs)
+
+    def touch(self, *args: Any, **kwargs: Any) -> Any:
+        return self._again(super().touch, *args, **kwargs)
+
+
 class JobManager(DiskcacheManager):
     """``DiskcacheManager`` that passes the requesting worker's settings to the job."""
 
     def __init__(self, settings: Settings) -> None:
         path = jobs_path(settings)
         path.mkdir(parents=True, exist_ok=True)
-        super().__init__(diskcache.Cache(str(path / "dash")), expire=VIEW_SECONDS)
+        super().__init__(_Cache(str(path / "dash")), expire=VIEW_SECONDS)
 
     def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> int:
         from mapapp import context as app_context  # noqa: PLC0415  (a request of the worker)
@@ -65,15 +98,16 @@ def job_settings() -> Settings:
 def _views(settings: Settings) -> diskcache.Cache:
     key = str(jobs_path(settings))
     if key not in _VIEWS:
-        _VIEWS[key] = diskcache.Cache(str(Path(key) / "views"), size_limit=VIEW_BYTES)
+        _VIEWS[key] = _Cache(str(Path(key) / "views"), size_limit=VIEW_BYTES)
     return _VIEWS[key]
 
 
-def _edition(settings: Settings) -> str:
+def edition(settings: Settings) -> str:
     """What a kept result depends on besides its parameters: the store file as built (size and
     modification time: a rebuilt store is a new edition) and the code that computed it (the
     modification times of the ``layers`` and ``mapapp`` sources), so neither a rebuild nor an
-    upgrade serves an old result."""
+    upgrade serves an old result. Every cache of results (this module's on disk, the worker's
+    own in ``mapapp.pages.analysis_callbacks``) puts it in its keys."""
     store = Path(settings.db_path)
     try:
         st = store.stat()
@@ -98,10 +132,10 @@ def _code_edition() -> str:
 
 def remember(settings: Settings, key: str, view: Any) -> None:
     """Keep ``view`` (an ``AnalysisView``) for every worker of this store for ``VIEW_SECONDS``."""
-    _views(settings).set(f"{_edition(settings)}|{key}", view, expire=VIEW_SECONDS)
+    _views(settings).set(f"{edition(settings)}|{key}", view, expire=VIEW_SECONDS)
 
 
 def recall(settings: Settings, key: str) -> Any:
     """The view ``remember``-ed under ``key`` by any worker for this edition of the store and
-    code (``_edition``), else None."""
-    return _views(settings).get(f"{_edition(settings)}|{key}")
+    code (``edition``), else None."""
+    return _views(settings).get(f"{edition(settings)}|{key}")

@@ -5,13 +5,13 @@ Every string from a data file goes into a component as a child string (text, nev
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layers import english_text
-from layers.report.wording import measure_text, units_name
+from layers import english_text, measure_text, units_name
 from mapapp import style
 from mapapp.i18n import label, t
 
@@ -70,6 +70,8 @@ def _provenance(layer: dict[str, Any], lang: str) -> html.Div | None:
         return None
     parts = [p.strip() for p in text.split(" / ", 1)]
     text = parts[0] if lang == "zh" or len(parts) == 1 else parts[1]
+    # the label says real or synthetic; a description that starts by saying so too loses that word
+    text = re.sub(r"^(合成|真实)[：:]\s*|^(synthetic|real)\b:?\s*", "", text, flags=re.IGNORECASE) or text
     key = "legend.synthetic" if layer.get("synthetic") else "legend.real"
     return html.Div(t(key, lang, text=text), className="om-legend-note om-provenance")
 

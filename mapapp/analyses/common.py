@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from layers import (
+    VOCABULARIES,
     admin_geojson,
 )
 from mapapp import context
+from mapapp.errors import UserError
 from mapapp.i18n import t
 
 #: Dispatch controls per event type.
@@ -97,8 +99,8 @@ class Params:
             if isinstance(number, float) and not math.isfinite(number) or not low <= number <= high:
                 raise ValueError(f"{key}: found {raw!r:.30}; expected a number in {low}..{high}")
             setattr(p, key, number)
-        p.weights = parse_weights(values.get("weights") or "")
-        p.exclude = parse_weights(values.get("exclude") or "", "exclude")
+        p.weights = hazard_keys(parse_weights(values.get("weights") or ""))
+        p.exclude = hazard_keys(parse_weights(values.get("exclude") or "", "exclude"))
         p.bands = parse_weights(values.get("bands") or "", "bands")
         p.access = parse_access(values.get("access") or "")
         p.polygon = values.get("polygon") or None
@@ -135,18 +137,48 @@ def parse_weights(text: str, key: str = "weights") -> dict[str, float]:
     return out
 
 
+#: What a Chinese planner types for the keys of 通行参数 (the English codes work too): a tier's
+#: speed as ``县级车速``, a terrain's detour factor as ``山区绕行``, the dispatch delay as ``准备时间``.
+TIER_WORDS = {"国家级": "national", "省级": "provincial", "市级": "municipal", "县级": "county", "救援": "rescue",
+              "企业": "enterprise"}
+TERRAIN_WORDS = {"平原": "plain", "丘陵": "hill", "山区": "mountain", "山地": "mountain"}
+DELAY_WORDS = ("准备时间", "出发准备", "出发准备时间", "准备")
+
+
+def hazard_keys(weights: dict[str, float]) -> dict[str, float]:
+    """Keys of 权重 / 硬性排除 typed as hazard names (``洪水=2``, ``Flood=2``) -> hazard codes;
+    anything else is left for the analysis to refuse with the hazards it knows."""
+    names = {w.lower(): code for code, words in VOCABULARIES["hazard"].items() for w in (code, *words)}
+    return {names.get(k.lower(), k): v for k, v in weights.items()}
+
+
+def _access_key(name: str) -> tuple[str, str] | None:
+    """(override, item) of one 通行参数 key, English (``speed.county``) or Chinese (``县级车速``)."""
+    group, _, item = name.partition(".")
+    if group in ("speed", "detour") and item:
+        return ("speed_kmh" if group == "speed" else "detour"), item
+    if name == "delay" or name in DELAY_WORDS:
+        return "dispatch_delay_h", ""
+    for suffix, override, words in (("车速", "speed_kmh", TIER_WORDS), ("绕行系数", "detour", TERRAIN_WORDS),
+                                    ("绕行", "detour", TERRAIN_WORDS)):
+        word = name.removesuffix(suffix).removesuffix("储备")
+        if name.endswith(suffix) and word in words:
+            return override, words[word]
+    return None
+
+
 def parse_access(text: str) -> dict[str, Any]:
-    """``"speed.county=40, detour.mountain=1.8, delay=0.5"`` -> access overrides of the adapters."""
+    """``"县级车速=40，山区绕行=1.8，准备时间=0.5"`` (or ``"speed.county=40, detour.mountain=1.8,
+    delay=0.5"``) -> access overrides of the adapters."""
     out: dict[str, Any] = {}
     for name, value in parse_weights(text, "access").items():
-        group, _, item = name.partition(".")
-        if group in ("speed", "detour") and item:
-            out.setdefault("speed_kmh" if group == "speed" else "detour", {})[item] = value
-        elif name == "delay":
+        key = _access_key(name)
+        if key is None:
+            raise UserError("error.access", found=name[:30])
+        if key[0] == "dispatch_delay_h":
             out["dispatch_delay_h"] = value
         else:
-            raise ValueError(f"access: found {name!r:.30}; expected speed.<tier>=km/h, detour.<terrain>=factor "
-                             "or delay=hours, e.g. speed.county=40")
+            out.setdefault(key[0], {})[key[1]] = value
     return out
 
 

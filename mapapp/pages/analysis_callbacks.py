@@ -62,22 +62,35 @@ def _audited(p: analyses.Params) -> dict[str, Any]:
     return {k: v for k, v in p.__dict__.items() if v != getattr(defaults, k) or k in ("kind", "hazard")}
 
 
+def _kept_key(p: analyses.Params, lang: str) -> str:
+    """This worker's key of the result of ``p``: the edition of the store this request reads
+    (``context.edition``, by ``background.edition`` as the shared disk cache's keys), so that a
+    store rebuilt while the server runs is never answered with a result of the old one."""
+    return f"{context.edition()}|{_key(p, lang)}"
+
+
+def _key(p: analyses.Params, lang: str) -> str:
+    """A result's key within one edition (``background.remember`` adds the edition itself)."""
+    return f"{lang}|{p.key()}"
+
+
 def _recent(p: analyses.Params, lang: str) -> analyses.AnalysisView | None:
-    """A recent run of ``p``: this worker's, else one any worker kept (``background.remember``)."""
-    key = f"{lang}|{p.key()}"
+    """A recent run of ``p`` on this edition of the store: this worker's, else one any worker
+    kept (``background.remember``)."""
+    kept = _kept_key(p, lang)
     with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    view = background.recall(context.settings(), key)
+        if kept in _CACHE:
+            _CACHE.move_to_end(kept)
+            return _CACHE[kept]
+    view = background.recall(context.settings(), _key(p, lang))
     if view is not None:
-        _keep(key, view)
+        _keep(kept, view)
     return view
 
 
-def _keep(key: str, view: analyses.AnalysisView) -> None:
+def _keep(kept: str, view: analyses.AnalysisView) -> None:
     with _CACHE_LOCK:
-        _CACHE[key] = view
+        _CACHE[kept] = view
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
 
@@ -100,6 +113,7 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
     view = _recent(p, lang)
     if view is not None:
         return view
+    kept = _kept_key(p, lang)  # the edition of the store below (the same for the whole request)
     settings, store = context.settings(), context.store()
     if _heavy(p):
         view = jobs.run_limited(jobs.analysis, str(store.path), p, lang, memory_mb=settings.job_memory_mb,
@@ -107,7 +121,7 @@ def _view(p: analyses.Params, lang: str) -> analyses.AnalysisView:
     else:
         view = analyses.run(store, p, lang)
     auth.audit("analysis", analysis=p.kind, parameters=_audited(p))
-    _keep(f"{lang}|{p.key()}", view)
+    _keep(kept, view)
     return view
 
 
@@ -196,6 +210,7 @@ def run_heavy(set_progress, job):
         bar = html.Progress(value=str(int(elapsed)), max=str(settings.job_seconds), className="om-progress")
         set_progress([html.Span([t("ana.progress", lang, elapsed=int(elapsed), limit=settings.job_seconds), bar])])
 
+    read = background.edition(settings)  # the store the child is about to open
     try:
         p = analyses.Params.from_controls(job["params"])
         hint = job.get("hint")  # what fits, said if it is stopped before the child says it (text only)
@@ -205,7 +220,8 @@ def run_heavy(set_progress, job):
                                 seconds=settings.job_seconds, start="spawn", on_wait=progress, hint=hint)
     except (ValueError, LookupError, TypeError) as exc:
         return _failed(exc, lang)
-    background.remember(settings, f"{lang}|{p.key()}", view)
+    if background.edition(settings) == read:  # not rebuilt meanwhile: kept for the other workers
+        background.remember(settings, _key(p, lang), view)
     return _shown(view, job["params"], lang)
 
 

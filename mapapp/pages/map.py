@@ -179,10 +179,12 @@ def _map(state: MapState, hazards: list[dict[str, Any]], bbox: list[float] | Non
                   for h in hazards]
     boundary_hide = {"styles": style.BOUNDARY, "minZoom": BOUNDARY_MIN_ZOOM, "zoom": state.zoom or 7,
                      "selected": state.unit}
-    boundaries = [dl.GeoJSON(id=f"map-boundary-{lvl}", url=f"/basemap/boundaries/{lvl}.geojson",
+    # the build in the URL: browsers keep these answers a day (mapapp.routes), not past a rebuild
+    build = f"?build={context.store().meta.get('build_id')}"
+    boundaries = [dl.GeoJSON(id=f"map-boundary-{lvl}", url=f"/basemap/boundaries/{lvl}.geojson{build}",
                              style=js("boundaryStyle"), hideout=boundary_hide, interactive=False)
                   for lvl in ("county", "city", "province")]
-    labels = [dl.GeoJSON(id=f"map-labels-{lvl}", url=f"/basemap/labels/{lvl}.geojson" + ("?lang=en" if state.lang == "en" else ""),
+    labels = [dl.GeoJSON(id=f"map-labels-{lvl}", url=f"/basemap/labels/{lvl}.geojson{build}" + ("&lang=en" if state.lang == "en" else ""),
                          pointToLayer=js("labelPoint"), filter=js("labelFilter"),
                          hideout={"zoomRange": LABEL_ZOOMS, "zoom": state.zoom or 7})
               for lvl in ("province", "city", "county")]

@@ -205,7 +205,8 @@ def card_body(output: str, lat: float, lng: float, zoom, config: dict) -> dict:
                  [{"id": "map-leaflet", "property": "zoom", "value": zoom},
                   {"id": "map-config", "property": "data", "value": config},
                   {"id": "map-chains", "property": "value", "value": []},  # show_card's filter states
-                  {"id": "map-flags", "property": "value", "value": []}],
+                  {"id": "map-flags", "property": "value", "value": []},
+                  {"id": "ana-draw", "property": "action", "value": None}],  # not drawing
                  ["map-leaflet.clickData"])
 
 

@@ -283,6 +283,8 @@ def main() -> None:
     ap.add_argument("--size", type=parse_size, default=parse_size(os.environ.get(SIZE_ENV, "32000")),
                     help=f"raster size N or WxH pixels (default ${SIZE_ENV} or 32000 = 1 Gpx)")
     ap.add_argument("--speedup-only", action="store_true", help="only the 1- and 2-worker builds")
+    ap.add_argument("--per-core-only", action="store_true",
+                    help="only the one-process builds and raster2dggs (the per-core comparison)")
     ap.add_argument("--skip-raster2dggs", action="store_true")
     ap.add_argument("--cache", type=Path, default=ROOT / "data" / "bench-cache")
     ap.add_argument("--json", type=Path)
@@ -295,11 +297,17 @@ def main() -> None:
     a.cache.mkdir(parents=True, exist_ok=True)
     width, height = a.size
     raster = raster_path(a.cache, width, height)
-    plan = [("dask", 1), ("dask", 2)] if a.speedup_only else [("one", 1), ("dask", 1), ("dask", 2)]
+    plan = ([("dask", 1), ("dask", 2)] if a.speedup_only else [("one", 1)] if a.per_core_only
+            else [("one", 1), ("dask", 1), ("dask", 2)])
     ours_path = a.cache / f"onemap-res{max(RESOLUTIONS)}-{raster.stem}.parquet"
     results = builds(raster, a.cache, plan, ours_path)
     summary = {"raster": str(raster), "pixels": width * height, "resolutions": RESOLUTIONS, "runs": results,
                "same_row_count_everywhere": len({r["rows"] for r in results.values()}) == 1}
+    if a.per_core_only:
+        reference(raster, a.cache, ours_path, results["one process, first build"]["cpu_seconds"], summary)
+        if a.json:
+            a.json.write_text(json.dumps(summary, indent=2))
+        return
     for kind in ("first build", "rebuild"):
         w1, w2 = (results[f"{k}, {kind}"] for k in ("1 worker", "2 workers"))
         summary[f"speedup 2 workers vs 1 worker, {kind}"] = round(w1["seconds"] / w2["seconds"], 2)

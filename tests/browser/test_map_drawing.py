@@ -312,4 +312,11 @@ def test_brw306_phone_header_keeps_one_line(onemap, page, shot):
             lines = el.evaluate("e => { const r = document.createRange(); r.selectNodeContents(e);"
                                 " return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; }")
             assert lines == 1, (el.inner_text(), lines)
+    # the local demo says so on a phone too (it takes the place of the name 本机用户)
+    expect(page.locator("#map-demo-badge")).to_be_visible()
+    expect(page.locator("#map-demo-badge")).to_have_text("演示模式")
+    for el in page.locator(".om-header a:visible, .om-header button:visible, .om-header .om-tag:visible").all():
+        box = el.bounding_box()  # nothing cut off at the screen's edge or squeezed out of its own box
+        assert box["x"] + box["width"] <= 390 + 0.5, (el.inner_text(), box)
+        assert el.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), el.inner_text()
     shot(page, "15-draw-phone-header")

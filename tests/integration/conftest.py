@@ -135,8 +135,8 @@ def tiny_region(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def app(demo_db):
-    """The app on the demo store, one per test session: Dash hands the page callbacks (registered
-    once, at import) to the first app a process creates, so every test shares that one."""
+    """The app on the demo store, one per test session (every app of a process gets the pages'
+    callbacks, ``mapapp.page_callbacks``; one app saves its start-up in every test)."""
     from mapapp.app import create_app  # noqa: PLC0415
     from mapapp.settings import Settings  # noqa: PLC0415
 

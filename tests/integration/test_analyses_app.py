@@ -239,4 +239,19 @@ def test_travel_parameters_typed_in_the_panel_reach_the_analysis(app, client):
     assert "gap against the county 6 h standard 0 km²" in text_fast
     assert "gap against the county 6 h standard 0 km²" not in text_slow and "Longest arrival" in text_slow
     _, bad = _run(app, client, {**base, "ana-access": "speed=40"}, lang="en")
-    assert "access: found 'speed'" in str(bad["response"]["ana-result"]["children"])
+    assert "Access setting 'speed' not recognised" in str(bad["response"]["ana-result"]["children"])
+    # in Chinese words, as the placeholder shows them: the same analysis as the English codes
+    _, slow_zh = _run(app, client, {**base, "ana-access": "县级车速=5，准备时间=1"})
+    _, slow_codes = _run(app, client, {**base, "ana-access": "speed.county=5, delay=1"})
+    assert str(slow_zh["response"]["ana-result"]["children"]) == str(slow_codes["response"]["ana-result"]["children"])
+    _, bad = _run(app, client, {**base, "ana-access": "速度=40"})
+    text = str(bad["response"]["ana-result"]["children"])
+    assert "通行参数“速度”无法识别" in text and "县级车速=40" in text
+
+
+def test_site_weights_and_exclusions_typed_as_hazard_names(app, client):
+    """权重 and 硬性排除 take the hazards' Chinese names (洪水=2) as well as their codes."""
+    base = {"ana-kind": "site", "ana-hazard": "flood", "ana-res": 6, "unit": "130200", "ana-top": 5}
+    _, names = _run(app, client, {**base, "ana-weights": "洪水=2，地震=1", "ana-exclude": "洪水=4"})
+    _, codes = _run(app, client, {**base, "ana-weights": "flood=2, earthquake=1", "ana-exclude": "flood=4"})
+    assert str(names["response"]["ana-result"]["children"]) == str(codes["response"]["ana-result"]["children"])

@@ -178,6 +178,25 @@ def test_serve_refuses_a_missing_or_outdated_store(tmp_path, demo_db):
     assert result.exit_code == 1 and "schema version 0" in result.output and "onemap build" in result.output
 
 
+@pytest.mark.parametrize("reuse", [False, True])
+def test_serve_refuses_a_port_in_use(demo_db, reuse):
+    """A port another program holds (with or without SO_REUSEPORT, as a running OneMap's workers
+    bind) is refused with words and a free choice, before any worker starts."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as held:
+        if reuse:
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--db", str(demo_db), "--port", str(port)])
+        assert result.exit_code == 1, result.output
+        assert f"端口 {port} 已被占用" in result.output and "--port" in result.output
+        result = CliRunner().invoke(main, ["--lang", "en", "serve", "--db", str(demo_db), "--port", str(port)])
+        assert result.exit_code == 1 and f"port {port} on 127.0.0.1 is in use" in result.output
+
+
 def test_aggregate_click_lists_what_it_holds(app, client, demo_db):
     """A click on an enterprise bubble opens a card with its count, the enterprises in it
     (layers.facilities_in_cell, filtered like the map) and 放大到此处; no zoom by itself."""

@@ -95,8 +95,8 @@ def test_vector_layers_build_and_show(tiny_region, tmp_path):
         fault = next(h for h in card["hazards"] if h["hazard"] == "fault")
         assert fault["lower_is_worse"] and fault["max"] < 2 and fault["cls"] == 3
         zh = str(card_div(card, "zh"))
-        assert "<2: 100%" in zh and "真实数据：真实：测试断层" in zh
-        assert "Real data: real: test fault" in str(hazard_legend(layers["fault"], "en"))
+        assert "<2：100%" in zh and "真实数据：测试断层" in zh
+        assert "Real data: test fault" in str(hazard_legend(layers["fault"], "en"))
         assert "合成数据" in str(hazard_legend(layers["quakes"], "zh"))
     finally:
         store.close()
