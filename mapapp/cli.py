@@ -92,6 +92,9 @@ def _check_port(host: str, port: int, lang: str) -> None:
         return  # an unknown host: gunicorn says so
     family, _, _, _, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # as gunicorn binds: connections of a server just stopped (TIME_WAIT) do not hold the port,
+        # a socket listening there (shared or not) does
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError:

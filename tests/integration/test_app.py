@@ -197,6 +197,26 @@ def test_serve_refuses_a_port_in_use(demo_db, reuse):
         assert result.exit_code == 1 and f"port {port} on 127.0.0.1 is in use" in result.output
 
 
+def test_serve_starts_again_on_a_port_its_last_run_just_left():
+    """Connections of a server just stopped linger in TIME_WAIT; they do not make the port "in
+    use" (a restart of ``make demo`` within a minute must work)."""
+    import socket  # noqa: PLC0415
+
+    from mapapp.cli import _check_port  # noqa: PLC0415
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = server.accept()
+    conn.close()  # the server closes first: its side of the connection waits in TIME_WAIT
+    client.close()
+    server.close()
+    _check_port("127.0.0.1", port, "zh")  # no SystemExit
+
+
 def test_aggregate_click_lists_what_it_holds(app, client, demo_db):
     """A click on an enterprise bubble opens a card with its count, the enterprises in it
     (layers.facilities_in_cell, filtered like the map) and 放大到此处; no zoom by itself."""
