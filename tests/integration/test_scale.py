@@ -232,9 +232,12 @@ def test_killed_workers_fail_the_build_and_keep_the_previous_store(tmp_path):
         def advance(n):
             if "flood" in label and not killed:  # first finished part: kill every worker process
                 for proc in psutil.Process().children(recursive=True):
-                    if not proc.children() and "spawn" in " ".join(proc.cmdline()):
-                        os.kill(proc.pid, signal.SIGKILL)
-                        killed.append(proc.pid)
+                    try:  # a process that ended meanwhile (a zombie, or gone) is not a worker to kill
+                        if not proc.children() and "spawn" in " ".join(proc.cmdline()):
+                            os.kill(proc.pid, signal.SIGKILL)
+                            killed.append(proc.pid)
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
+                        continue
         return advance
 
     with pytest.raises(DataError) as err:
