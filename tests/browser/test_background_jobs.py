@@ -19,9 +19,16 @@ HEAVY = {"hazard": "flood", "res": 7, "sitekind": "depot", "top": 20}
 
 def _started_under(port: int, since: float) -> list[psutil.Process]:
     """Processes of the server on ``port`` (descendants of its master) started after ``since``."""
+    def parent_cmdline(p: psutil.Process) -> list[str]:
+        try:
+            parent = p.parent()
+            return parent.cmdline() if parent else []
+        except (psutil.NoSuchProcess, psutil.AccessDenied):  # a parent that ended meanwhile
+            return []
+
     masters = [p for p in psutil.process_iter(["cmdline"])
                if "serve" in (p.info["cmdline"] or []) and str(port) in (p.info["cmdline"] or [])
-               and str(port) not in (p.parent().cmdline() if p.parent() else [])]
+               and str(port) not in parent_cmdline(p)]
     out = []
     for master in masters:
         for child in master.children(recursive=True):
