@@ -124,6 +124,10 @@ class CellIndex:
         self._order = np.insert(self._order, pos, idx[order])
         return idx
 
+    def raise_last(self, idx: np.ndarray, rows: np.ndarray) -> None:
+        """Make ``last[idx]`` at least ``rows`` (repeated indices take their largest row)."""
+        np.maximum.at(self._last, idx, rows)
+
     def retire(self, row: int) -> None:
         """Drop from the lookup the cells that cannot occur on ``row`` or later (last < row)."""
         if self._order.size:

@@ -273,3 +273,42 @@ def test_write_h3stats_leaves_no_file_when_it_fails(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_h3stats(path, 9, out, breaks=BREAKS, chunk_rows=50)
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("dtype,scale,offset", [
+    ("float32", 1.0, 0.0), ("float32", -0.5, 3.0), ("int16", 0.01, -5.0), ("int16", -2.0, 0.0),
+    ("uint8", 0.1, 0.0), ("uint16", 1.0, 0.0), ("int32", 1.0, 0.0),
+])
+def test_share_threshold_codes_agree_with_values(dtype, scale, offset):
+    """A pixel's value is >= a break exactly when its code is >= the break's first code (the
+    shares are counted on codes), whatever the type, scale sign and offset."""
+    from etl.h3stats import _Codec
+    from etl.rasters import RasterReader
+
+    reader = RasterReader(path=None, band=1, grid=None, nodata=None, scale=scale, offset=offset,
+                          crs_label="", dtype=dtype, _ds=None)
+    codec = _Codec(reader)
+    rng = np.random.default_rng(3)
+    if np.dtype(dtype).kind == "f":
+        raw = np.r_[rng.normal(0, 5, 5000), [0.0, -0.0, np.inf, -np.inf, 1e30, -1e30]].astype(dtype)
+    else:
+        info = np.iinfo(dtype)
+        raw = np.r_[rng.integers(info.min, info.max, 5000, endpoint=True), [info.min, info.max, 0]].astype(dtype)
+    values = reader.decode(raw)
+    breaks = np.array(sorted({-1e31, -3.0, 0.0, 0.15, 1.0, 2.5, 7.0, float(values[0]), 1e31}))
+    codes = codec.encode(raw).astype(np.uint64)
+    assert np.array_equal(codec.decode(codec.encode(raw)), values)
+    for br, first in zip(breaks, codec.first_codes(breaks), strict=True):
+        assert np.array_equal(values >= br, codes >= first), (dtype, scale, br)
+
+
+def test_coarser_levels_merge_their_childrens_runs(tmp_path):
+    """Coarser resolutions are fed the finer one's sorted cells; the result equals the brute
+    force with several windows per cell and the coarsest cells ending on odd rows."""
+    path = _write(tmp_path / "r.tif", _field(300, 260, seed=5, share_nodata=0.3))
+    with open_raster(path) as rd:
+        fast = raster_to_h3(rd, (6, 7, 8), BREAKS, window_rows=5)
+        ref = brute_force_h3(rd, (6, 7, 8), BREAKS)
+    assert_same(fast, ref)
+    for res, df in fast.items():
+        assert df["cell"].is_unique, res
