@@ -195,7 +195,8 @@ def cost_model(px_per_s_per_worker: float, worker_mb: float) -> list[dict]:
     """Hours and memory for all of China (10.7 Gpx per hazard) at res 5-9 on 8/32/128 workers.
 
     Assumptions (stated in RESULTS.md): time per pixel grows with the number of resolutions
-    sorted (5 instead of the 3 measured: x 5/3); parallel efficiency as measured with 2 workers,
+    (5 instead of the 3 measured: x 5/3; pessimistic, since coarser resolutions merge their
+    children's sorted runs rather than sort afresh); parallel efficiency as measured with 2 workers,
     held constant (optimistic beyond one machine); worker memory as measured (it depends on the
     window and band size, not on the raster size).
     """
