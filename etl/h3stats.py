@@ -219,23 +219,30 @@ class _Accumulator:
                 else:
                     keep.append((k, p))
             self.chunks = keep
-            if fin_k:
-                sorted_ = self._summarise(np.concatenate(fin_k), np.concatenate(fin_p))
+            if fin_k:  # the pieces are dropped as they are joined: one copy of the batch at a time
+                batch = [_join(fin_k), _join(fin_p)]
+                del fin_k, fin_p, keep
+                sorted_ = self._summarise(batch)
         if self.next is not None:  # every window, so the coarser level sees the rows advance
             if sorted_ is None:
                 self.next.push(np.zeros(0, np.int64), np.zeros(0, np.uint32), last_row)
             else:  # each cell's run, keyed by its parent
                 cells, n, payload = sorted_
+                del sorted_
                 self.next.push(np.repeat(self.up()[cells], n), payload, last_row)
 
-    def _summarise(self, kidx: np.ndarray, payload: np.ndarray) -> tuple[np.ndarray, ...] | None:
-        """Summarise these cells' pixels; returns (key index per cell, pixels per cell, the
+    def _summarise(self, batch: list[np.ndarray]) -> tuple[np.ndarray, ...] | None:
+        """Summarise the cells of ``batch`` = [key index, code or value] per pixel (emptied, so
+        its arrays are freed once used); returns (key index per cell, pixels per cell, the
         pixels' codes or values sorted by cell then value)."""
+        kidx, payload = batch.pop(0), batch.pop(0)
         if kidx.size == 0:
             return None
         comp = None
         if self.codec.fast:  # one uint64 per pixel, key above code: one sort orders both
-            comp = np.sort(_compose(kidx, payload), kind="stable" if self.runs else None)
+            comp = _compose(kidx, payload)
+            del kidx, payload
+            comp.sort(kind="stable" if self.runs else None)
             hi, lo = _halves(comp)
             starts = np.flatnonzero(np.r_[True, hi[1:] != hi[:-1]])
             cells = hi[starts].astype(np.int64)
@@ -291,6 +298,13 @@ class _Accumulator:
 
 
 _LITTLE = sys.byteorder == "little"
+
+
+def _join(pieces: list[np.ndarray]) -> np.ndarray:
+    """The pieces as one array, emptying the list (no copy for a single piece)."""
+    out = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+    pieces.clear()
+    return out
 
 
 def _compose(kidx: np.ndarray, payload: np.ndarray) -> np.ndarray:
