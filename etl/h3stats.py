@@ -22,7 +22,7 @@ receives its children's sorted runs and merges them (a stable sort of presorted 
 halved the build of a 256 Mpx raster against sorting every resolution's pixels afresh
 (tests/bench/RESULTS.md). Shares come from the sorted codes by bisection, not a pass per break.
 
-The module is long (~730 lines) because the whole-raster path, the chunked path the build streams
+The module is long (~650 lines) because the whole-raster path, the chunked path the build streams
 and the per-part path of the Dask tasks share one accumulator and its roll-up; split, they would
 pass the same window state between modules.
 """
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -48,6 +47,7 @@ from etl.errors import DataError, Problem
 from etl.h3spill import CellSpill
 from etl.memory import release_memory
 from etl.rasters import RasterReader
+from etl.valuecodes import ValueCodec, pack_keys, unpack_keys
 from etl.zonemap import CellIndex, ZoneMap
 
 logger = logging.getLogger(__name__)
@@ -85,73 +85,6 @@ def cell_to_parent_array(cells: np.ndarray, res: int) -> np.ndarray:
     return (cells & ~res_mask) | np.uint64(res << 52) | digits
 
 
-class _Codec:
-    """Order-preserving 32-bit codes of raw values, so (cell, value) sorts as one uint64.
-
-    Sorting ``(key << 32) | code`` groups pixels by cell with values ascending, and the value
-    is recovered exactly from the code. Rasters of 64-bit types use a slower lexsort path.
-    """
-
-    def __init__(self, reader: RasterReader):
-        self.reader = reader
-        self.dtype = np.dtype(reader.dtype)
-        self.flip = reader.scale < 0
-        self.fast = self.dtype.itemsize <= 4 and self.dtype.kind in "fiu"
-
-    def encode(self, raw: np.ndarray) -> np.ndarray:
-        k = self.dtype.kind
-        if k == "f":
-            bits = raw.astype(np.float32, copy=False).view(np.uint32)
-            code = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
-        elif k == "i":
-            code = (raw.astype(np.int64) + 2**31).astype(np.uint32)
-        else:
-            code = raw.astype(np.uint32)
-        return ~code if self.flip else code
-
-    def first_codes(self, breaks: np.ndarray) -> np.ndarray:
-        """Per break, the smallest code whose value is >= the break (2**32 if none), as uint64.
-
-        Codes ascend with the decoded value, so for every pixel ``value >= break`` exactly when
-        ``code >= first_codes(break)``: found by bisection over the codes of the band's range
-        (finite floats and infinities, or the integer type's range), where that order holds.
-        """
-        if self.dtype.kind == "f":
-            ends = np.array([-np.inf, np.inf], dtype=self.dtype)
-        else:
-            info = np.iinfo(self.dtype)
-            ends = np.array([info.min, info.max], dtype=self.dtype)
-        lo, hi = sorted(int(c) for c in self.encode(ends))
-        out = np.empty(breaks.size, dtype=np.uint64)
-        for j, br in enumerate(breaks):
-            a, b = lo, hi + 1  # the answer is in [a, b]; b = none in range
-            while a < b:
-                m = (a + b) // 2
-                if self.decode(np.array([m], dtype=np.uint32))[0] >= br:
-                    b = m
-                else:
-                    a = m + 1
-            out[j] = a if a <= hi else 2**32
-        return out
-
-    def decode(self, code: np.ndarray) -> np.ndarray:
-        code = code.astype(np.uint32)  # a copy: transformed in place below
-        if self.flip:
-            np.invert(code, out=code)
-        k = self.dtype.kind
-        if k == "f":  # bits = code ^ 0x80000000 where the top bit is set, else ~code
-            mask = code >> np.uint32(31)
-            mask -= np.uint32(1)
-            mask |= np.uint32(0x80000000)
-            code ^= mask
-            raw = code.view(np.float32).astype(self.dtype, copy=False)
-        elif k == "i":
-            raw = (code.astype(np.int64) - 2**31).astype(self.dtype)
-        else:
-            raw = code.astype(self.dtype)
-        return self.reader.decode(raw)
-
-
 class _ZoneKeys:
     """The finest resolution's keys: the zone map's own cell table (zone index == key index),
     not a copy of it (8 M cells: ~0.3 GB less)."""
@@ -181,26 +114,32 @@ class _Accumulator:
     The values, and so every statistic, are the same as from one sort of the raw pixels.
     """
 
-    def __init__(self, keys: CellIndex, breaks: np.ndarray, codec: _Codec,
+    def __init__(self, keys: CellIndex, breaks: np.ndarray, codec: ValueCodec,
                  sink: Callable[[dict[str, np.ndarray]], None] | None = None, *, runs: bool = False):
         self.keys, self.breaks, self.codec = keys, breaks, codec
         self.sink = sink  # receives each batch of finished cells instead of keeping it (CellSpill)
         self.runs = runs  # pushes are key-grouped runs of ascending values: merge, not sort
         self.chunks: list[tuple[np.ndarray, np.ndarray]] = []  # (key index, code or value)
         self.parts: list[dict[str, np.ndarray]] = []
-        self.done_upto = -1
         self.first = codec.first_codes(breaks) if codec.fast else None  # shares from codes
         self.next: _Accumulator | None = None  # the next coarser resolution, fed by this one
-        self.up: Callable[[], np.ndarray] | None = None  # this level's key index -> next level's
+        self.up = np.zeros(0, dtype=np.int64)  # this level's key index -> the next level's
 
-    def feed(self, coarser: _Accumulator, up: Callable[[], np.ndarray]) -> None:
-        """Send each batch of finished cells, sorted, to ``coarser``; ``up()`` maps key indices.
+    def feed(self, coarser: _Accumulator) -> None:
+        """Send each batch of finished cells, sorted, to ``coarser`` (keys mapped by ``link``).
 
-        The coarser keys' last rows must not be earlier than their children's
-        (``_register_parents`` raises them), so a parent is never summarised before all of its
-        children have been passed on.
+        The coarser keys' last rows must not be earlier than their children's (``link``
+        raises them), so a parent is never summarised before all of its children are passed on.
         """
-        self.next, self.up = coarser, up
+        self.next = coarser
+
+    def link(self, child: np.ndarray, parent: np.ndarray) -> None:
+        """Record that this level's keys ``child`` have the next level's keys ``parent``."""
+        if self.up.size < len(self.keys):  # grow by half (amortised)
+            grow = max(len(self.keys) - self.up.size, self.up.size // 2)
+            self.up = np.concatenate([self.up, np.full(grow, -1, dtype=np.int64)])
+        self.up[child] = parent
+        self.next.keys.raise_last(parent, self.keys.last[child])  # a parent ends after its children
 
     def push(self, kidx: np.ndarray, payload: np.ndarray, last_row: int) -> None:
         if kidx.size:
@@ -220,16 +159,14 @@ class _Accumulator:
                     keep.append((k, p))
             self.chunks = keep
             if fin_k:  # the pieces are dropped as they are joined: one copy of the batch at a time
-                batch = [_join(fin_k), _join(fin_p)]
-                del fin_k, fin_p, keep
-                sorted_ = self._summarise(batch)
+                sorted_ = self._summarise([_join(fin_k), _join(fin_p)])
         if self.next is not None:  # every window, so the coarser level sees the rows advance
             if sorted_ is None:
                 self.next.push(np.zeros(0, np.int64), np.zeros(0, np.uint32), last_row)
             else:  # each cell's run, keyed by its parent
                 cells, n, payload = sorted_
                 del sorted_
-                self.next.push(np.repeat(self.up()[cells], n), payload, last_row)
+                self.next.push(np.repeat(self.up[cells], n), payload, last_row)
 
     def _summarise(self, batch: list[np.ndarray]) -> tuple[np.ndarray, ...] | None:
         """Summarise the cells of ``batch`` = [key index, code or value] per pixel (emptied, so
@@ -240,10 +177,10 @@ class _Accumulator:
             return None
         comp = None
         if self.codec.fast:  # one uint64 per pixel, key above code: one sort orders both
-            comp = _compose(kidx, payload)
+            comp = pack_keys(kidx, payload)
             del kidx, payload
             comp.sort(kind="stable" if self.runs else None)
-            hi, lo = _halves(comp)
+            hi, lo = unpack_keys(comp)
             starts = np.flatnonzero(np.r_[True, hi[1:] != hi[:-1]])
             cells = hi[starts].astype(np.int64)
             payload = np.ascontiguousarray(lo)
@@ -297,33 +234,11 @@ class _Accumulator:
         return cols
 
 
-_LITTLE = sys.byteorder == "little"
-
-
 def _join(pieces: list[np.ndarray]) -> np.ndarray:
     """The pieces as one array, emptying the list (no copy for a single piece)."""
     out = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
     pieces.clear()
     return out
-
-
-def _compose(kidx: np.ndarray, payload: np.ndarray) -> np.ndarray:
-    """``(key << 32) | code`` as uint64 (keys and codes < 2**32), written as two uint32 halves."""
-    if not _LITTLE:
-        return (kidx.astype(np.uint64) << np.uint64(32)) | payload.astype(np.uint64)
-    comp = np.empty(kidx.size, dtype=np.uint64)
-    halves = comp.view(np.uint32).reshape(-1, 2)
-    halves[:, 0] = payload
-    halves[:, 1] = kidx
-    return comp
-
-
-def _halves(comp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The (key, code) halves of composed values, as uint32 arrays (views where possible)."""
-    if not _LITTLE:
-        return (comp >> np.uint64(32)).astype(np.uint32), comp.astype(np.uint32)
-    halves = comp.view(np.uint32).reshape(-1, 2)
-    return halves[:, 1], halves[:, 0]
 
 
 def _empty_columns(breaks: np.ndarray) -> dict[str, np.ndarray]:
@@ -462,15 +377,13 @@ def iter_raster_to_h3(
     brk = np.asarray(sorted(breaks), dtype=np.float64)
     grid = reader.grid
     read0, read1 = (0, grid.height) if part is None else (part.read0, part.read1)
-    codec = _Codec(reader)
+    codec = ValueCodec(reader)
     zm = ZoneMap(grid, finest, cache_dir, rows=None if part is None else (read0, read1))
     keys = {finest: _ZoneKeys(zm), **{r: CellIndex() for r in res_list[1:]}}
     known = 0  # zone-table cells registered at the coarser resolutions (and for ownership)
     new = None
     if spill_dir is not None and not one_run:
         raise ValueError("spill_dir needs one_run")
-    parent_of = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # zone index -> key index
-    up = {r: np.zeros(0, dtype=np.int64) for r in res_list[1:]}  # next finer level's key index -> key index
     owned = np.zeros(0, dtype=bool)  # zone index -> owned by this part
     margins = {r: _reach_rows(grid, r) for r in res_list[1:]}
     px_area = float(np.prod(grid.pixel_dims_m()))
@@ -484,7 +397,7 @@ def iter_raster_to_h3(
         accs = {r: _Accumulator(keys[r], brk, codec, spills[r].add if spills else None, runs=r != finest)
                 for r in res_list}
         for fine, coarse in pairwise(res_list):  # each level feeds the next coarser one
-            accs[fine].feed(accs[coarse], (lambda c=coarse: up[c]))
+            accs[fine].feed(accs[coarse])
         try:
             for r0 in range(read0, read1, window_rows):
                 r1 = min(read1, r0 + window_rows)
@@ -497,14 +410,12 @@ def iter_raster_to_h3(
                         s.take(r0, r1, values)
                 if zm.cells.size > known:  # zone table grew: register new cells everywhere
                     new, known = zm.cells[known:], zm.cells.size
-                    zone_idx = np.arange(known - new.size, known)
+                    child = np.arange(known - new.size, known)  # the new zones' keys, then their parents'
                     for fine, r in pairwise(res_list):
                         keys[r].retire(r0)  # parents no later row can reach leave the lookup
-                        pk = _register_parents(keys[r], new, r, grid, margins[r])
-                        parent_of[r] = np.concatenate([parent_of[r], pk])
-                        ck = zone_idx if fine == finest else parent_of[fine][zone_idx]
-                        up[r] = _link(up[r], ck, pk, len(keys[fine]))
-                        keys[r].raise_last(pk, keys[fine].last[ck])  # a parent ends after its children
+                        parent = _register_parents(keys[r], new, r, grid, margins[r])
+                        accs[fine].link(child, parent)
+                        child = parent
                     if part is not None:
                         owned = np.concatenate([owned, owned_cells(new, grid, part)])
                 if part is not None:
@@ -521,7 +432,7 @@ def iter_raster_to_h3(
             zm.close()  # an unfinished zone-map cache (error, interrupt) is dropped
         logger.info("zone map %s: %s", reader.path, zm.stats)
         new = None  # a view of the zone table: it would keep the table alive through the sort
-        del zm, keys, parent_of, owned
+        del zm, keys, owned
         release_memory()
         for r in res_list:
             if spills:  # one_run: the finished cells are on disk; add the sampled ones, read back sorted
@@ -601,14 +512,6 @@ def _reach_rows(grid, res: int) -> float:
     return 3.0 * h3.average_hexagon_edge_length(res, "m") / max(row_m, 1e-9)
 
 
-def _link(up: np.ndarray, child: np.ndarray, parent: np.ndarray, n_child: int) -> np.ndarray:
-    """``up`` (child key index -> parent key index) grown to ``n_child`` keys, with ``child -> parent`` set."""
-    if up.size < n_child:
-        up = np.concatenate([up, np.full(max(n_child - up.size, up.size // 2), -1, dtype=np.int64)])
-    up[child] = parent
-    return up
-
-
 def _register_parents(keys: CellIndex, fine: np.ndarray, res: int, grid, margin: float) -> np.ndarray:
     """Key indices of the parents of ``fine`` cells, adding unseen parents with their last row."""
 
@@ -669,9 +572,8 @@ class _CentreSampler:
         u, v = grid.lonlat_to_pixel(ll[:, 1], ll[:, 0])
         rows, cols = np.floor(v + 0.5).astype(np.int64), np.floor(u + 0.5).astype(np.int64)
         ok = (rows >= 0) & (rows < grid.height) & (cols >= 0) & (cols < grid.width)
-        if part is not None:
-            if ((rows < part.read0) | (rows >= part.read1))[ok].any():
-                raise PartTooNarrow(f"rows {part.read0}-{part.read1}: a sampled centre outside")
+        if part is not None and ((rows < part.read0) | (rows >= part.read1))[ok].any():
+            raise PartTooNarrow(f"rows {part.read0}-{part.read1}: a sampled centre outside")
         return cells[ok], rows[ok], cols[ok]
 
     def take(self, r0: int, r1: int, window: np.ndarray) -> None:

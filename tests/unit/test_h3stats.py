@@ -282,12 +282,12 @@ def test_write_h3stats_leaves_no_file_when_it_fails(tmp_path, monkeypatch):
 def test_share_threshold_codes_agree_with_values(dtype, scale, offset):
     """A pixel's value is >= a break exactly when its code is >= the break's first code (the
     shares are counted on codes), whatever the type, scale sign and offset."""
-    from etl.h3stats import _Codec
+    from etl.valuecodes import ValueCodec
     from etl.rasters import RasterReader
 
     reader = RasterReader(path=None, band=1, grid=None, nodata=None, scale=scale, offset=offset,
                           crs_label="", dtype=dtype, _ds=None)
-    codec = _Codec(reader)
+    codec = ValueCodec(reader)
     rng = np.random.default_rng(3)
     if np.dtype(dtype).kind == "f":
         raw = np.r_[rng.normal(0, 5, 5000), [0.0, -0.0, np.inf, -np.inf, 1e30, -1e30]].astype(dtype)
